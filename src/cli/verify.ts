@@ -1,0 +1,127 @@
+// `certgate verify`: the offline counterpart of the Validate RPC, like `openssl
+// verify`: the same validator, the same decision, printed as one JSON object.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/config.ts";
+import { loadConfigFile } from "../config/load.ts";
+import { loadTrustStore } from "../config/trust-material.ts";
+import { validatorSettings } from "../config/validator-settings.ts";
+import { decisionView } from "../decision-view.ts";
+import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
+import type { Purpose } from "../pki/path.ts";
+import { decodeCertificateFile } from "../pki/pem.ts";
+import { createTrustStore } from "../pki/trust-store.ts";
+import { createValidator, type ValidatorSettings } from "../validator.ts";
+
+export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
+                       [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
+                       [--max-chain-length N] LEAF_FILE
+  LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
+  Without --config the intermediate-CN check is off. Exit: 0 allowed, 1 denied, 2 usage error.`;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function readFileBytes(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function certificatesIn(paths: readonly string[], what: string): Certificate[] {
+  return paths.flatMap((path) => {
+    const blocks = decodeCertificateFile(readFileBytes(path, what));
+    if (!blocks.ok) throw new UsageError(`${what} ${path}: ${blocks.message}`);
+    return blocks.certificates.map((der, i) => {
+      const decoded = decodeCertificate(der, i);
+      if (!decoded.ok) throw new UsageError(`${what} ${path}: ${decoded.message}`);
+      return decoded.certificate;
+    });
+  });
+}
+
+const PURPOSES: readonly Purpose[] = ["client", "server", "any"];
+
+function parsePurpose(value: string | undefined): Purpose {
+  if (value === undefined) return "client";
+  if (!PURPOSES.includes(value as Purpose)) throw new UsageError(`--purpose must be one of ${PURPOSES.join(", ")}`);
+  return value as Purpose;
+}
+
+function parseAt(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) throw new UsageError(`--at: not an ISO-8601 time: ${value}`);
+  return at;
+}
+
+function parseMaxChainLength(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new UsageError("--max-chain-length must be an integer from 1 to 32");
+  return n;
+}
+
+function settingsFor(values: Record<string, string | string[] | undefined>): ValidatorSettings {
+  const cas = (values.ca as string[] | undefined) ?? [];
+  const untrusted = (values.untrusted as string[] | undefined) ?? [];
+  const purpose = parsePurpose(values.purpose as string | undefined);
+  const config: Config | undefined = values.config === undefined ? undefined : loadConfigFile(values.config as string);
+  if (config === undefined && cas.length === 0) throw new UsageError("give at least one --ca FILE (or --config FILE)");
+  const anchors = certificatesIn(cas, "--ca");
+  const pool = certificatesIn(untrusted, "--untrusted");
+  if (config === undefined) {
+    return {
+      trust: createTrustStore(anchors, pool),
+      maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULT_MAX_CHAIN_LENGTH),
+      allowSha1: false,
+      purpose,
+      intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
+      principal: { emailUsername: false },
+    };
+  }
+  const configured = loadTrustStore(config);
+  const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], [...configured.intermediates, ...pool]), purpose);
+  return { ...settings, maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength) };
+}
+
+/** Runs the command; returns the exit code. `print` receives stdout text. */
+export function verifyCommand(args: readonly string[], print: (text: string) => void, printError: (text: string) => void): number {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        ca: { type: "string", multiple: true },
+        untrusted: { type: "string", multiple: true },
+        at: { type: "string" },
+        context: { type: "string" },
+        method: { type: "string" },
+        user: { type: "string" },
+        config: { type: "string" },
+        purpose: { type: "string" },
+        "max-chain-length": { type: "string" },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
+    const validator = createValidator(settingsFor(values));
+    const leafFile = readFileBytes(positionals[0]!, "LEAF_FILE");
+    const blocks = decodeCertificateFile(leafFile);
+    const chain = blocks.ok ? { der: blocks.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
+    const decision = validator.validate(
+      { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user },
+      parseAt(values.at),
+    );
+    print(JSON.stringify(decisionView(decision)) + "\n");
+    return decision.allowed ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      printError(`certgate verify: ${(error as Error).message}\n${VERIFY_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

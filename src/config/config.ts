@@ -1,0 +1,48 @@
+// The typed, validated configuration. File paths are already resolved; the
+// certificates they name are loaded separately (trust-material.ts).
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Config {
+  /** Where the config came from, for messages ("built-in default" or a path). */
+  readonly source: string;
+  readonly server: {
+    /** "host:port" or "unix:/path". */
+    readonly listen: string;
+    readonly maxChainLength: number;
+    readonly maxRequestBytes: number;
+  };
+  readonly truststore: {
+    readonly caFiles: readonly string[];
+    readonly intermediateFiles: readonly string[];
+    readonly allowSha1: boolean;
+  };
+  readonly intermediateCertValidation: {
+    readonly enable: boolean;
+    readonly certCns: readonly string[];
+    readonly exemptContexts: readonly string[];
+  };
+  readonly tenant: {
+    readonly emailUsername: boolean;
+  };
+  readonly log: {
+    readonly level: LogLevel;
+  };
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export const DEFAULT_LISTEN = "127.0.0.1:50051";
+export const DEFAULT_MAX_CHAIN_LENGTH = 8;
+export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Every problem found in a config, reported together. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid configuration (${source}):\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,113 @@
+// deployment.toml -> Config. The only place that knows the file format and its
+// WSO2-derived key names. Defaults first, then per-key types, then cross-field rules.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse, TomlError } from "smol-toml";
+import { invalidExemptContext } from "../policy/exempt-context.ts";
+import {
+  ConfigError,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_CHAIN_LENGTH,
+  DEFAULT_MAX_REQUEST_BYTES,
+  LOG_LEVELS,
+  type Config,
+  type LogLevel,
+} from "./config.ts";
+import { TomlReader } from "./toml-reader.ts";
+
+const TABLES = {
+  server: ["listen", "max_chain_length", "max_request_bytes"],
+  truststore: ["ca_files", "intermediate_files", "allow_sha1"],
+  intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
+  tenant: ["email_username"],
+  log: ["level"],
+} as const;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** "host:port", "[v6]:port" or "unix:/absolute/path". */
+export function invalidListenAddress(listen: string): string | undefined {
+  if (listen.startsWith("unix:")) return listen.length > "unix:".length ? undefined : "unix: needs a socket path";
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen);
+  if (match === null) return `must be "host:port" or "unix:/path", found ${JSON.stringify(listen)}`;
+  const port = Number(match[2]);
+  return port <= 65535 ? undefined : `port ${port} is out of range`;
+}
+
+function crossFieldProblems(config: Omit<Config, "source">): string[] {
+  const problems: string[] = [];
+  const listenProblem = invalidListenAddress(config.server.listen);
+  if (listenProblem !== undefined) problems.push(`server.listen: ${listenProblem}`);
+  if (config.truststore.caFiles.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required");
+  const validation = config.intermediateCertValidation;
+  if (validation.enable && validation.certCns.length === 0) {
+    problems.push("intermediate_cert_validation.cert_cns: must list at least one CN when enable = true (otherwise every request is denied)");
+  }
+  validation.certCns.forEach((cn, i) => {
+    if (cn.trim() === "") problems.push(`intermediate_cert_validation.cert_cns[${i}]: must not be empty`);
+  });
+  validation.exemptContexts.forEach((entry, i) => {
+    const why = invalidExemptContext(entry);
+    if (why !== undefined) problems.push(`intermediate_cert_validation.exempt_contexts[${i}]: ${JSON.stringify(entry)} ${why}`);
+  });
+  return problems;
+}
+
+/** Parses and validates a config document; relative file paths resolve against `baseDir`. */
+export function parseConfig(text: string, source: string, baseDir: string): Config {
+  let document: Record<string, unknown>;
+  try {
+    document = parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const detail = error instanceof TomlError ? `line ${error.line}, column ${error.column}: ${error.message.split("\n")[0]}` : String(error);
+    throw new ConfigError(source, [`not valid TOML: ${detail}`]);
+  }
+  const read = new TomlReader(document);
+  read.table("", Object.keys(TABLES));
+  const server = read.table("server", TABLES.server);
+  const truststore = read.table("truststore", TABLES.truststore);
+  const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
+  const tenant = read.table("tenant", TABLES.tenant);
+  const log = read.table("log", TABLES.log);
+  const files = (key: string) => read.stringArray(truststore, key, []).map((file) => resolve(baseDir, file));
+  const level = read.string(log, "log.level", "info");
+  if (!LOG_LEVELS.includes(level as LogLevel)) read.problems.push(`log.level: must be one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(level)}`);
+  const config = {
+    server: {
+      listen: read.string(server, "server.listen", DEFAULT_LISTEN),
+      maxChainLength: read.integer(server, "server.max_chain_length", DEFAULT_MAX_CHAIN_LENGTH, { min: 1, max: 32 }),
+      maxRequestBytes: read.integer(server, "server.max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, { min: 1024, max: 16 * 1024 * 1024 }),
+    },
+    truststore: {
+      caFiles: files("truststore.ca_files"),
+      intermediateFiles: files("truststore.intermediate_files"),
+      allowSha1: read.boolean(truststore, "truststore.allow_sha1", false),
+    },
+    intermediateCertValidation: {
+      enable: read.boolean(validation, "intermediate_cert_validation.enable", true),
+      certCns: read.stringArray(validation, "intermediate_cert_validation.cert_cns", []),
+      exemptContexts: read.stringArray(validation, "intermediate_cert_validation.exempt_contexts", []),
+    },
+    tenant: { emailUsername: read.boolean(tenant, "tenant.email_username", false) },
+    log: { level: level as LogLevel },
+  };
+  const problems = [...read.problems, ...crossFieldProblems(config)];
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return deepFreeze({ source, ...config });
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read config file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseConfig(text, path, dirname(resolve(path)));
+}

@@ -1,0 +1,16 @@
+// Config + loaded trust material -> the core's ValidatorSettings.
+import type { Purpose } from "../pki/path.ts";
+import type { TrustStore } from "../pki/trust-store.ts";
+import type { ValidatorSettings } from "../validator.ts";
+import type { Config } from "./config.ts";
+
+export function validatorSettings(config: Config, trust: TrustStore, purpose: Purpose = "client"): ValidatorSettings {
+  return {
+    trust,
+    maxChainLength: config.server.maxChainLength,
+    allowSha1: config.truststore.allowSha1,
+    purpose,
+    intermediateCnValidation: config.intermediateCertValidation,
+    principal: { emailUsername: config.tenant.emailUsername },
+  };
+}

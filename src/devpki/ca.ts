@@ -1,0 +1,201 @@
+// In-memory certificate authority for the dev PKI, the tests and benchmarks.
+// Issuing code lives here once so `certgate certs` and the tests generate the same
+// shapes of certificate (go-spiffe's internal/test/ca.go is the model).
+import "reflect-metadata"; // @peculiar/x509 (tsyringe) needs the polyfill loaded first
+import { webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type Algorithm = webcrypto.Algorithm;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "rsa-2048" | "rsa-pss-2048" | "ed25519";
+export type HashAlgorithm = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
+
+export const OID_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+export const OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+
+export interface IssueOptions {
+  /** RFC 4514 subject, e.g. "CN=alice, O=certgate". */
+  readonly subject: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly serialNumber?: string;
+  /** Absent: no basicConstraints extension at all. */
+  readonly ca?: boolean;
+  readonly pathLength?: number;
+  /** Absent: no keyUsage extension. */
+  readonly keyUsage?: x509.KeyUsageFlags;
+  /** Absent: no extendedKeyUsage extension. */
+  readonly extendedKeyUsage?: readonly string[];
+  readonly dnsNames?: readonly string[];
+  readonly uris?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  readonly extraExtensions?: readonly x509.Extension[];
+  readonly keyAlgorithm?: KeyAlgorithm;
+  readonly hash?: HashAlgorithm;
+  /** Reuse an existing key pair (cross-signing, key-rollover tests). */
+  readonly keys?: CryptoKeyPair;
+}
+
+export interface Issued {
+  readonly cert: x509.X509Certificate;
+  readonly keys: CryptoKeyPair;
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly der: Uint8Array;
+  readonly pem: string;
+  /** PKCS#8 PEM of the private key. */
+  privateKeyPem(): Promise<string>;
+}
+
+const KEY_PARAMS: Record<KeyAlgorithm, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | Algorithm> = {
+  "ecdsa-p256": { name: "ECDSA", namedCurve: "P-256" },
+  "ecdsa-p384": { name: "ECDSA", namedCurve: "P-384" },
+  "ecdsa-p521": { name: "ECDSA", namedCurve: "P-521" },
+  "rsa-2048": { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+  "rsa-pss-2048": { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+  ed25519: { name: "Ed25519" },
+};
+
+export async function generateKeys(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(KEY_PARAMS[algorithm], true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+function signingAlgorithm(algorithm: KeyAlgorithm, hash: HashAlgorithm): Algorithm {
+  switch (algorithm) {
+    case "ecdsa-p256":
+    case "ecdsa-p384":
+    case "ecdsa-p521":
+      return { name: "ECDSA", hash } as webcrypto.EcdsaParams;
+    case "rsa-2048":
+      return { name: "RSASSA-PKCS1-v1_5", hash } as webcrypto.RsaHashedImportParams;
+    case "rsa-pss-2048":
+      return { name: "RSA-PSS", hash, saltLength: 32 } as webcrypto.RsaPssParams;
+    case "ed25519":
+      return { name: "Ed25519" };
+  }
+}
+
+function extensionsFor(options: IssueOptions): x509.Extension[] {
+  const extensions: x509.Extension[] = [];
+  if (options.ca !== undefined) {
+    extensions.push(new x509.BasicConstraintsExtension(options.ca, options.pathLength, true));
+  }
+  if (options.keyUsage !== undefined) extensions.push(new x509.KeyUsagesExtension(options.keyUsage, true));
+  if (options.extendedKeyUsage !== undefined) {
+    extensions.push(new x509.ExtendedKeyUsageExtension([...options.extendedKeyUsage], false));
+  }
+  const names = [
+    ...(options.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
+    ...(options.uris ?? []).map((value) => ({ type: "url" as const, value })),
+    ...(options.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+  ];
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  return [...extensions, ...(options.extraExtensions ?? [])];
+}
+
+/**
+ * @peculiar/x509 encodes a name string's RDNs in the order written; RFC 4514
+ * writes the most significant RDN last. Reversing gives conventional DER order,
+ * so "CN=alice, O=certgate" reads back as written.
+ */
+function derOrder(rfc4514: string): string {
+  return rfc4514.split(/(?<!\\),\s*/).reverse().join(", ");
+}
+
+function randomSerial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0] ?? 0) & 0x7f; // positive INTEGER
+  return Buffer.from(bytes).toString("hex");
+}
+
+async function finish(cert: x509.X509Certificate, keys: CryptoKeyPair, keyAlgorithm: KeyAlgorithm): Promise<Issued> {
+  return {
+    cert,
+    keys,
+    keyAlgorithm,
+    der: new Uint8Array(cert.rawData),
+    pem: cert.toString("pem") + "\n",
+    async privateKeyPem() {
+      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+      return x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n";
+    },
+  };
+}
+
+/** A certificate and the key that can sign further certificates. */
+export class Authority {
+  readonly issued: Issued;
+
+  constructor(issued: Issued) {
+    this.issued = issued;
+  }
+
+  get pem(): string {
+    return this.issued.pem;
+  }
+
+  get der(): Uint8Array {
+    return this.issued.der;
+  }
+
+  /** Self-signed root: cA=TRUE, keyCertSign|cRLSign. */
+  static async root(options: Partial<IssueOptions> & Pick<IssueOptions, "subject" | "notBefore" | "notAfter">): Promise<Authority> {
+    const keyAlgorithm = options.keyAlgorithm ?? "ecdsa-p256";
+    const keys = options.keys ?? (await generateKeys(keyAlgorithm));
+    const full: IssueOptions = { ca: true, keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, ...options };
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: full.serialNumber ?? randomSerial(),
+      name: derOrder(full.subject),
+      notBefore: full.notBefore,
+      notAfter: full.notAfter,
+      keys,
+      signingAlgorithm: signingAlgorithm(keyAlgorithm, full.hash ?? "SHA-256"),
+      extensions: [...extensionsFor(full), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
+    });
+    return new Authority(await finish(cert, keys, keyAlgorithm));
+  }
+
+  /** Issues any certificate; the caller decides every extension. */
+  async issue(options: IssueOptions): Promise<Issued> {
+    const keyAlgorithm = options.keyAlgorithm ?? "ecdsa-p256";
+    const keys = options.keys ?? (await generateKeys(keyAlgorithm));
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: options.serialNumber ?? randomSerial(),
+      subject: derOrder(options.subject),
+      issuer: this.issued.cert.subject,
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      publicKey: keys.publicKey,
+      signingKey: this.issued.keys.privateKey,
+      signingAlgorithm: signingAlgorithm(this.issued.keyAlgorithm, options.hash ?? "SHA-256"),
+      extensions: [
+        ...extensionsFor(options),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(this.issued.keys.publicKey),
+      ],
+    });
+    return finish(cert, keys, keyAlgorithm);
+  }
+
+  /** A subordinate CA: cA=TRUE, keyCertSign|cRLSign. */
+  async intermediate(options: Omit<IssueOptions, "ca">): Promise<Authority> {
+    const issued = await this.issue({
+      keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+      ...options,
+      ca: true,
+    });
+    return new Authority(issued);
+  }
+
+  /** A TLS client certificate: digitalSignature, EKU clientAuth unless overridden. */
+  async client(options: IssueOptions): Promise<Issued> {
+    return this.issue({
+      ca: false,
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+      extendedKeyUsage: [OID_CLIENT_AUTH],
+      ...options,
+    });
+  }
+}

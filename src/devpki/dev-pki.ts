@@ -1,0 +1,88 @@
+// The dev PKI that `npm start` and `certgate certs` write to certs/dev/: a root, the
+// allowed and a rogue intermediate, one client per CN format and per defect, a
+// server certificate for the gRPC port and a caller certificate for grpcurl.
+import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
+import { KeyUsageFlags } from "@peculiar/x509";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const DEV_INTERMEDIATE_CN = "certgate-dev-intermediate";
+
+interface Output {
+  readonly name: string;
+  readonly issued: Issued;
+  /** Certificates written after the leaf in the same file, so the file is a chain. */
+  readonly chain: readonly Authority[];
+  readonly purpose: string;
+}
+
+function window(now: Date, fromDays: number, toDays: number): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(now.getTime() + fromDays * DAY), notAfter: new Date(now.getTime() + toDays * DAY) };
+}
+
+async function clients(now: Date, root: Authority, intermediate: Authority, rogue: Authority, untrusted: Authority): Promise<Output[]> {
+  const valid = window(now, -1, 365);
+  const client = (issuer: Authority, cn: string, extra: Partial<IssueOptions> = {}) =>
+    issuer.client({ subject: `CN=${cn}, O=certgate`, ...valid, ...extra });
+  const selfSigned = await Authority.root({ subject: "CN=self-signed-client, O=certgate", ...valid, ca: false, keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_CLIENT_AUTH] });
+  return [
+    { name: "client-john", issued: await client(intermediate, "john"), chain: [intermediate], purpose: "CN john: PRIMARY user in carbon.super" },
+    { name: "client-secondary-john", issued: await client(intermediate, "SECONDARY/john"), chain: [intermediate], purpose: "user store SECONDARY" },
+    { name: "client-john-tenant", issued: await client(intermediate, "john@tenant.com"), chain: [intermediate], purpose: "tenant tenant.com" },
+    { name: "client-secondary-john-tenant", issued: await client(intermediate, "SECONDARY/john@tenant.com"), chain: [intermediate], purpose: "user store and tenant" },
+    { name: "client-rogue", issued: await client(rogue, "mallory"), chain: [rogue], purpose: "issued by rogue-intermediate: INTERMEDIATE_CN_NOT_ALLOWED" },
+    { name: "client-expired", issued: await client(intermediate, "expired", window(now, -60, -1)), chain: [intermediate], purpose: "CERTIFICATE_EXPIRED" },
+    { name: "client-not-yet-valid", issued: await client(intermediate, "not-yet-valid", window(now, 30, 365)), chain: [intermediate], purpose: "CERTIFICATE_NOT_YET_VALID" },
+    { name: "client-server-auth-only", issued: await client(intermediate, "server-auth-only", { extendedKeyUsage: [OID_SERVER_AUTH] }), chain: [intermediate], purpose: "EXTENDED_KEY_USAGE_INVALID" },
+    { name: "client-self-signed", issued: selfSigned.issued, chain: [], purpose: "SELF_SIGNED_CERTIFICATE" },
+    { name: "client-untrusted-root", issued: await client(untrusted, "untrusted"), chain: [], purpose: "issued by a root certgate does not trust: PATH_NOT_FOUND" },
+    { name: "caller", issued: await client(intermediate, "certgate-caller", { dnsNames: ["certgate-caller"] }), chain: [intermediate], purpose: "a caller of certgate's own port (grpcurl -cert)" },
+    {
+      name: "server",
+      issued: await root.issue({ subject: "CN=localhost, O=certgate", ...valid, ca: false, keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_SERVER_AUTH], dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }),
+      chain: [],
+      purpose: "certgate's own TLS server certificate",
+    },
+  ];
+}
+
+async function writeKey(path: string, pem: string): Promise<void> {
+  await writeFile(path, pem, { mode: 0o600 });
+  await chmod(path, 0o600); // writeFile's mode is masked by umask and ignored for existing files
+}
+
+/** Writes a fresh dev PKI into `dir`; returns the file names written. */
+export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const root = await Authority.root({ subject: "CN=certgate-dev-root, O=certgate", ...window(now, -1, 3650) });
+  const intermediate = await root.intermediate({ subject: `CN=${DEV_INTERMEDIATE_CN}, O=certgate`, ...window(now, -1, 1825), pathLength: 0 });
+  const rogue = await root.intermediate({ subject: "CN=rogue-intermediate, O=certgate", ...window(now, -1, 1825), pathLength: 0 });
+  const untrusted = await Authority.root({ subject: "CN=untrusted-root, O=elsewhere", ...window(now, -1, 3650) });
+  const cas: Output[] = [
+    { name: "root-ca", issued: root.issued, chain: [], purpose: "trust anchor (truststore.ca_files)" },
+    { name: "intermediate-ca", issued: intermediate.issued, chain: [], purpose: `the allowed intermediate (${DEV_INTERMEDIATE_CN})` },
+    { name: "rogue-intermediate-ca", issued: rogue.issued, chain: [], purpose: "an intermediate under the same root, not in cert_cns" },
+    { name: "untrusted-root-ca", issued: untrusted.issued, chain: [], purpose: "a root certgate does not trust" },
+  ];
+  const outputs = [...cas, ...(await clients(now, root, intermediate, rogue, untrusted))];
+  const written: string[] = [];
+  const index: string[] = ["# certgate dev PKI - generated, never for production", ""];
+  for (const output of outputs) {
+    await writeFile(join(dir, `${output.name}.pem`), output.issued.pem + output.chain.map((ca) => ca.pem).join(""));
+    await writeKey(join(dir, `${output.name}.key`), await output.issued.privateKeyPem());
+    written.push(`${output.name}.pem`, `${output.name}.key`);
+    index.push(`${output.name}.pem: ${output.purpose}`);
+  }
+  await writeFile(join(dir, "README.txt"), index.join("\n") + "\n");
+  return written;
+}
+
+/** Generates the dev PKI only when `dir` has no root yet (idempotent). */
+export async function ensureDevPki(dir: string, now: Date): Promise<{ generated: boolean }> {
+  const present = await readdir(dir).catch(() => [] as string[]);
+  if (present.includes("root-ca.pem")) return { generated: false };
+  await writeDevPki(dir, now);
+  return { generated: true };
+}

@@ -1,0 +1,178 @@
+// One decoded certificate: node:crypto's X509Certificate for signatures and keys,
+// plus what node:crypto does not expose (extension details, critical flags, the
+// subject's CNs), decoded once with @peculiar/asn1-x509.
+import { X509Certificate, createHash } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate as AsnCertificate,
+  ExtendedKeyUsage,
+  KeyUsage,
+  SubjectKeyIdentifier,
+  type Extension,
+} from "@peculiar/asn1-x509";
+import { fail, type Failure } from "../reason.ts";
+import { hasExactDerEnvelope } from "./der.ts";
+import { distinguishedName, type DistinguishedName } from "./name.ts";
+import { weakHashOf, type WeakHash } from "./signature.ts";
+
+export const OID = {
+  basicConstraints: "2.5.29.19",
+  keyUsage: "2.5.29.15",
+  extKeyUsage: "2.5.29.37",
+  subjectKeyIdentifier: "2.5.29.14",
+  authorityKeyIdentifier: "2.5.29.35",
+  subjectAltName: "2.5.29.17",
+  issuerAltName: "2.5.29.18",
+  certificatePolicies: "2.5.29.32",
+  crlDistributionPoints: "2.5.29.31",
+  authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
+  anyExtendedKeyUsage: "2.5.29.37.0",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+} as const;
+
+/**
+ * Critical extensions we process or whose meaning cannot change the outcome.
+ * certificatePolicies: with the any-policy initial set and no policy constraints
+ * (which are refused below until RFC 5280 6.1 policy processing lands) every
+ * path's policy tree is valid, so a critical policies extension is satisfied.
+ * Name constraints, policy mappings/constraints and inhibitAnyPolicy are not
+ * processed yet, so a critical one rejects the path, as RFC 5280 4.2 requires.
+ */
+const UNDERSTOOD_CRITICAL = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectAltName,
+  OID.issuerAltName,
+  OID.certificatePolicies,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+  OID.crlDistributionPoints,
+]);
+
+export const KEY_USAGE = {
+  digitalSignature: 1,
+  keyEncipherment: 4,
+  keyAgreement: 16,
+  keyCertSign: 32,
+  cRLSign: 64,
+} as const;
+
+export interface Certificate {
+  readonly der: Uint8Array;
+  readonly x509: X509Certificate;
+  /** Lower-case hex SHA-256 of the DER. */
+  readonly fingerprint: string;
+  readonly subject: DistinguishedName;
+  readonly issuer: DistinguishedName;
+  /** Upper-case hex, as OpenSSL prints it. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** undefined: no basicConstraints extension. */
+  readonly basicConstraints: { readonly ca: boolean; readonly pathLength: number | undefined } | undefined;
+  /** Bit flags (KEY_USAGE); undefined: no keyUsage extension. */
+  readonly keyUsage: number | undefined;
+  /** OIDs; undefined: no extendedKeyUsage extension. */
+  readonly extendedKeyUsage: readonly string[] | undefined;
+  readonly subjectKeyId: string | undefined;
+  readonly authorityKeyId: string | undefined;
+  readonly unknownCriticalExtensions: readonly string[];
+  readonly weakHash: WeakHash | undefined;
+  /** RFC 5280 4.1.1.2: the signature field inside TBSCertificate must equal signatureAlgorithm. */
+  readonly signatureAlgorithmsMatch: boolean;
+  /** Subject and issuer are the same name (RFC 5280 "self-issued"). */
+  readonly selfIssued: boolean;
+}
+
+function extensionValue<T>(extension: Extension, type: new () => T): T {
+  return AsnConvert.parse(extension.extnValue, type);
+}
+
+interface DecodedExtensions {
+  basicConstraints: Certificate["basicConstraints"];
+  keyUsage: number | undefined;
+  extendedKeyUsage: string[] | undefined;
+  subjectKeyId: string | undefined;
+  authorityKeyId: string | undefined;
+  unknownCriticalExtensions: string[];
+}
+
+function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions | string {
+  const out: DecodedExtensions = {
+    basicConstraints: undefined,
+    keyUsage: undefined,
+    extendedKeyUsage: undefined,
+    subjectKeyId: undefined,
+    authorityKeyId: undefined,
+    unknownCriticalExtensions: [],
+  };
+  const seen = new Set<string>();
+  for (const extension of extensions) {
+    // RFC 5280 4.2: a certificate MUST NOT include more than one instance of an extension.
+    if (seen.has(extension.extnID)) return `duplicate extension ${extension.extnID}`;
+    seen.add(extension.extnID);
+    if (extension.critical && !UNDERSTOOD_CRITICAL.has(extension.extnID)) out.unknownCriticalExtensions.push(extension.extnID);
+    switch (extension.extnID) {
+      case OID.basicConstraints: {
+        const value = extensionValue(extension, BasicConstraints);
+        out.basicConstraints = { ca: value.cA, pathLength: value.pathLenConstraint };
+        break;
+      }
+      case OID.keyUsage:
+        out.keyUsage = extensionValue(extension, KeyUsage).toNumber();
+        break;
+      case OID.extKeyUsage:
+        out.extendedKeyUsage = [...extensionValue(extension, ExtendedKeyUsage)];
+        break;
+      case OID.subjectKeyIdentifier:
+        out.subjectKeyId = Buffer.from(extensionValue(extension, SubjectKeyIdentifier).buffer).toString("hex");
+        break;
+      case OID.authorityKeyIdentifier: {
+        const keyId = extensionValue(extension, AuthorityKeyIdentifier).keyIdentifier;
+        out.authorityKeyId = keyId === undefined ? undefined : Buffer.from(keyId.buffer).toString("hex");
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export type DecodedCertificate = { readonly ok: true; readonly certificate: Certificate } | Failure;
+
+/** Decodes one DER certificate; `index` is its place in the presented chain, for the failure. */
+export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertificate {
+  if (!hasExactDerEnvelope(der)) {
+    return fail("MALFORMED_CERTIFICATE", `certificate ${index}: not a single DER SEQUENCE (truncated, trailing bytes or non-DER length)`, index);
+  }
+  try {
+    const x509 = new X509Certificate(der);
+    const asn = AsnConvert.parse(der, AsnCertificate);
+    const tbs = asn.tbsCertificate;
+    const extensions = decodeExtensions(tbs.extensions ?? []);
+    if (typeof extensions === "string") return fail("MALFORMED_CERTIFICATE", `certificate ${index}: ${extensions}`, index);
+    const subject = distinguishedName(tbs.subject);
+    const issuer = distinguishedName(tbs.issuer);
+    const certificate: Certificate = {
+      der,
+      x509,
+      fingerprint: createHash("sha256").update(der).digest("hex"),
+      subject,
+      issuer,
+      serialNumber: x509.serialNumber.toUpperCase(),
+      notBefore: x509.validFromDate,
+      notAfter: x509.validToDate,
+      ...extensions,
+      weakHash: weakHashOf(asn.signatureAlgorithm),
+      signatureAlgorithmsMatch: Buffer.from(AsnConvert.serialize(tbs.signature)).equals(Buffer.from(AsnConvert.serialize(asn.signatureAlgorithm))),
+      selfIssued: subject.key === issuer.key,
+    };
+    return { ok: true, certificate };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return fail("MALFORMED_CERTIFICATE", `certificate ${index}: cannot be parsed (${detail.slice(0, 200)})`, index);
+  }
+}

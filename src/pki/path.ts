@@ -1,0 +1,230 @@
+// Certification path building and validation (RFC 5280 section 6) for a client
+// chain: from the presented leaf to a configured trust anchor, through presented
+// certificates (any order, duplicates and extras allowed) and the intermediate pool.
+import { fail, type Failure } from "../reason.ts";
+import { KEY_USAGE, OID, type Certificate } from "./certificate.ts";
+import { signatureVerifies } from "./signature.ts";
+import type { TrustStore } from "./trust-store.ts";
+
+export type Purpose = "client" | "server" | "any";
+
+export interface VerifyOptions {
+  /** Validation time: passed in, never read from a clock here. */
+  readonly at: Date;
+  /** Most certificates a path may hold, leaf and anchor included. */
+  readonly maxChainLength: number;
+  readonly allowSha1: boolean;
+  readonly purpose: Purpose;
+  /** Bound on signature checks while searching, against many cross-signed candidates. */
+  readonly maxSignatureChecks?: number;
+}
+
+export interface VerifiedPath {
+  readonly ok: true;
+  readonly leaf: Certificate;
+  /** The certificate that signed the leaf (an intermediate, or the anchor). */
+  readonly issuer: Certificate;
+  /** Where the issuer sits in the presented chain; -1 when it came from the trust store. */
+  readonly issuerIndex: number;
+  /** Leaf first, trust anchor last. */
+  readonly path: readonly Certificate[];
+}
+
+export type PathResult = VerifiedPath | Failure;
+
+const DEFAULT_SIGNATURE_CHECKS = 32;
+/** Complete candidate paths validated before giving up with the first one's failure. */
+const MAX_COMPLETE_PATHS = 8;
+
+interface Search {
+  readonly trust: TrustStore;
+  readonly options: VerifyOptions;
+  readonly presentedByName: Map<string, Certificate[]>;
+  readonly signatures: Map<string, boolean>;
+  checksLeft: number;
+  badSignature: Certificate | undefined;
+  depthLimited: boolean;
+  /** The deepest certificate for which no issuer was found, for the failure message. */
+  deadEnd: { certificate: Certificate; depth: number } | undefined;
+}
+
+function signedBy(child: Certificate, issuer: Certificate, search: Search): boolean {
+  const key = child.fingerprint + issuer.fingerprint;
+  const known = search.signatures.get(key);
+  if (known !== undefined) return known;
+  if (search.checksLeft <= 0) return false;
+  search.checksLeft--;
+  const verified = signatureVerifies(child.x509, issuer.x509.publicKey);
+  search.signatures.set(key, verified);
+  if (!verified && search.badSignature === undefined) search.badSignature = child;
+  return verified;
+}
+
+/** Key identifiers narrow candidates when both sides carry them (RFC 5280 4.2.1.1). */
+function keyIdsAgree(child: Certificate, issuer: Certificate): boolean {
+  return child.authorityKeyId === undefined || issuer.subjectKeyId === undefined || child.authorityKeyId === issuer.subjectKeyId;
+}
+
+/** Depth-first, anchors before intermediates at each step, no certificate twice in a path. */
+function* candidatePaths(path: readonly Certificate[], search: Search): Generator<readonly Certificate[]> {
+  const current = path[path.length - 1]!;
+  const { trust, options } = search;
+  let found = false;
+  if (path.length + 1 <= options.maxChainLength) {
+    for (const anchor of trust.anchorsNamed(current.issuer.key)) {
+      if (keyIdsAgree(current, anchor) && signedBy(current, anchor, search)) {
+        found = true;
+        yield [...path, anchor];
+      }
+    }
+  } else {
+    search.depthLimited = true;
+  }
+  const issuers = [...(search.presentedByName.get(current.issuer.key) ?? []), ...trust.intermediatesNamed(current.issuer.key)];
+  if (issuers.length > 0 && path.length + 2 > options.maxChainLength) {
+    search.depthLimited = true;
+    return;
+  }
+  for (const issuer of issuers) {
+    if (path.some((certificate) => certificate.fingerprint === issuer.fingerprint)) continue;
+    if (!keyIdsAgree(current, issuer) || !signedBy(current, issuer, search)) continue;
+    found = true;
+    yield* candidatePaths([...path, issuer], search);
+  }
+  if (!found && (search.deadEnd === undefined || path.length > search.deadEnd.depth)) {
+    search.deadEnd = { certificate: current, depth: path.length };
+  }
+}
+
+function groupByName(certificates: readonly Certificate[]): Map<string, Certificate[]> {
+  const byName = new Map<string, Certificate[]>();
+  const seen = new Set<string>();
+  for (const certificate of certificates) {
+    if (seen.has(certificate.fingerprint)) continue;
+    seen.add(certificate.fingerprint);
+    byName.set(certificate.subject.key, [...(byName.get(certificate.subject.key) ?? []), certificate]);
+  }
+  return byName;
+}
+
+export function verifyPath(presented: readonly Certificate[], trust: TrustStore, options: VerifyOptions): PathResult {
+  const leaf = presented[0];
+  if (leaf === undefined) return fail("MALFORMED_CERTIFICATE", "the chain holds no certificate");
+  if (presented.length > options.maxChainLength) {
+    return fail("CHAIN_TOO_LONG", `${presented.length} certificates presented; max_chain_length is ${options.maxChainLength}`);
+  }
+  const indexOf = presentedIndexer(presented);
+  const search: Search = {
+    trust,
+    options,
+    presentedByName: groupByName(presented.slice(1)),
+    signatures: new Map(),
+    checksLeft: options.maxSignatureChecks ?? DEFAULT_SIGNATURE_CHECKS,
+    badSignature: undefined,
+    depthLimited: false,
+    deadEnd: undefined,
+  };
+  let firstFailure: Failure | undefined;
+  let tried = 0;
+  for (const path of candidatePaths([leaf], search)) {
+    const checked = checkPath(path, indexOf, options);
+    if (checked.ok) return checked;
+    firstFailure ??= checked;
+    if (++tried >= MAX_COMPLETE_PATHS) break;
+  }
+  return firstFailure ?? noPathFailure(leaf, search, indexOf);
+}
+
+function presentedIndexer(presented: readonly Certificate[]): (certificate: Certificate) => number {
+  const index = new Map<string, number>();
+  presented.forEach((certificate, i) => {
+    if (!index.has(certificate.fingerprint)) index.set(certificate.fingerprint, i);
+  });
+  return (certificate) => index.get(certificate.fingerprint) ?? -1;
+}
+
+function noPathFailure(leaf: Certificate, search: Search, indexOf: (c: Certificate) => number): Failure {
+  if (leaf.selfIssued && signatureVerifies(leaf.x509, leaf.x509.publicKey)) {
+    return fail("SELF_SIGNED_CERTIFICATE", `self-signed certificate "${leaf.subject.text}" is not a trust anchor`, 0);
+  }
+  if (search.badSignature !== undefined) {
+    const bad = search.badSignature;
+    return fail("BAD_SIGNATURE", `signature of "${bad.subject.text}" does not verify with the key of its issuer "${bad.issuer.text}"`, indexOf(bad));
+  }
+  if (search.depthLimited) {
+    return fail("CHAIN_TOO_LONG", `no path to a trust anchor within max_chain_length ${search.options.maxChainLength}`);
+  }
+  if (search.checksLeft <= 0) return fail("PATH_NOT_FOUND", "path search gave up after its signature-check budget");
+  const end = search.deadEnd?.certificate ?? leaf;
+  return fail("PATH_NOT_FOUND", `no trusted issuer "${end.issuer.text}" found for "${end.subject.text}"`, indexOf(end));
+}
+
+/** RFC 5280 6.1 checks on a complete path, anchor first, as the algorithm walks it. */
+function checkPath(path: readonly Certificate[], indexOf: (c: Certificate) => number, options: VerifyOptions): PathResult {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const certificate = path[i]!;
+    const failure =
+      checkCertificate(certificate, { isAnchor: i === path.length - 1, index: indexOf(certificate) }, options) ??
+      (i > 0 ? checkIssuingCa(certificate, path.slice(1, i), indexOf(certificate)) : checkLeafPurpose(certificate, options.purpose));
+    if (failure !== undefined) return failure;
+  }
+  const issuer = path[1] ?? path[0]!;
+  return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path };
+}
+
+function checkCertificate(certificate: Certificate, where: { isAnchor: boolean; index: number }, options: VerifyOptions): Failure | undefined {
+  const { index } = where;
+  const name = certificate.subject.text;
+  // An anchor is trusted as configured: its own self-signature is never relied upon.
+  if (!where.isAnchor) {
+    if (!certificate.signatureAlgorithmsMatch) return fail("BAD_SIGNATURE", `"${name}": signature algorithm fields differ (RFC 5280 4.1.1.2)`, index);
+    const weak = certificate.weakHash;
+    if (weak !== undefined && (weak !== "sha1" || !options.allowSha1)) {
+      return fail("WEAK_SIGNATURE_ALGORITHM", `"${name}" is signed with ${weak.toUpperCase()}`, index);
+    }
+  }
+  if (options.at < certificate.notBefore) {
+    return fail("CERTIFICATE_NOT_YET_VALID", `"${name}" is valid from ${certificate.notBefore.toISOString()}`, index);
+  }
+  if (options.at > certificate.notAfter) {
+    return fail("CERTIFICATE_EXPIRED", `"${name}" expired at ${certificate.notAfter.toISOString()}`, index);
+  }
+  const unknown = certificate.unknownCriticalExtensions;
+  if (unknown.length > 0) return fail("UNKNOWN_CRITICAL_EXTENSION", `"${name}" has unprocessed critical extension ${unknown.join(", ")}`, index);
+  return undefined;
+}
+
+/** `below`: the intermediates between this CA and the leaf. */
+function checkIssuingCa(ca: Certificate, below: readonly Certificate[], index: number): Failure | undefined {
+  const name = ca.subject.text;
+  if (ca.basicConstraints?.ca !== true) return fail("NOT_A_CA", `"${name}" issues certificates but is not a CA (basicConstraints cA)`, index);
+  if (ca.keyUsage !== undefined && (ca.keyUsage & KEY_USAGE.keyCertSign) === 0) {
+    return fail("KEY_USAGE_INVALID", `"${name}" issues certificates but its keyUsage lacks keyCertSign`, index);
+  }
+  const limit = ca.basicConstraints.pathLength;
+  // RFC 5280 6.1.4 (l): self-issued intermediates do not count against pathLen.
+  const counted = below.filter((certificate) => !certificate.selfIssued).length;
+  if (limit !== undefined && counted > limit) {
+    return fail("PATH_LENGTH_EXCEEDED", `"${name}" allows ${limit} intermediate(s) below it; the path has ${counted}`, index);
+  }
+  return undefined;
+}
+
+const PURPOSES = {
+  client: { eku: OID.clientAuth, keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.keyAgreement },
+  server: { eku: OID.serverAuth, keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.keyEncipherment | KEY_USAGE.keyAgreement },
+} as const;
+
+/** The leaf must be fit for TLS client (or server) authentication, as OpenSSL's -purpose checks. */
+function checkLeafPurpose(leaf: Certificate, purpose: Purpose): Failure | undefined {
+  if (purpose === "any") return undefined;
+  const wanted = PURPOSES[purpose];
+  const eku = leaf.extendedKeyUsage;
+  if (eku !== undefined && !eku.includes(wanted.eku) && !eku.includes(OID.anyExtendedKeyUsage)) {
+    return fail("EXTENDED_KEY_USAGE_INVALID", `"${leaf.subject.text}" extendedKeyUsage does not allow ${purpose} authentication`, 0);
+  }
+  if (leaf.keyUsage !== undefined && (leaf.keyUsage & wanted.keyUsage) === 0) {
+    return fail("KEY_USAGE_INVALID", `"${leaf.subject.text}" keyUsage does not allow ${purpose} authentication`, 0);
+  }
+  return undefined;
+}

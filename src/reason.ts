@@ -1,0 +1,70 @@
+// Stable reason codes: part of the public API (proto enum certgate.v1.Reason and
+// the README table). Add new codes at the end; never rename or reuse one.
+
+export const REASONS = [
+  "OK",
+  "MALFORMED_CERTIFICATE",
+  "CHAIN_TOO_LONG",
+  "PATH_NOT_FOUND",
+  "SELF_SIGNED_CERTIFICATE",
+  "BAD_SIGNATURE",
+  "CERTIFICATE_EXPIRED",
+  "CERTIFICATE_NOT_YET_VALID",
+  "NOT_A_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "KEY_USAGE_INVALID",
+  "EXTENDED_KEY_USAGE_INVALID",
+  "UNKNOWN_CRITICAL_EXTENSION",
+  "WEAK_SIGNATURE_ALGORITHM",
+  "INTERMEDIATE_CN_NOT_ALLOWED",
+  "EMPTY_CN",
+  "AMBIGUOUS_CN",
+  "INVALID_USERNAME",
+  "INVALID_REQUEST_PATH",
+] as const;
+
+export type Reason = (typeof REASONS)[number];
+export type FailureReason = Exclude<Reason, "OK">;
+
+/** A denial: which check failed, on which presented certificate (-1: none in particular). */
+export interface Failure {
+  readonly ok: false;
+  readonly reason: FailureReason;
+  readonly message: string;
+  readonly certIndex: number;
+}
+
+export function fail(reason: FailureReason, message: string, certIndex = -1): Failure {
+  return { ok: false, reason, message, certIndex };
+}
+
+/**
+ * What a sidecar answers its client. 401: the client is not authenticated (no
+ * usable certificate or identity); 403: authenticated but refused by policy.
+ */
+export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
+  switch (reason) {
+    case "OK":
+      return 200;
+    case "MALFORMED_CERTIFICATE":
+    case "CHAIN_TOO_LONG":
+    case "PATH_NOT_FOUND":
+    case "SELF_SIGNED_CERTIFICATE":
+    case "BAD_SIGNATURE":
+    case "CERTIFICATE_EXPIRED":
+    case "CERTIFICATE_NOT_YET_VALID":
+    case "NOT_A_CA":
+    case "PATH_LENGTH_EXCEEDED":
+    case "KEY_USAGE_INVALID":
+    case "EXTENDED_KEY_USAGE_INVALID":
+    case "UNKNOWN_CRITICAL_EXTENSION":
+    case "WEAK_SIGNATURE_ALGORITHM":
+    case "EMPTY_CN":
+    case "AMBIGUOUS_CN":
+    case "INVALID_USERNAME":
+      return 401;
+    case "INTERMEDIATE_CN_NOT_ALLOWED":
+    case "INVALID_REQUEST_PATH":
+      return 403;
+  }
+}
