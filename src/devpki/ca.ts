@@ -1,9 +1,8 @@
 // In-memory certificate authority for the dev PKI, the tests and benchmarks.
 // Issuing code lives here once so `certgate certs` and the tests generate the same
 // shapes of certificate (go-spiffe's internal/test/ca.go is the model).
-import "reflect-metadata"; // @peculiar/x509 (tsyringe) needs the polyfill loaded first
 import { webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
+import * as x509 from "./x509.ts";
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type Algorithm = webcrypto.Algorithm;

@@ -4,7 +4,7 @@
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
-import { KeyUsageFlags } from "@peculiar/x509";
+import { KeyUsageFlags } from "./x509.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 

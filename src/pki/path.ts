@@ -156,6 +156,7 @@ function noPathFailure(leaf: Certificate, search: Search, indexOf: (c: Certifica
   }
   if (search.checksLeft <= 0) return fail("PATH_NOT_FOUND", "path search gave up after its signature-check budget");
   const end = search.deadEnd?.certificate ?? leaf;
+  if (end.selfIssued) return fail("PATH_NOT_FOUND", `the chain ends at "${end.subject.text}", which is not a trust anchor`, indexOf(end));
   return fail("PATH_NOT_FOUND", `no trusted issuer "${end.issuer.text}" found for "${end.subject.text}"`, indexOf(end));
 }
 

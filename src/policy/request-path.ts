@@ -4,8 +4,12 @@ import { fail, type Failure } from "../reason.ts";
 
 export interface RequestPath {
   readonly ok: true;
-  /** Normalised: absolute, decoded once, no dot segments, no empty segments. */
+  /**
+   * Normalised: absolute, decoded once, no dot or empty segments; "?" and "#"
+   * from the path itself stay encoded, so normalising this again changes nothing.
+   */
   readonly path: string;
+  /** Decoded segments, for matching. */
   readonly segments: readonly string[];
 }
 
@@ -63,6 +67,6 @@ export function normaliseRequestPath(raw: string): RequestPath | Failure {
   }
   const trailingSlash = encoded.length > 1 && encoded.endsWith("/");
   const segments = resolveDotSegments(decoded);
-  const path = "/" + segments.join("/") + (trailingSlash && segments.length > 0 ? "/" : "");
+  const path = "/" + segments.map((segment) => segment.replace(/[?#]/g, encodeURIComponent)).join("/") + (trailingSlash && segments.length > 0 ? "/" : "");
   return { ok: true, path, segments };
 }
