@@ -1,0 +1,118 @@
+// The README flow end to end: `certgate certs`, then `certgate serve --config`, a
+// real client against the dev PKI, and a graceful stop.
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { clientFor, unary } from "../helpers/server.ts";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+  });
+}
+
+/** Starts `certgate serve` and resolves with the address from its start-up line. */
+function serve(config: string): Promise<{ child: ChildProcess; address: string; lines: string[] }> {
+  const child = spawn(process.execPath, [MAIN, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up line: ${lines.join("\n")}`)), 15_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      lines.push(line);
+      const match = /certgate listening on (\S+);/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, address: match[1]!, lines });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`exited ${code}: ${lines.join("\n")}`)));
+  });
+}
+
+describe("certgate certs + serve", () => {
+  const dir = mkdtempSync(join(tmpdir(), "certgate-serve-"));
+  const pkiDir = join(dir, "dev");
+  let server: Awaited<ReturnType<typeof serve>>;
+
+  before(async () => {
+    const certs = await run(["certs", "--out", pkiDir]);
+    assert.equal(certs.code, 0, certs.stderr);
+    writeFileSync(
+      join(dir, "deployment.toml"),
+      `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/root-ca.pem"]\n` +
+        `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[log]\nlevel = "debug"\n`,
+    );
+    server = await serve(join(dir, "deployment.toml"));
+  });
+  after(() => {
+    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
+  });
+
+  it("writes the dev PKI with private keys readable by the owner only, and leaves it alone on a second run", async () => {
+    const keys = readdirSync(pkiDir).filter((name) => name.endsWith(".key"));
+    assert.ok(keys.length >= 14, keys.join(", "));
+    for (const key of keys) assert.equal(statSync(join(pkiDir, key)).mode & 0o777, 0o600, key);
+    const before = readFileSync(join(pkiDir, "root-ca.pem"), "utf8");
+    const again = await run(["certs", "--out", pkiDir]);
+    assert.match(again.stdout, /already present/);
+    assert.equal(readFileSync(join(pkiDir, "root-ca.pem"), "utf8"), before);
+  });
+
+  const expectations: [file: string, reason: string, context: string][] = [
+    ["client-john.pem", "OK", "/api/users"],
+    ["client-secondary-john.pem", "OK", "/api/users"],
+    ["client-john-tenant.pem", "OK", "/api/users"],
+    ["client-secondary-john-tenant.pem", "OK", "/api/users"],
+    ["client-rogue.pem", "INTERMEDIATE_CN_NOT_ALLOWED", "/api/users"],
+    ["client-rogue.pem", "OK", "/scim2/Users"],
+    ["client-expired.pem", "CERTIFICATE_EXPIRED", "/"],
+    ["client-not-yet-valid.pem", "CERTIFICATE_NOT_YET_VALID", "/"],
+    ["client-server-auth-only.pem", "EXTENDED_KEY_USAGE_INVALID", "/"],
+    ["client-self-signed.pem", "SELF_SIGNED_CERTIFICATE", "/"],
+    ["client-untrusted-root.pem", "PATH_NOT_FOUND", "/"],
+  ];
+  for (const [file, reason, context] of expectations) {
+    it(`answers ${file} on ${context} with ${reason}`, async () => {
+      const client = clientFor("certgate.v1.CertificateValidator", server.address);
+      const response = await unary<{ reason: string; allowed: boolean }>(client, "Validate", { pem: readFileSync(join(pkiDir, file), "utf8"), context, method: "GET" });
+      client.close();
+      assert.equal(response.reason, reason);
+      assert.equal(response.allowed, reason === "OK");
+    });
+  }
+
+  it("logs one debug line per decision, without certificate bodies", () => {
+    const decisions = server.lines.filter((line) => line.includes('"msg":"decision"'));
+    assert.ok(decisions.length >= expectations.length, `${decisions.length} decision lines`);
+    assert.ok(server.lines.every((line) => !line.includes("BEGIN CERTIFICATE") && !line.includes("PRIVATE KEY")));
+    assert.ok(server.lines.some((line) => line.includes('exempt context \\"dcr\\" matches that path segment anywhere')), "warning for the bare entry");
+  });
+
+  it("drains and exits 0 on SIGTERM", async () => {
+    const exited = new Promise<number | null>((resolve) => server.child.on("exit", resolve));
+    server.child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+
+  it("refuses to start on a broken config, naming every bad key, with exit code 2", async () => {
+    writeFileSync(join(dir, "broken.toml"), `[server]\nlisten = "nowhere"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\nbogus = 1\n`);
+    const { code, stdout } = await run(["serve", "--config", join(dir, "broken.toml")]);
+    assert.equal(code, 2);
+    assert.match(stdout, /server\.listen: must be/);
+    assert.match(stdout, /intermediate_cert_validation\.bogus: unknown key/);
+  });
+
+  it("refuses to start when a trust file is missing", async () => {
+    writeFileSync(join(dir, "missing.toml"), `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`);
+    const { code, stdout } = await run(["serve", "--config", join(dir, "missing.toml")]);
+    assert.equal(code, 2);
+    assert.match(stdout, /truststore\.ca_files\[0\] .*missing\.pem\): file not found/);
+  });
+});

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { AT } from "../helpers/pki.ts";
+import { CERT_CNS, EXEMPT_CONTEXTS, buildScenarios } from "../helpers/scenarios.ts";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+function certgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("certgate verify", async () => {
+  const { pki, scenarios } = await buildScenarios();
+  const dir = mkdtempSync(join(tmpdir(), "certgate-verify-"));
+  const file = (name: string, content: string | Uint8Array) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  let root: string;
+  let config: string;
+  before(() => {
+    root = file("root.pem", pki.root.pem);
+    config = file(
+      "deployment.toml",
+      `[truststore]\nca_files = ["root.pem"]\n[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(CERT_CNS)}\nexempt_contexts = ${JSON.stringify(EXEMPT_CONTEXTS)}\n`,
+    );
+  });
+
+  // The same scenarios the Validate RPC answers: the CLI must reach the same decision.
+  const picked = ["valid chain, CN checked", "rogue intermediate", "expired leaf", "untrusted root", "exempt context, user header", "serverAuth-only leaf"];
+  for (const name of picked) {
+    it(`agrees with Validate: ${name}`, async () => {
+      const scenario = scenarios.find((s) => s.name === name)!;
+      const leaf = file(`${name.replace(/\W+/g, "-")}.pem`, (scenario.chain as { pem: string }).pem);
+      const args = ["verify", "--config", config, "--at", AT.toISOString(), "--context", scenario.context, leaf];
+      if (scenario.userHeader !== undefined) args.splice(1, 0, "--user", scenario.userHeader);
+      const { code, stdout } = await certgate(args);
+      const decision = JSON.parse(stdout) as { allowed: boolean; reason: string };
+      assert.equal(decision.reason, scenario.expect);
+      assert.equal(code, scenario.expect === "OK" ? 0 : 1);
+    });
+  }
+
+  it("checks an openssl-style leaf + --untrusted chain with intermediate-CN checks off, and honours --purpose", async () => {
+    const leaf = await pki.client("any-name", { extendedKeyUsage: ["1.3.6.1.5.5.7.3.1"] }, pki.rogue);
+    const args = ["verify", "--ca", root, "--untrusted", file("rogue.der", pki.rogue.der), "--at", AT.toISOString(), file("server-leaf.der", leaf.der)];
+    const asClient = await certgate(args);
+    assert.equal(JSON.parse(asClient.stdout).reason, "EXTENDED_KEY_USAGE_INVALID");
+    const asServer = await certgate([...args.slice(0, 1), "--purpose", "server", ...args.slice(1)]);
+    assert.equal(asServer.code, 0, asServer.stdout);
+    assert.equal(JSON.parse(asServer.stdout).principal.issuer, "CN=rogue-intermediate,O=certgate");
+  });
+
+  it("respects --max-chain-length", async () => {
+    const leaf = file("leaf-chain.pem", (scenarios[0]!.chain as { pem: string }).pem);
+    const { code, stdout } = await certgate(["verify", "--ca", root, "--max-chain-length", "2", "--at", AT.toISOString(), leaf]);
+    assert.equal(code, 1);
+    assert.equal(JSON.parse(stdout).reason, "CHAIN_TOO_LONG");
+  });
+
+  const usage: [string, string[]][] = [
+    ["no LEAF_FILE", ["verify", "--ca", "x.pem"]],
+    ["no --ca and no --config", ["verify", "leaf.pem"]],
+    ["an unreadable --ca", ["verify", "--ca", "/nonexistent.pem", "/nonexistent-leaf.pem"]],
+    ["a bad --at", ["verify", "--ca", "/dev/null", "--at", "yesterday", "x"]],
+    ["a bad --purpose", ["verify", "--ca", "/dev/null", "--purpose", "email", "x"]],
+    ["an unknown flag", ["verify", "--frobnicate", "x"]],
+    ["an unknown command", ["frobnicate"]],
+  ];
+  for (const [name, args] of usage) {
+    it(`exits 2 with usage for ${name}`, async () => {
+      const { code, stderr, stdout } = await certgate(args);
+      assert.equal(code, 2, stdout + stderr);
+      assert.match(stderr, /usage: certgate/);
+    });
+  }
+});

@@ -1,0 +1,41 @@
+// Starts the real gRPC server on 127.0.0.1:0 and builds grpc-js clients from the
+// same descriptor set the server serves.
+import * as grpc from "@grpc/grpc-js";
+import { loadDescriptors, type Descriptors } from "../../src/grpc/descriptors.ts";
+import { startServer, type RunningServer } from "../../src/grpc/server.ts";
+import type { DecisionEvent } from "../../src/grpc/certgate-service.ts";
+import { createValidator, type ValidatorSettings } from "../../src/validator.ts";
+
+export const descriptors: Descriptors = loadDescriptors();
+
+type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client;
+
+export function clientFor(service: string, address: string): grpc.Client & Record<string, Function> {
+  let node: unknown = descriptors.grpcObject;
+  for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
+  return new (node as ClientConstructor)(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+}
+
+export function unary<T>(client: grpc.Client & Record<string, Function>, method: string, request: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method]!.call(client, request, (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)));
+  });
+}
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly events: DecisionEvent[];
+  readonly errors: unknown[];
+  close(): Promise<void>;
+}
+
+export async function startTestServer(settings: ValidatorSettings, at: Date, maxRequestBytes = 64 * 1024): Promise<TestServer> {
+  const validator = createValidator(settings);
+  const events: DecisionEvent[] = [];
+  const errors: unknown[] = [];
+  const server = await startServer(
+    { listen: "127.0.0.1:0", maxRequestBytes, descriptors },
+    { validator: () => validator, now: () => at, onDecision: (e) => events.push(e), onError: (e) => errors.push(e) },
+  );
+  return { server, events, errors, close: () => server.shutdown(1000) };
+}
