@@ -21,6 +21,7 @@ export const REASONS = [
   "AMBIGUOUS_CN",
   "INVALID_USERNAME",
   "INVALID_REQUEST_PATH",
+  "NO_CERTIFICATE",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -62,6 +63,7 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "EMPTY_CN":
     case "AMBIGUOUS_CN":
     case "INVALID_USERNAME":
+    case "NO_CERTIFICATE":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

@@ -105,7 +105,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
   function parseChain(chain: ChainInput): Certificate[] | Failure {
     const ders = "pem" in chain ? decodePemChain(chain.pem) : { ok: true as const, certificates: chain.der };
     if (!ders.ok) return ders;
-    if (ders.certificates.length === 0) return { ok: false, reason: "MALFORMED_CERTIFICATE", message: "the chain holds no certificate", certIndex: -1 };
+    if (ders.certificates.length === 0) return { ok: false, reason: "NO_CERTIFICATE", message: "no client certificate was presented", certIndex: -1 };
     // Refuse before decoding: an oversized chain should cost nothing.
     if (ders.certificates.length > settings.maxChainLength) {
       const count = ders.certificates.length;

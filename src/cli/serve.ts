@@ -9,7 +9,7 @@ import { loadTrustStore } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { ensureDevPki } from "../devpki/dev-pki.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
-import { startServer, type RunningServer } from "../grpc/server.ts";
+import { CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, startServer, type RunningServer } from "../grpc/server.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { createValidator } from "../validator.ts";
 
@@ -63,7 +63,7 @@ export async function serve(configPath: string | undefined, logger: Logger): Pro
   const validator = createValidator(validatorSettings(config, loadTrustStore(config)));
   warnAboutBareExemptContexts(config, logger);
   const server = await startServer(
-    { listen: config.server.listen, maxRequestBytes: config.server.maxRequestBytes },
+    { listen: config.server.listen, maxRequestBytes: config.server.maxRequestBytes, extAuthz: () => config.extAuthz },
     {
       validator: () => validator,
       now: () => new Date(),
@@ -93,7 +93,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     const stop = (signal: string) => {
       logger.info({ signal }, "shutting down: draining in-flight calls");
       served.server.health.setStatus("", "NOT_SERVING");
-      served.server.health.setStatus("certgate.v1.CertificateValidator", "NOT_SERVING");
+      for (const service of [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) served.server.health.setStatus(service, "NOT_SERVING");
       void served.server.shutdown(DRAIN_MS).then(resolve);
     };
     process.once("SIGTERM", () => stop("SIGTERM"));

@@ -25,8 +25,29 @@ export interface Config {
   readonly tenant: {
     readonly emailUsername: boolean;
   };
+  readonly extAuthz: ExtAuthzConfig;
   readonly log: {
     readonly level: LogLevel;
+  };
+}
+
+export interface ExtAuthzConfig {
+  /** Honour x-forwarded-client-cert; the proxy must sanitise it. */
+  readonly trustXfcc: boolean;
+  /** Honour RFC 9440 Client-Cert / Client-Cert-Chain; the proxy must sanitise them. */
+  readonly trustClientCertHeaders: boolean;
+  /** A single-certificate header (lower case), "" when off. */
+  readonly certHeader: string;
+  /** The asserted-user header (WSO2-Identity-User), lower case. */
+  readonly userHeader: string;
+  readonly maxXfccElements: number;
+  /** Upstream header names for the principal, lower case. */
+  readonly headers: {
+    readonly user: string;
+    readonly userStore: string;
+    readonly tenant: string;
+    readonly qualifiedUser: string;
+    readonly fingerprint: string;
   };
 }
 
@@ -46,3 +67,18 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+export const DEFAULT_EXT_AUTHZ: ExtAuthzConfig = {
+  trustXfcc: true,
+  trustClientCertHeaders: false,
+  certHeader: "",
+  userHeader: "wso2-identity-user",
+  maxXfccElements: 16,
+  headers: {
+    user: "x-certgate-user",
+    userStore: "x-certgate-user-store",
+    tenant: "x-certgate-tenant",
+    qualifiedUser: "x-certgate-qualified-user",
+    fingerprint: "x-certgate-fingerprint",
+  },
+};

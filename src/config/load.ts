@@ -6,6 +6,7 @@ import { parse, TomlError } from "smol-toml";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
 import {
   ConfigError,
+  DEFAULT_EXT_AUTHZ as D,
   DEFAULT_LISTEN,
   DEFAULT_MAX_CHAIN_LENGTH,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -20,8 +21,12 @@ const TABLES = {
   truststore: ["ca_files", "intermediate_files", "allow_sha1"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
+  ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "headers"],
+  "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
   log: ["level"],
 } as const;
+
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null) {
@@ -56,6 +61,24 @@ function crossFieldProblems(config: Omit<Config, "source">): string[] {
     const why = invalidExemptContext(entry);
     if (why !== undefined) problems.push(`intermediate_cert_validation.exempt_contexts[${i}]: ${JSON.stringify(entry)} ${why}`);
   });
+  problems.push(...headerProblems(config.extAuthz));
+  return problems;
+}
+
+function headerProblems(extAuthz: Config["extAuthz"]): string[] {
+  const problems: string[] = [];
+  const named: [string, string][] = [
+    ["ext_authz.user_header", extAuthz.userHeader],
+    ...Object.entries(extAuthz.headers).map(([key, name]): [string, string] => [`ext_authz.headers.${key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}`, name]),
+  ];
+  if (extAuthz.certHeader !== "") named.push(["ext_authz.cert_header", extAuthz.certHeader]);
+  const seen = new Map<string, string>();
+  for (const [key, name] of named) {
+    if (!HEADER_NAME.test(name)) problems.push(`${key}: ${JSON.stringify(name)} is not a valid HTTP header name`);
+    const other = seen.get(name);
+    if (other !== undefined) problems.push(`${key}: "${name}" is also ${other}`);
+    seen.set(name, key);
+  }
   return problems;
 }
 
@@ -69,12 +92,15 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     throw new ConfigError(source, [`not valid TOML: ${detail}`]);
   }
   const read = new TomlReader(document);
-  read.table("", Object.keys(TABLES));
+  read.table("", Object.keys(TABLES).filter((key) => !key.includes(".")));
   const server = read.table("server", TABLES.server);
   const truststore = read.table("truststore", TABLES.truststore);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
   const tenant = read.table("tenant", TABLES.tenant);
   const log = read.table("log", TABLES.log);
+  const extAuthz = read.table("ext_authz", TABLES.ext_authz);
+  const principalHeaders = read.table("ext_authz.headers", TABLES["ext_authz.headers"]);
+  const header = (table: Record<string, unknown>, key: string, fallback: string) => read.string(table, key, fallback).toLowerCase();
   const files = (key: string) => read.stringArray(truststore, key, []).map((file) => resolve(baseDir, file));
   const level = read.string(log, "log.level", "info");
   if (!LOG_LEVELS.includes(level as LogLevel)) read.problems.push(`log.level: must be one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(level)}`);
@@ -95,6 +121,20 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       exemptContexts: read.stringArray(validation, "intermediate_cert_validation.exempt_contexts", []),
     },
     tenant: { emailUsername: read.boolean(tenant, "tenant.email_username", false) },
+    extAuthz: {
+      trustXfcc: read.boolean(extAuthz, "ext_authz.trust_xfcc", D.trustXfcc),
+      trustClientCertHeaders: read.boolean(extAuthz, "ext_authz.trust_client_cert_headers", D.trustClientCertHeaders),
+      certHeader: header(extAuthz, "ext_authz.cert_header", D.certHeader),
+      userHeader: header(extAuthz, "ext_authz.user_header", D.userHeader),
+      maxXfccElements: read.integer(extAuthz, "ext_authz.max_xfcc_elements", D.maxXfccElements, { min: 1, max: 256 }),
+      headers: {
+        user: header(principalHeaders, "ext_authz.headers.user", D.headers.user),
+        userStore: header(principalHeaders, "ext_authz.headers.user_store", D.headers.userStore),
+        tenant: header(principalHeaders, "ext_authz.headers.tenant", D.headers.tenant),
+        qualifiedUser: header(principalHeaders, "ext_authz.headers.qualified_user", D.headers.qualifiedUser),
+        fingerprint: header(principalHeaders, "ext_authz.headers.fingerprint", D.headers.fingerprint),
+      },
+    },
     log: { level: level as LogLevel },
   };
   const problems = [...read.problems, ...crossFieldProblems(config)];

@@ -22,9 +22,10 @@ export class TomlReader {
     this.#root = root;
   }
 
-  /** The table at `key` (missing: empty); unknown keys in it are reported. */
+  /** The table at dotted `key` (missing: empty); unknown keys in it are reported. */
   table(key: string, allowedKeys: readonly string[]): Table {
-    const value = key === "" ? this.#root : this.#root[key];
+    let value: unknown = this.#root;
+    for (const part of key === "" ? [] : key.split(".")) value = isTable(value) ? value[part] : undefined;
     if (value === undefined) return {};
     if (!isTable(value)) {
       this.problems.push(`${key}: must be a table, found ${describe(value)}`);

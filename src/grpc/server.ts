@@ -1,17 +1,21 @@
 // The gRPC server: certgate's validator, health and reflection on one port.
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import type { ExtAuthzConfig } from "../config/config.ts";
 import { certgateHandlers, type ServiceDeps } from "./certgate-service.ts";
+import { extAuthzHandlers } from "./ext-authz.ts";
 import { loadDescriptors, serviceDefinition, type Descriptors } from "./descriptors.ts";
 import { indexDescriptorSet, reflectionHandlers } from "./reflection.ts";
 
 export const CERTGATE_SERVICE = "certgate.v1.CertificateValidator";
+export const EXT_AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
 const HEALTH_SERVICE = "grpc.health.v1.Health";
 const REFLECTION_SERVICES = ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"] as const;
 
 export interface ServerOptions {
   readonly listen: string;
   readonly maxRequestBytes: number;
+  readonly extAuthz: () => ExtAuthzConfig;
   readonly descriptors?: Descriptors;
 }
 
@@ -38,9 +42,10 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
     "grpc.max_receive_message_length": options.maxRequestBytes,
   });
   server.addService(serviceDefinition(descriptors, CERTGATE_SERVICE), certgateHandlers(deps));
-  const health = new HealthImplementation({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING" });
+  server.addService(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE), extAuthzHandlers(deps, options.extAuthz));
+  const health = new HealthImplementation({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING", [EXT_AUTHZ_SERVICE]: "SERVING" });
   health.addToServer(server);
-  const served = [CERTGATE_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
+  const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
   const reflection = reflectionHandlers(indexDescriptorSet(descriptors.set, served));
   for (const name of REFLECTION_SERVICES) server.addService(serviceDefinition(descriptors, name), reflection);
   const address = await bind(server, options.listen);

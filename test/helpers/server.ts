@@ -1,6 +1,7 @@
 // Starts the real gRPC server on 127.0.0.1:0 and builds grpc-js clients from the
 // same descriptor set the server serves.
 import * as grpc from "@grpc/grpc-js";
+import { DEFAULT_EXT_AUTHZ, type ExtAuthzConfig } from "../../src/config/config.ts";
 import { loadDescriptors, type Descriptors } from "../../src/grpc/descriptors.ts";
 import { startServer, type RunningServer } from "../../src/grpc/server.ts";
 import type { DecisionEvent } from "../../src/grpc/certgate-service.ts";
@@ -29,12 +30,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(settings: ValidatorSettings, at: Date, maxRequestBytes = 64 * 1024): Promise<TestServer> {
+export async function startTestServer(settings: ValidatorSettings, at: Date, maxRequestBytes = 64 * 1024, extAuthz: ExtAuthzConfig = DEFAULT_EXT_AUTHZ): Promise<TestServer> {
   const validator = createValidator(settings);
   const events: DecisionEvent[] = [];
   const errors: unknown[] = [];
   const server = await startServer(
-    { listen: "127.0.0.1:0", maxRequestBytes, descriptors },
+    { listen: "127.0.0.1:0", maxRequestBytes, descriptors, extAuthz: () => extAuthz },
     { validator: () => validator, now: () => at, onDecision: (e) => events.push(e), onError: (e) => errors.push(e) },
   );
   return { server, events, errors, close: () => server.shutdown(1000) };

@@ -1,0 +1,150 @@
+// envoy.service.auth.v3.Authorization/Check, as opa-envoy-plugin's envoyauth does
+// it: the CheckRequest becomes a plain input first (where the chain comes from,
+// path, method, asserted user), the validator decides, the CheckResponse is built
+// last. Everything about Envoy's wire shapes stays in this file.
+import * as grpc from "@grpc/grpc-js";
+import type { ExtAuthzConfig } from "../config/config.ts";
+import { chainFromClientCertFields } from "../pki/client-cert-field.ts";
+import { certificateFromHeader } from "../pki/header-certificate.ts";
+import { chainFromXfcc } from "../pki/xfcc.ts";
+import { httpStatusFor, type Failure } from "../reason.ts";
+import type { Decision, ValidationRequest } from "../validator.ts";
+import type { ServiceDeps } from "./certgate-service.ts";
+
+interface HeaderValue {
+  key?: string;
+  value?: string;
+  raw_value?: Buffer;
+}
+
+export interface WireCheckRequest {
+  attributes?: {
+    source?: { certificate?: string };
+    request?: { http?: { method?: string; path?: string; headers?: Record<string, string>; header_map?: { headers?: HeaderValue[] } } };
+  };
+}
+
+const CHAIN_SOURCE_LIMIT = 32;
+
+/** Lower-cased request headers from either wire form (headers map, or header_map with raw values). */
+export function requestHeaders(http: NonNullable<NonNullable<WireCheckRequest["attributes"]>["request"]>["http"]): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [key, value] of Object.entries(http?.headers ?? {})) headers.set(key.toLowerCase(), value);
+  for (const { key, value, raw_value } of http?.header_map?.headers ?? []) {
+    if (key === undefined) continue;
+    headers.set(key.toLowerCase(), raw_value !== undefined && raw_value.length > 0 ? raw_value.toString("latin1") : (value ?? ""));
+  }
+  return headers;
+}
+
+type Chain = { readonly ok: true; readonly certificates: readonly Uint8Array[] } | Failure;
+
+/** The first source that carries a certificate, in the documented order; undefined: none. */
+function chainFrom(request: WireCheckRequest, headers: ReadonlyMap<string, string>, settings: ExtAuthzConfig): Chain | undefined {
+  const xfcc = headers.get("x-forwarded-client-cert");
+  if (settings.trustXfcc && xfcc !== undefined && xfcc !== "") {
+    const chain = chainFromXfcc(xfcc, settings.maxXfccElements);
+    if (chain !== undefined) return chain;
+  }
+  const peer = request.attributes?.source?.certificate;
+  if (peer !== undefined && peer !== "") return certificateFromHeader(peer, "attributes.source.certificate");
+  if (settings.trustClientCertHeaders) {
+    const chain = chainFromClientCertFields(headers.get("client-cert"), headers.get("client-cert-chain"), CHAIN_SOURCE_LIMIT);
+    if (chain !== undefined) return chain;
+  }
+  const single = settings.certHeader === "" ? undefined : headers.get(settings.certHeader);
+  if (single !== undefined && single !== "") return certificateFromHeader(single, settings.certHeader);
+  return undefined;
+}
+
+export type CheckInput = { readonly ok: true; readonly request: ValidationRequest } | Failure;
+
+export function checkInput(request: WireCheckRequest, settings: ExtAuthzConfig): CheckInput {
+  const http = request.attributes?.request?.http;
+  const headers = requestHeaders(http);
+  const chain = chainFrom(request, headers, settings);
+  if (chain !== undefined && !chain.ok) return chain;
+  return {
+    ok: true,
+    request: {
+      chain: { der: chain?.certificates ?? [] },
+      context: http?.path || headers.get(":path") || "",
+      method: http?.method || headers.get(":method") || "",
+      userHeader: headers.get(settings.userHeader),
+    },
+  };
+}
+
+const OVERWRITE_IF_EXISTS_OR_ADD = "OVERWRITE_IF_EXISTS_OR_ADD";
+
+function headerOption(key: string, value: string) {
+  return { header: { key, value }, append_action: OVERWRITE_IF_EXISTS_OR_ADD };
+}
+
+/**
+ * Allowed: the principal goes upstream in headers set with OVERWRITE_IF_EXISTS_OR_ADD,
+ * which replaces any value the client sent. Envoy applies headers_to_remove after
+ * the headers it sets, so it lists the asserted-user header and only the principal
+ * headers this answer does not set (no user named): a client can never smuggle an
+ * identity upstream, and the ones certgate sets survive.
+ */
+function okResponse(decision: Decision, settings: ExtAuthzConfig) {
+  const names = settings.headers;
+  const identity = decision.identity;
+  const principal = identity?.principal;
+  const values: [string, string | undefined][] = [
+    [names.user, principal?.username],
+    [names.userStore, principal?.userStoreDomain],
+    [names.tenant, principal?.tenantDomain],
+    [names.qualifiedUser, principal?.qualifiedUsername],
+    [names.fingerprint, identity?.fingerprint],
+  ];
+  return {
+    status: { code: grpc.status.OK, message: "" },
+    ok_response: {
+      headers: values.filter(([, value]) => value !== undefined).map(([key, value]) => headerOption(key, value!)),
+      headers_to_remove: [settings.userHeader, ...values.filter(([, value]) => value === undefined).map(([key]) => key)],
+    },
+  };
+}
+
+function deniedResponse(decision: Decision) {
+  const code = decision.httpStatus === 403 ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED;
+  return {
+    status: { code, message: decision.reason },
+    denied_response: {
+      status: { code: decision.httpStatus },
+      headers: [headerOption("x-certgate-reason", decision.reason), headerOption("content-type", "application/json")],
+      body: JSON.stringify({ reason: decision.reason, message: decision.message }),
+    },
+  };
+}
+
+export function checkResponse(decision: Decision, settings: ExtAuthzConfig) {
+  return decision.allowed ? okResponse(decision, settings) : deniedResponse(decision);
+}
+
+/** A decision for input refused before validation (malformed XFCC and the like). */
+function inputDenial(failure: Failure): Decision {
+  return { allowed: false, reason: failure.reason, message: failure.message, httpStatus: httpStatusFor(failure.reason), exempt: false, certIndex: failure.certIndex, identity: undefined };
+}
+
+export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConfig): grpc.UntypedServiceImplementation {
+  return {
+    Check(call: grpc.ServerUnaryCall<WireCheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
+      const started = performance.now();
+      try {
+        const config = settings();
+        const input = checkInput(call.request, config);
+        const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : inputDenial(input);
+        const http = call.request.attributes?.request?.http;
+        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started });
+        callback(null, checkResponse(decision, config));
+      } catch (error) {
+        // Envoy treats a failed Check as a denial unless failure_mode_allow is set (keep it off).
+        deps.onError(error, "Check");
+        callback({ code: grpc.status.INTERNAL, details: "internal error; the request was not authorised" });
+      }
+    },
+  };
+}
