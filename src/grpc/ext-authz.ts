@@ -17,10 +17,23 @@ interface HeaderValue {
   raw_value?: Buffer;
 }
 
+/**
+ * A proto map<string, string>. Decoded through a FileDescriptorSet, protobufjs sees
+ * the map's wire form (repeated key/value entries, identical bytes); a loader built
+ * from .proto files gives a plain object. Both are accepted.
+ */
+type WireStringMap = Record<string, string> | readonly { key?: string; value?: string }[];
+
+function mapEntries(map: WireStringMap | undefined): [string, string][] {
+  if (map === undefined) return [];
+  if (Array.isArray(map)) return map.map((entry: { key?: string; value?: string }) => [entry.key ?? "", entry.value ?? ""]);
+  return Object.entries(map);
+}
+
 export interface WireCheckRequest {
   attributes?: {
     source?: { certificate?: string };
-    request?: { http?: { method?: string; path?: string; headers?: Record<string, string>; header_map?: { headers?: HeaderValue[] } } };
+    request?: { http?: { method?: string; path?: string; headers?: WireStringMap; header_map?: { headers?: HeaderValue[] } } };
   };
 }
 
@@ -29,7 +42,7 @@ const CHAIN_SOURCE_LIMIT = 32;
 /** Lower-cased request headers from either wire form (headers map, or header_map with raw values). */
 export function requestHeaders(http: NonNullable<NonNullable<WireCheckRequest["attributes"]>["request"]>["http"]): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const [key, value] of Object.entries(http?.headers ?? {})) headers.set(key.toLowerCase(), value);
+  for (const [key, value] of mapEntries(http?.headers)) headers.set(key.toLowerCase(), value);
   for (const { key, value, raw_value } of http?.header_map?.headers ?? []) {
     if (key === undefined) continue;
     headers.set(key.toLowerCase(), raw_value !== undefined && raw_value.length > 0 ? raw_value.toString("latin1") : (value ?? ""));

@@ -41,6 +41,15 @@ describe("parseConfig", () => {
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.truststore.caFiles));
   });
 
+  it("reads [ext_authz] with lower-cased header names, and defaults to trusting XFCC only", () => {
+    const config = parseConfig(MINIMAL + `[ext_authz]\ncert_header = "X-SSL-CERT"\n[ext_authz.headers]\nuser = "X-Remote-User"\n`, "t", "/");
+    assert.equal(config.extAuthz.certHeader, "x-ssl-cert");
+    assert.equal(config.extAuthz.headers.user, "x-remote-user");
+    assert.equal(config.extAuthz.headers.tenant, "x-certgate-tenant");
+    const defaults = parseConfig(MINIMAL, "t", "/").extAuthz;
+    assert.deepEqual([defaults.trustXfcc, defaults.trustClientCertHeaders, defaults.certHeader, defaults.userHeader], [true, false, "", "wso2-identity-user"]);
+  });
+
   it("uses 127.0.0.1:50051 when no listen address is given", () => {
     assert.equal(parseConfig(MINIMAL, "t", "/").server.listen, "127.0.0.1:50051");
   });
@@ -56,6 +65,9 @@ describe("parseConfig", () => {
     { name: "no trust anchors", text: `[intermediate_cert_validation]\ncert_cns = ["x"]\n`, expect: [/^truststore\.ca_files: at least one/] },
     { name: "CN validation without CNs", text: `[truststore]\nca_files = ["a.pem"]\n`, expect: [/^intermediate_cert_validation\.cert_cns: must list at least one CN/] },
     { name: "an unusable exempt context", text: MINIMAL + `exempt_contexts = ["/a/../b"]\n`, expect: [/^intermediate_cert_validation\.exempt_contexts\[0\]: .* dot segments/] },
+    { name: "a bad header name", text: MINIMAL + `[ext_authz.headers]\nuser = "x certgate"\n`, expect: [/^ext_authz\.headers\.user: "x certgate" is not a valid HTTP header name$/] },
+    { name: "two principal headers with one name", text: MINIMAL + `[ext_authz.headers]\nuser = "x-user"\ntenant = "X-User"\n`, expect: [/^ext_authz\.headers\.tenant: "x-user" is also ext_authz\.headers\.user$/] },
+    { name: "an unknown ext_authz.headers key", text: MINIMAL + `[ext_authz.headers]\nrole = "x-role"\n`, expect: [/^ext_authz\.headers\.role: unknown key$/] },
     { name: "a bad log level", text: MINIMAL + `[log]\nlevel = "loud"\n`, expect: [/^log\.level: must be one of/] },
   ];
   for (const { name, text, expect } of broken) {

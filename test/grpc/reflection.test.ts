@@ -42,13 +42,27 @@ class ReflectionStream {
   }
 }
 
-/** Builds the registry of `fileName` strictly from the protos received. */
+/**
+ * Builds `fileName` strictly from the protos received: each file is built into a
+ * registry holding only its own direct imports (each built the same way first), so
+ * a type reachable only through a missing or undeclared import fails, as in grpcurl.
+ * (createFileRegistry's resolver walk adds shared imports out of order, so each
+ * import is handed over already built.)
+ */
 function strictRegistry(received: Map<string, FileDescriptorProto>, fileName: string) {
   const built = new Map<string, DescFile>();
-  const resolve = (name: string): FileDescriptorProto | DescFile | undefined => built.get(name) ?? received.get(name);
-  const file = received.get(fileName);
-  assert.ok(file, `${fileName} was not sent`);
-  return createFileRegistry(file, resolve);
+  const build = (name: string) => {
+    const file = received.get(name);
+    assert.ok(file, `${name} was not sent`);
+    const registry = createFileRegistry(file, (dependency) => built.get(dependency) ?? buildFile(dependency));
+    return registry;
+  };
+  const buildFile = (name: string): DescFile => {
+    const file = build(name).getFile(name)!;
+    built.set(name, file);
+    return file;
+  };
+  return build(fileName);
 }
 
 async function fetchFiles(stream: ReflectionStream, symbol: string, received: Map<string, FileDescriptorProto>): Promise<string> {
@@ -84,7 +98,7 @@ describe("server reflection for strict clients", async () => {
       const response = await stream.ask({ list_services: "" });
       stream.close();
       const names = response.list_services_response!.service.map((s) => s.name);
-      for (const name of ["certgate.v1.CertificateValidator", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]) {
+      for (const name of ["certgate.v1.CertificateValidator", "envoy.service.auth.v3.Authorization", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]) {
         assert.ok(names.includes(name), `${name} missing from ${names.join(", ")}`);
       }
     });
@@ -107,6 +121,35 @@ describe("server reflection for strict clients", async () => {
     assert.equal(json.httpStatus, 200);
     assert.equal((json.principal as Record<string, unknown>).qualifiedUsername, "SECONDARY/john@tenant.com");
     assert.equal((json.principal as Record<string, unknown>).notAfter, "2028-01-01T00:00:00Z");
+  });
+
+  it("describes envoy.service.auth.v3.Authorization through its whole import tree and calls Check from JSON", async () => {
+    const stream = new ReflectionStream(test.server.address, "v1alpha");
+    const received = new Map<string, FileDescriptorProto>();
+    const fileName = await fetchFiles(stream, "envoy.service.auth.v3.Authorization", received);
+    stream.close();
+    assert.equal(fileName, "envoy/service/auth/v3/external_auth.proto");
+    for (const imported of ["envoy/config/core/v3/base.proto", "google/rpc/status.proto", "validate/validate.proto", "udpa/annotations/status.proto", "xds/core/v3/context_params.proto"]) {
+      assert.ok(received.has(imported), `${imported} was not sent`);
+    }
+    const method = strictRegistry(received, fileName).getService("envoy.service.auth.v3.Authorization")!.methods.find((m) => m.name === "Check")!;
+    const pem = (scenarios[0]!.chain as { pem: string }).pem;
+    const request = fromJson(method.input, {
+      attributes: { request: { http: { method: "GET", path: "/api/users", headers: { "x-forwarded-client-cert": `Chain="${encodeURIComponent(pem)}"` } } } },
+    });
+    const answer = await callRaw(test.server.address, "/envoy.service.auth.v3.Authorization/Check", toBinary(method.input, request));
+    const json = toJson(method.output, fromBinary(method.output, answer)) as { status?: { code?: number }; okResponse?: { headers: { header: { key: string; value: string } }[] } };
+    assert.equal(json.status?.code ?? 0, 0);
+    assert.ok(json.okResponse!.headers.some((h) => h.header.key === "x-certgate-qualified-user" && h.header.value === "SECONDARY/john@tenant.com"));
+  });
+
+  it("the strict build refuses what @grpc/reflection 1.0 sends: a file with its dependency list emptied", async () => {
+    const stream = new ReflectionStream(test.server.address, "v1");
+    const received = new Map<string, FileDescriptorProto>();
+    const fileName = await fetchFiles(stream, "certgate.v1.CertificateValidator", received);
+    stream.close();
+    received.get(fileName)!.dependency = [];
+    assert.throws(() => strictRegistry(received, fileName), /google\.protobuf\.Timestamp|Cannot find/);
   });
 
   it("describes grpc.health.v1.Health under its canonical file name and calls Check", async () => {
