@@ -4,7 +4,7 @@
 import { fail, type Failure } from "../reason.ts";
 import { KEY_USAGE, OID, type Certificate } from "./certificate.ts";
 import { signatureVerifies } from "./signature.ts";
-import type { TrustStore } from "./trust-store.ts";
+import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
 export type Purpose = "client" | "server" | "any";
 
@@ -96,17 +96,6 @@ function* candidatePaths(path: readonly Certificate[], search: Search): Generato
   }
 }
 
-function groupByName(certificates: readonly Certificate[]): Map<string, Certificate[]> {
-  const byName = new Map<string, Certificate[]>();
-  const seen = new Set<string>();
-  for (const certificate of certificates) {
-    if (seen.has(certificate.fingerprint)) continue;
-    seen.add(certificate.fingerprint);
-    byName.set(certificate.subject.key, [...(byName.get(certificate.subject.key) ?? []), certificate]);
-  }
-  return byName;
-}
-
 export function verifyPath(presented: readonly Certificate[], trust: TrustStore, options: VerifyOptions): PathResult {
   const leaf = presented[0];
   if (leaf === undefined) return fail("MALFORMED_CERTIFICATE", "the chain holds no certificate");
@@ -117,7 +106,7 @@ export function verifyPath(presented: readonly Certificate[], trust: TrustStore,
   const search: Search = {
     trust,
     options,
-    presentedByName: groupByName(presented.slice(1)),
+    presentedByName: indexBySubject(presented.slice(1)),
     signatures: new Map(),
     checksLeft: options.maxSignatureChecks ?? DEFAULT_SIGNATURE_CHECKS,
     badSignature: undefined,

@@ -9,7 +9,8 @@ export interface TrustStore {
   intermediatesNamed(nameKey: string): readonly Certificate[];
 }
 
-function indexBySubject(certificates: readonly Certificate[]): Map<string, Certificate[]> {
+/** Certificates by subject-name key, each certificate once (by fingerprint). */
+export function indexBySubject(certificates: readonly Certificate[]): Map<string, Certificate[]> {
   const index = new Map<string, Certificate[]>();
   const seen = new Set<string>();
   for (const certificate of certificates) {
