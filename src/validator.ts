@@ -36,6 +36,8 @@ export interface ValidatorSettings {
   readonly principal: PrincipalOptions;
   /** Decoded certificates kept between requests (keyed by DER SHA-256). */
   readonly certificateCacheSize?: number;
+  /** Told of every cache lookup, for metrics. */
+  readonly onCacheLookup?: (cache: "certificate", hit: boolean) => void;
 }
 
 /** Who the client is: always the leaf's facts; `principal` is absent when no user is named. */
@@ -95,6 +97,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
   function decode(der: Uint8Array, index: number): Certificate | Failure {
     const fingerprint = createHash("sha256").update(der).digest("hex");
     const cached = certificates.get(fingerprint);
+    settings.onCacheLookup?.("certificate", cached !== undefined);
     if (cached !== undefined) return cached;
     const decoded = decodeCertificate(der, index);
     if (!decoded.ok) return decoded;

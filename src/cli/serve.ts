@@ -1,42 +1,63 @@
-// `certgate serve [--config FILE]`: load and check the config, start the server,
-// stop gracefully on SIGTERM/SIGINT.
+// `certgate serve [--config FILE]`: load and check the config, start the gRPC and
+// metrics listeners, reload on SIGHUP or file change, drain on SIGTERM/SIGINT.
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
+import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { loadTrustStore } from "../config/trust-material.ts";
+import { loadServerTls, loadTrustStore } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { ensureDevPki } from "../devpki/dev-pki.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
-import { CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, startServer, type RunningServer } from "../grpc/server.ts";
+import { startServer, type RunningServer } from "../grpc/server.ts";
+import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
-import { createValidator } from "../validator.ts";
+import { createValidator, type Validator } from "../validator.ts";
 
 export const DEV_PKI_DIR = fileURLToPath(new URL("../../certs/dev", import.meta.url));
-const DRAIN_MS = 10_000;
+const RELOAD_DEBOUNCE_MS = 250;
 
-async function resolveConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
+/** Everything a reload replaces, swapped as one object so a call sees one generation. */
+interface State {
+  readonly config: Config;
+  readonly validator: Validator;
+  readonly generation: number;
+}
+
+async function readConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
   if (configPath !== undefined) return loadConfigFile(configPath);
   const { generated } = await ensureDevPki(DEV_PKI_DIR, new Date());
   if (generated) logger.info({ dir: DEV_PKI_DIR }, "generated the dev PKI (development only)");
   return defaultConfig(DEV_PKI_DIR);
 }
 
-function logDecision(logger: Logger, event: DecisionEvent): void {
-  // Guarded so that a disabled level costs no object building on the hot path.
-  if (!logger.isLevelEnabled("debug")) return;
+/** Reads and checks everything; throws ConfigError and leaves nothing half-built. */
+async function buildState(configPath: string | undefined, generation: number, logger: Logger, metrics: Metrics): Promise<State> {
+  const config = await readConfig(configPath, logger);
+  const trust = loadTrustStore(config);
+  const validator = createValidator({ ...validatorSettings(config, trust), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
+  metrics.trustMaterial(trust);
+  return { config, validator, generation };
+}
+
+function logDecision(logger: Logger, audit: boolean, event: DecisionEvent): void {
+  // Checked first so that a disabled level builds no object on the hot path.
+  const level = audit ? "info" : "debug";
+  if (!logger.isLevelEnabled(level)) return;
   const { decision } = event;
-  logger.debug(
+  logger[level](
     {
+      audit: true,
       rpc: event.rpc,
       allowed: decision.allowed,
       reason: decision.reason,
       principal: decision.identity?.principal?.qualifiedUsername,
       fingerprint: decision.identity?.fingerprint,
-      context: event.context,
+      path: event.context,
       method: event.method,
       durationMs: Math.round(event.durationMs * 1000) / 1000,
+      caller: event.caller,
     },
     "decision",
   );
@@ -51,36 +72,110 @@ function warnAboutBareExemptContexts(config: Config, logger: Logger): void {
   }
 }
 
-export interface Served {
+/** Settings read once at start; a reload that changes them is logged, not applied. */
+function restartOnly(config: Config): string {
+  return JSON.stringify([config.server.listen, config.server.tls, config.server.allowedCallerSans, config.server.maxRequestBytes, config.health, config.metrics]);
+}
+
+function watchedFiles(config: Config, configPath: string | undefined): string[] {
+  return [...(configPath === undefined ? [] : [configPath]), ...config.truststore.caFiles, ...config.truststore.intermediateFiles];
+}
+
+export interface Service {
   readonly server: RunningServer;
-  readonly config: Config;
+  readonly metricsServer: MetricsServer | undefined;
+  config(): Config;
+  /** Re-reads everything; true when the new state is in use. */
+  reload(trigger: string): Promise<boolean>;
+  /** Health NOT_SERVING, stop accepting, drain in-flight calls, close the listeners. */
+  stop(): Promise<void>;
 }
 
 /** Starts certgate; returns once listening. Throws ConfigError for a bad config. */
-export async function serve(configPath: string | undefined, logger: Logger): Promise<Served> {
-  const config = await resolveConfig(configPath, logger);
-  logger.level = config.log.level;
-  const validator = createValidator(validatorSettings(config, loadTrustStore(config)));
-  warnAboutBareExemptContexts(config, logger);
+export async function startService(configPath: string | undefined, logger: Logger): Promise<Service> {
+  const metrics = createMetrics(() => new Date());
+  let state = await buildState(configPath, 1, logger, metrics);
+  logger.level = state.config.log.level;
+  warnAboutBareExemptContexts(state.config, logger);
+  const initial = state.config;
   const server = await startServer(
-    { listen: config.server.listen, maxRequestBytes: config.server.maxRequestBytes, extAuthz: () => config.extAuthz },
     {
-      validator: () => validator,
+      listen: initial.server.listen,
+      maxRequestBytes: initial.server.maxRequestBytes,
+      extAuthz: () => state.config.extAuthz,
+      tls: loadServerTls(initial),
+      allowedCallerSans: initial.server.allowedCallerSans,
+      socketMode: initial.server.socketMode,
+      healthListen: initial.health.listen,
+    },
+    {
+      validator: () => state.validator,
       now: () => new Date(),
-      onDecision: (event) => logDecision(logger, event),
+      onDecision: (event) => {
+        metrics.decision(event.rpc, event.decision.reason, event.decision.allowed, event.durationMs / 1000);
+        logDecision(logger, state.config.log.audit, event);
+      },
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),
     },
   );
-  const plaintext = server.address.startsWith("unix:") ? `-plaintext -unix ${server.address.slice(5)}` : `-plaintext ${server.address}`;
-  logger.info({ address: server.address, config: config.source }, `certgate listening on ${server.address}; try: grpcurl ${plaintext} list`);
-  return { server, config };
+  const metricsServer = initial.metrics.listen === "" ? undefined : await startMetricsServer(initial.metrics.listen, metrics.registry);
+
+  let watcher: FileWatch | undefined;
+  const rewatch = () => {
+    watcher?.close();
+    watcher = watchFiles(watchedFiles(state.config, configPath), RELOAD_DEBOUNCE_MS, () => void reload("file change"));
+  };
+  let reloading = Promise.resolve(true);
+  const reload = (trigger: string): Promise<boolean> => {
+    // One reload at a time, in order: a burst of signals ends on the newest files.
+    reloading = reloading.then(async () => {
+      try {
+        const next = await buildState(configPath, state.generation + 1, logger, metrics);
+        if (restartOnly(next.config) !== restartOnly(state.config)) {
+          logger.warn({ trigger }, "listener, TLS, caller or metrics settings changed: they take effect on restart; the rest is applied now");
+        }
+        state = next;
+        logger.level = state.config.log.level;
+        metrics.reload(true, state.generation);
+        rewatch();
+        logger.info({ trigger, generation: state.generation, config: state.config.source }, "configuration reloaded");
+        return true;
+      } catch (error) {
+        metrics.reload(false, state.generation);
+        const problems = error instanceof ConfigError ? error.problems : [String(error)];
+        logger.error({ trigger, problems, generation: state.generation }, "reload refused; the previous configuration stays in use");
+        return false;
+      }
+    });
+    return reloading;
+  };
+  rewatch();
+
+  const plaintext = server.address.startsWith("unix:") ? `-unix ${server.address.slice(5)}` : server.address;
+  const how = initial.server.tls === undefined ? `grpcurl -plaintext ${plaintext} list` : `grpcurl -cacert CA -cert CERT -key KEY ${plaintext} list`;
+  logger.info(
+    { address: server.address, metrics: metricsServer?.address, health: server.healthAddress, config: initial.source },
+    `certgate listening on ${server.address}; try: ${how}`,
+  );
+  return {
+    server,
+    metricsServer,
+    config: () => state.config,
+    reload,
+    async stop() {
+      watcher?.close();
+      server.setNotServing();
+      await server.shutdown(state.config.server.drainSeconds * 1000);
+      await metricsServer?.close();
+    },
+  };
 }
 
 export async function serveCommand(configPath: string | undefined): Promise<number> {
   const logger = pino({ base: { service: "certgate" } });
-  let served: Served;
+  let service: Service;
   try {
-    served = await serve(configPath, logger);
+    service = await startService(configPath, logger);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.fatal({ problems: error.problems }, error.message);
@@ -89,12 +184,11 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     logger.fatal({ err: error }, "certgate failed to start");
     return 1;
   }
+  process.on("SIGHUP", () => void service.reload("SIGHUP"));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      logger.info({ signal }, "shutting down: draining in-flight calls");
-      served.server.health.setStatus("", "NOT_SERVING");
-      for (const service of [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) served.server.health.setStatus(service, "NOT_SERVING");
-      void served.server.shutdown(DRAIN_MS).then(resolve);
+      logger.info({ signal, drainSeconds: service.config().server.drainSeconds }, "shutting down: health NOT_SERVING, draining in-flight calls");
+      void service.stop().then(resolve);
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));

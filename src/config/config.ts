@@ -11,6 +11,13 @@ export interface Config {
     readonly listen: string;
     readonly maxChainLength: number;
     readonly maxRequestBytes: number;
+    /** In-flight calls get this long to finish on SIGTERM/SIGINT. */
+    readonly drainSeconds: number;
+    /** When non-empty, only callers whose certificate has one of these SAN values get an answer. */
+    readonly allowedCallerSans: readonly string[];
+    /** Permission bits of a unix socket listener. */
+    readonly socketMode: number;
+    readonly tls: TlsConfig | undefined;
   };
   readonly truststore: {
     readonly caFiles: readonly string[];
@@ -26,9 +33,26 @@ export interface Config {
     readonly emailUsername: boolean;
   };
   readonly extAuthz: ExtAuthzConfig;
+  readonly health: {
+    /** A plaintext listener serving only grpc.health.v1 (for kubelet probes when the main port needs mTLS); "" = none. */
+    readonly listen: string;
+  };
+  readonly metrics: {
+    /** Prometheus HTTP listener ("host:port"), "" = off. */
+    readonly listen: string;
+  };
   readonly log: {
     readonly level: LogLevel;
+    /** One info line per decision. */
+    readonly audit: boolean;
   };
+}
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFiles: readonly string[];
+  readonly requireClientCert: boolean;
 }
 
 export interface ExtAuthzConfig {
@@ -56,6 +80,7 @@ export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info"
 export const DEFAULT_LISTEN = "127.0.0.1:50051";
 export const DEFAULT_MAX_CHAIN_LENGTH = 8;
 export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";
 
 /** Every problem found in a config, reported together. */
 export class ConfigError extends Error {

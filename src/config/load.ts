@@ -10,20 +10,25 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_MAX_CHAIN_LENGTH,
   DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_METRICS_LISTEN,
   LOG_LEVELS,
   type Config,
   type LogLevel,
+  type TlsConfig,
 } from "./config.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const TABLES = {
-  server: ["listen", "max_chain_length", "max_request_bytes"],
+  server: ["listen", "max_chain_length", "max_request_bytes", "drain_seconds", "allowed_caller_sans", "socket_mode", "tls"],
+  "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
+  health: ["listen"],
+  metrics: ["listen"],
   truststore: ["ca_files", "intermediate_files", "allow_sha1"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "headers"],
   "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
-  log: ["level"],
+  log: ["level", "audit"],
 } as const;
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -49,6 +54,20 @@ function crossFieldProblems(config: Omit<Config, "source">): string[] {
   const problems: string[] = [];
   const listenProblem = invalidListenAddress(config.server.listen);
   if (listenProblem !== undefined) problems.push(`server.listen: ${listenProblem}`);
+  for (const [key, listen] of [["health.listen", config.health.listen], ["metrics.listen", config.metrics.listen]] as const) {
+    const problem = listen === "" || listen.startsWith("unix:") ? (listen === "" ? undefined : "must be host:port") : invalidListenAddress(listen);
+    if (problem !== undefined) problems.push(`${key}: ${problem}`);
+  }
+  if (!Number.isInteger(config.server.socketMode) || config.server.socketMode < 0 || config.server.socketMode > 0o777) {
+    problems.push("server.socket_mode: must be an octal permission string such as \"0660\"");
+  }
+  const tls = config.server.tls;
+  if (tls !== undefined) {
+    if (tls.requireClientCert && tls.clientCaFiles.length === 0) problems.push("server.tls.client_ca_files: required when require_client_cert = true");
+  }
+  if (config.server.allowedCallerSans.length > 0 && (tls === undefined || !tls.requireClientCert)) {
+    problems.push("server.allowed_caller_sans: needs [server.tls] with require_client_cert = true (callers are named by their certificate)");
+  }
   if (config.truststore.caFiles.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required");
   const validation = config.intermediateCertValidation;
   if (validation.enable && validation.certCns.length === 0) {
@@ -82,6 +101,20 @@ function headerProblems(extAuthz: Config["extAuthz"]): string[] {
   return problems;
 }
 
+function readTls(read: TomlReader, table: Record<string, unknown>, baseDir: string): TlsConfig {
+  const file = (key: string) => {
+    const value = read.string(table, `server.tls.${key}`, "");
+    if (value === "") read.problems.push(`server.tls.${key}: required when [server.tls] is present`);
+    return resolve(baseDir, value);
+  };
+  return {
+    certFile: file("cert_file"),
+    keyFile: file("key_file"),
+    clientCaFiles: read.stringArray(table, "server.tls.client_ca_files", []).map((path) => resolve(baseDir, path)),
+    requireClientCert: read.boolean(table, "server.tls.require_client_cert", true),
+  };
+}
+
 /** Parses and validates a config document; relative file paths resolve against `baseDir`. */
 export function parseConfig(text: string, source: string, baseDir: string): Config {
   let document: Record<string, unknown>;
@@ -94,6 +127,9 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   const read = new TomlReader(document);
   read.table("", Object.keys(TABLES).filter((key) => !key.includes(".")));
   const server = read.table("server", TABLES.server);
+  const tls = read.table("server.tls", TABLES["server.tls"]);
+  const health = read.table("health", TABLES.health);
+  const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
   const tenant = read.table("tenant", TABLES.tenant);
@@ -109,7 +145,13 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       listen: read.string(server, "server.listen", DEFAULT_LISTEN),
       maxChainLength: read.integer(server, "server.max_chain_length", DEFAULT_MAX_CHAIN_LENGTH, { min: 1, max: 32 }),
       maxRequestBytes: read.integer(server, "server.max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, { min: 1024, max: 16 * 1024 * 1024 }),
+      drainSeconds: read.integer(server, "server.drain_seconds", 10, { min: 0, max: 3600 }),
+      allowedCallerSans: read.stringArray(server, "server.allowed_caller_sans", []),
+      socketMode: parseInt(read.string(server, "server.socket_mode", "0660"), 8),
+      tls: server.tls === undefined ? undefined : readTls(read, tls, baseDir),
     },
+    health: { listen: read.string(health, "health.listen", "") },
+    metrics: { listen: read.string(metrics, "metrics.listen", DEFAULT_METRICS_LISTEN) },
     truststore: {
       caFiles: files("truststore.ca_files"),
       intermediateFiles: files("truststore.intermediate_files"),
@@ -135,7 +177,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
         fingerprint: header(principalHeaders, "ext_authz.headers.fingerprint", D.headers.fingerprint),
       },
     },
-    log: { level: level as LogLevel },
+    log: { level: level as LogLevel, audit: read.boolean(log, "log.audit", true) },
   };
   const problems = [...read.problems, ...crossFieldProblems(config)];
   if (problems.length > 0) throw new ConfigError(source, problems);

@@ -42,3 +42,33 @@ export function loadTrustStore(config: Config): TrustStore {
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return createTrustStore(anchors, intermediates);
 }
+
+export interface ServerTlsMaterial {
+  readonly certChain: Buffer;
+  readonly privateKey: Buffer;
+  /** Concatenated PEM of the CAs whose client certificates are accepted; null: none asked for. */
+  readonly clientCas: Buffer | null;
+  readonly requireClientCert: boolean;
+}
+
+/** The files of [server.tls], read and checked; undefined when TLS is off. */
+export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
+  const tls = config.server.tls;
+  if (tls === undefined) return undefined;
+  const problems: string[] = [];
+  const read = (file: string, key: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      problems.push(`${key} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
+      return Buffer.alloc(0);
+    }
+  };
+  const certChain = read(tls.certFile, "server.tls.cert_file");
+  const privateKey = read(tls.keyFile, "server.tls.key_file");
+  const cas = tls.clientCaFiles.map((file, i) => read(file, `server.tls.client_ca_files[${i}]`));
+  // Parse the client CAs the same way as trust anchors, so a bad file is named here, not by a TLS handshake later.
+  readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems);
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
+  return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
+}

@@ -3,6 +3,7 @@
 // is an answer with allowed=false.
 import * as grpc from "@grpc/grpc-js";
 import { decisionView } from "../decision-view.ts";
+import { callerIdentity } from "./caller.ts";
 import type { Decision, ValidationRequest, Validator } from "../validator.ts";
 
 export interface WireValidateRequest {
@@ -19,6 +20,8 @@ export interface DecisionEvent {
   readonly context: string;
   readonly method: string;
   readonly durationMs: number;
+  /** The caller of certgate (its certificate's first SAN or CN, else its address). */
+  readonly caller: string;
 }
 
 export interface ServiceDeps {
@@ -61,7 +64,7 @@ export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplemen
         }
         const decision = deps.validator().validate(contract.request, deps.now());
         const durationMs = performance.now() - started;
-        deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs });
+        deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: callerIdentity(call) });
         callback(null, toWireResponse(decision));
       } catch (error) {
         // A bug must never become an allow: answer INTERNAL, which callers treat as deny.

@@ -9,6 +9,7 @@ import { certificateFromHeader } from "../pki/header-certificate.ts";
 import { chainFromXfcc } from "../pki/xfcc.ts";
 import { httpStatusFor, type Failure } from "../reason.ts";
 import type { Decision, ValidationRequest } from "../validator.ts";
+import { callerIdentity } from "./caller.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
 
 interface HeaderValue {
@@ -151,7 +152,7 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
         const input = checkInput(call.request, config);
         const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : inputDenial(input);
         const http = call.request.attributes?.request?.http;
-        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started });
+        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: callerIdentity(call) });
         callback(null, checkResponse(decision, config));
       } catch (error) {
         // Envoy treats a failed Check as a denial unless failure_mode_allow is set (keep it off).

@@ -1,10 +1,14 @@
-// The gRPC server: certgate's validator, health and reflection on one port.
+// The gRPC server: certgate's validator, Envoy's ext_authz, health and reflection
+// on one port; optionally health alone on a plaintext port for kubelet probes.
+import { chmod } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { ExtAuthzConfig } from "../config/config.ts";
+import type { ServerTlsMaterial } from "../config/trust-material.ts";
+import { allowedCallersInterceptor } from "./caller.ts";
 import { certgateHandlers, type ServiceDeps } from "./certgate-service.ts";
-import { extAuthzHandlers } from "./ext-authz.ts";
 import { loadDescriptors, serviceDefinition, type Descriptors } from "./descriptors.ts";
+import { extAuthzHandlers } from "./ext-authz.ts";
 import { indexDescriptorSet, reflectionHandlers } from "./reflection.ts";
 
 export const CERTGATE_SERVICE = "certgate.v1.CertificateValidator";
@@ -16,30 +20,57 @@ export interface ServerOptions {
   readonly listen: string;
   readonly maxRequestBytes: number;
   readonly extAuthz: () => ExtAuthzConfig;
+  readonly tls?: ServerTlsMaterial | undefined;
+  /** Non-empty: only callers whose certificate has one of these SAN values are answered. */
+  readonly allowedCallerSans?: readonly string[];
+  /** Permission bits for a unix socket listener. */
+  readonly socketMode?: number;
+  /** A plaintext listener with health only; "" or absent: none. */
+  readonly healthListen?: string;
   readonly descriptors?: Descriptors;
 }
 
 export interface RunningServer {
   /** "127.0.0.1:PORT" (the real port when 0 was asked) or "unix:/path". */
   readonly address: string;
+  readonly healthAddress: string | undefined;
   readonly health: HealthImplementation;
+  /** Marks every service NOT_SERVING, for the drain before shutdown. */
+  setNotServing(): void;
   /** Stops accepting, lets in-flight calls finish within `graceMs`, then cancels the rest. */
   shutdown(graceMs: number): Promise<void>;
 }
 
-function bind(server: grpc.Server, listen: string): Promise<string> {
+function credentials(tls: ServerTlsMaterial | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCas, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], tls.requireClientCert);
+}
+
+function bind(server: grpc.Server, listen: string, creds: grpc.ServerCredentials): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(listen, creds, (error, port) => {
       if (error !== null) reject(new Error(`cannot listen on ${listen}: ${error.message}`));
       else resolve(listen.startsWith("unix:") ? listen : `${listen.slice(0, listen.lastIndexOf(":"))}:${port}`);
     });
   });
 }
 
+function shutdownWithin(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export async function startServer(options: ServerOptions, deps: ServiceDeps): Promise<RunningServer> {
   const descriptors = options.descriptors ?? loadDescriptors();
+  const allowed = options.allowedCallerSans ?? [];
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxRequestBytes,
+    interceptors: allowed.length > 0 ? [allowedCallersInterceptor(allowed, (path) => path.startsWith(`/${HEALTH_SERVICE}/`))] : [],
   });
   server.addService(serviceDefinition(descriptors, CERTGATE_SERVICE), certgateHandlers(deps));
   server.addService(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE), extAuthzHandlers(deps, options.extAuthz));
@@ -48,18 +79,26 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
   const reflection = reflectionHandlers(indexDescriptorSet(descriptors.set, served));
   for (const name of REFLECTION_SERVICES) server.addService(serviceDefinition(descriptors, name), reflection);
-  const address = await bind(server, options.listen);
+  const address = await bind(server, options.listen, credentials(options.tls));
+  // Group access by default: the proxy's user shares a group with certgate, nobody else connects.
+  if (address.startsWith("unix:")) await chmod(address.slice("unix:".length), options.socketMode ?? 0o660);
+
+  let healthServer: grpc.Server | undefined;
+  let healthAddress: string | undefined;
+  if (options.healthListen !== undefined && options.healthListen !== "") {
+    healthServer = new grpc.Server();
+    health.addToServer(healthServer);
+    healthAddress = await bind(healthServer, options.healthListen, grpc.ServerCredentials.createInsecure());
+  }
   return {
     address,
+    healthAddress,
     health,
-    shutdown(graceMs) {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    setNotServing() {
+      for (const service of ["", CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) health.setStatus(service, "NOT_SERVING");
+    },
+    async shutdown(graceMs) {
+      await Promise.all([shutdownWithin(server, graceMs), healthServer === undefined ? undefined : shutdownWithin(healthServer, graceMs)]);
     },
   };
 }

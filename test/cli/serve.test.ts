@@ -47,7 +47,7 @@ describe("certgate certs + serve", () => {
     writeFileSync(
       join(dir, "deployment.toml"),
       `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/root-ca.pem"]\n` +
-        `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[log]\nlevel = "debug"\n`,
+        `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[metrics]\nlisten = "127.0.0.1:0"\n[log]\nlevel = "debug"\n`,
     );
     server = await serve(join(dir, "deployment.toml"));
   });

@@ -1,0 +1,97 @@
+// Prometheus metrics (prom-client) and the HTTP listener that serves them, apart
+// from the gRPC port so scraping never competes with authorisation traffic.
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Certificate } from "../pki/certificate.ts";
+import type { Reason } from "../reason.ts";
+
+export interface TrustMaterial {
+  readonly anchors: readonly Certificate[];
+  readonly intermediates: readonly Certificate[];
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  decision(rpc: string, reason: Reason, allowed: boolean, seconds: number): void;
+  cacheLookup(cache: string, hit: boolean): void;
+  reload(ok: boolean, generation: number): void;
+  /** What the expiry gauges describe from now on. */
+  trustMaterial(material: TrustMaterial): void;
+}
+
+export function createMetrics(now: () => Date): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "certgate_" });
+  const decisions = new Counter({ name: "certgate_decisions_total", help: "Decisions by rpc and reason", labelNames: ["rpc", "reason", "allowed"], registers: [registry] });
+  const latency = new Histogram({
+    name: "certgate_decision_duration_seconds",
+    help: "Time to decide one call, from request to answer",
+    labelNames: ["rpc"],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registers: [registry],
+  });
+  const cache = new Counter({ name: "certgate_cache_lookups_total", help: "Cache lookups by cache and result", labelNames: ["cache", "result"], registers: [registry] });
+  const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
+  const generation = new Gauge({ name: "certgate_reload_generation", help: "Generation of the configuration in use (1 at start, +1 per successful reload)", registers: [registry] });
+  let material: TrustMaterial = { anchors: [], intermediates: [] };
+  new Gauge({
+    name: "certgate_certificate_expiry_seconds",
+    help: "Seconds until a configured trust anchor or intermediate expires (negative: expired)",
+    labelNames: ["role", "subject", "fingerprint"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const at = now().getTime();
+      for (const [role, list] of [["anchor", material.anchors], ["intermediate", material.intermediates]] as const) {
+        for (const c of list) this.set({ role, subject: c.subject.text, fingerprint: c.fingerprint.slice(0, 16) }, (c.notAfter.getTime() - at) / 1000);
+      }
+    },
+  });
+  generation.set(1);
+  return {
+    registry,
+    decision(rpc, reason, allowed, seconds) {
+      decisions.inc({ rpc, reason, allowed: String(allowed) });
+      latency.observe({ rpc }, seconds);
+    },
+    cacheLookup(name, hit) {
+      cache.inc({ cache: name, result: hit ? "hit" : "miss" });
+    },
+    reload(ok, current) {
+      reloads.inc({ result: ok ? "ok" : "failed" });
+      generation.set(current);
+    },
+    trustMaterial(next) {
+      material = next;
+    },
+  };
+}
+
+export interface MetricsServer {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** Serves GET /metrics on `listen` ("host:port"). */
+export function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
+  const server: Server = createServer((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+      response.writeHead(404).end("not found\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
+      () => response.writeHead(500).end("metrics unavailable\n"),
+    );
+  });
+  const at = listen.lastIndexOf(":");
+  const host = listen.slice(0, at).replace(/^\[|\]$/g, "");
+  return new Promise((resolve, reject) => {
+    server.once("error", (error) => reject(new Error(`cannot listen on ${listen} for metrics: ${error.message}`)));
+    server.listen(Number(listen.slice(at + 1)), host, () => {
+      const bound = server.address();
+      const port = typeof bound === "object" && bound !== null ? bound.port : 0;
+      resolve({ address: `${listen.slice(0, at)}:${port}`, close: () => new Promise((done) => server.close(() => done())) });
+    });
+  });
+}
