@@ -95,6 +95,24 @@ describe("certgate certs + serve", () => {
     assert.ok(server.lines.some((line) => line.includes('exempt context \\"dcr\\" matches that path segment anywhere')), "warning for the bare entry");
   });
 
+  it("reloads on SIGHUP, and keeps serving the old configuration when the new one is broken", async () => {
+    const client = clientFor("certgate.v1.CertificateValidator", server.address);
+    const rogue = () => unary<{ reason: string }>(client, "Validate", { pem: readFileSync(join(pkiDir, "client-rogue.pem"), "utf8"), context: "/api/users", method: "GET" });
+    const config = join(dir, "deployment.toml");
+    writeFileSync(config, readFileSync(config, "utf8").replace('cert_cns = ["certgate-dev-intermediate"]', 'cert_cns = ["rogue-intermediate"]'));
+    server.child.kill("SIGHUP");
+    const deadline = Date.now() + 5000;
+    while ((await rogue()).reason !== "OK" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await rogue()).reason, "OK");
+    writeFileSync(config, "[truststore\n");
+    server.child.kill("SIGHUP");
+    const refusedDeadline = Date.now() + 5000;
+    while (!server.lines.some((line) => line.includes("reload refused")) && Date.now() < refusedDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(server.lines.some((line) => line.includes("reload refused")));
+    assert.equal((await rogue()).reason, "OK");
+    client.close();
+  });
+
   it("drains and exits 0 on SIGTERM", async () => {
     const exited = new Promise<number | null>((resolve) => server.child.on("exit", resolve));
     server.child.kill("SIGTERM");

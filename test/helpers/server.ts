@@ -11,10 +11,10 @@ export const descriptors: Descriptors = loadDescriptors();
 
 type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client;
 
-export function clientFor(service: string, address: string): grpc.Client & Record<string, Function> {
+export function clientFor(service: string, address: string, credentials = grpc.credentials.createInsecure()): grpc.Client & Record<string, Function> {
   let node: unknown = descriptors.grpcObject;
   for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
-  return new (node as ClientConstructor)(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+  return new (node as ClientConstructor)(address, credentials) as grpc.Client & Record<string, Function>;
 }
 
 export function unary<T>(client: grpc.Client & Record<string, Function>, method: string, request: unknown): Promise<T> {

@@ -1,0 +1,18 @@
+# Build: compile the protos (buf is a dev dependency), then keep runtime deps only.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-slim
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/build/descriptors.binpb ./build/descriptors.binpb
+COPY package.json ./
+COPY src ./src
+USER 10001:10001
+EXPOSE 50051 8086 9464
+ENTRYPOINT ["node", "src/cli/main.ts"]
+CMD ["serve", "--config", "/etc/certgate/config/deployment.toml"]

@@ -1,0 +1,57 @@
+// The Kubernetes manifests must parse, agree with each other and carry a config
+// certgate accepts.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parseAllDocuments } from "yaml";
+import { parseConfig } from "../../src/config/load.ts";
+
+type Manifest = { kind: string; metadata: { name: string }; spec?: Record<string, any>; data?: Record<string, string> };
+
+function manifests(name: string): Manifest[] {
+  const text = readFileSync(new URL(`../../deploy/kubernetes/${name}`, import.meta.url), "utf8");
+  return parseAllDocuments(text).map((doc) => {
+    assert.deepEqual(doc.errors, [], `${name}: ${doc.errors.join("; ")}`);
+    return doc.toJS() as Manifest;
+  });
+}
+
+describe("deploy/kubernetes", () => {
+  const all = ["configmap.yaml", "deployment.yaml", "service.yaml"].flatMap(manifests);
+  const byKind = (kind: string) => all.find((m) => m.kind === kind)!;
+
+  it("lists every manifest in the kustomization", () => {
+    const [kustomization] = manifests("kustomization.yaml");
+    assert.deepEqual((kustomization as unknown as { resources: string[] }).resources, ["configmap.yaml", "deployment.yaml", "service.yaml"]);
+  });
+
+  it("runs several replicas with gRPC health probes, resource limits and a drain longer than drain_seconds", () => {
+    const spec = byKind("Deployment").spec!;
+    assert.ok(spec.replicas >= 2);
+    const pod = spec.template.spec;
+    const container = pod.containers[0];
+    assert.equal(container.readinessProbe.grpc.port, 8086);
+    assert.equal(container.livenessProbe.grpc.port, 8086);
+    assert.ok(container.resources.limits.cpu && container.resources.limits.memory);
+    assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    const toml = byKind("ConfigMap").data!["deployment.toml"]!;
+    const config = parseConfig(toml, "configmap", "/etc/certgate/config");
+    assert.ok(pod.terminationGracePeriodSeconds > config.server.drainSeconds);
+    assert.equal(config.health.listen, "0.0.0.0:8086");
+    assert.equal(config.server.listen, `0.0.0.0:${container.ports.find((p: { name: string }) => p.name === "grpc").containerPort}`);
+    const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    for (const path of [config.server.tls!.certFile, config.truststore.caFiles[0]!]) assert.ok(mounts.some((m: string) => path.startsWith(m + "/")), path);
+  });
+
+  it("exposes the gRPC port through the Service to the pods of the Deployment", () => {
+    const service = byKind("Service").spec!;
+    const deployment = byKind("Deployment").spec!;
+    assert.deepEqual(service.selector, deployment.selector.matchLabels);
+    assert.equal(service.ports.find((p: { name: string }) => p.name === "grpc").appProtocol, "grpc");
+  });
+
+  it("keeps two replicas up through voluntary disruptions", () => {
+    assert.equal(byKind("PodDisruptionBudget").spec!.minAvailable, 2);
+  });
+});
