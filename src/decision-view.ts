@@ -22,6 +22,8 @@ export interface DecisionView {
   readonly exempt: boolean;
   readonly cert_index: number;
   readonly principal: PrincipalView | null;
+  readonly matched_rule: { readonly context: string; readonly http_method: string; readonly index: number } | null;
+  readonly required_scopes: readonly string[];
 }
 
 export function decisionView(decision: Decision): DecisionView {
@@ -48,5 +50,7 @@ export function decisionView(decision: Decision): DecisionView {
             sha256_fingerprint: identity.fingerprint,
             not_after: identity.notAfter,
           },
+    matched_rule: decision.matchedRule === undefined ? null : { context: decision.matchedRule.context, http_method: decision.matchedRule.httpMethod, index: decision.matchedRule.index },
+    required_scopes: decision.requiredScopes,
   };
 }

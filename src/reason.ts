@@ -22,6 +22,11 @@ export const REASONS = [
   "INVALID_USERNAME",
   "INVALID_REQUEST_PATH",
   "NO_CERTIFICATE",
+  "NO_MATCHING_RULE",
+  "HANDLER_NOT_ALLOWED",
+  "CROSS_TENANT_DENIED",
+  "ACCESS_DENIED",
+  "USER_NOT_MAPPED",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -64,9 +69,14 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "AMBIGUOUS_CN":
     case "INVALID_USERNAME":
     case "NO_CERTIFICATE":
+    case "NO_MATCHING_RULE":
+    case "HANDLER_NOT_ALLOWED":
+    case "USER_NOT_MAPPED":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":
+    case "CROSS_TENANT_DENIED":
+    case "ACCESS_DENIED":
       return 403;
   }
 }

@@ -1,6 +1,8 @@
 // The typed, validated configuration. File paths are already resolved; the
 // certificates they name are loaded separately (trust-material.ts).
 
+import type { AccessControlConfig } from "./access-control.ts";
+
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 export interface Config {
@@ -33,6 +35,7 @@ export interface Config {
     readonly emailUsername: boolean;
   };
   readonly extAuthz: ExtAuthzConfig;
+  readonly accessControl: AccessControlConfig;
   readonly health: {
     /** A plaintext listener serving only grpc.health.v1 (for kubelet probes when the main port needs mTLS); "" = none. */
     readonly listen: string;

@@ -16,6 +16,7 @@ import {
   type LogLevel,
   type TlsConfig,
 } from "./config.ts";
+import { readAccessControl } from "./access-control.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const TABLES = {
@@ -30,6 +31,9 @@ const TABLES = {
   "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
   log: ["level", "audit"],
 } as const;
+
+/** Top-level tables read by access-control.ts. */
+const ACCESS_CONTROL_TABLES = ["resource_access_control", "resource", "authorization", "client_certificate_based_authentication"];
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
@@ -50,7 +54,7 @@ export function invalidListenAddress(listen: string): string | undefined {
   return port <= 65535 ? undefined : `port ${port} is out of range`;
 }
 
-function crossFieldProblems(config: Omit<Config, "source">): string[] {
+function crossFieldProblems(config: Omit<Config, "source" | "accessControl">): string[] {
   const problems: string[] = [];
   const listenProblem = invalidListenAddress(config.server.listen);
   if (listenProblem !== undefined) problems.push(`server.listen: ${listenProblem}`);
@@ -125,7 +129,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     throw new ConfigError(source, [`not valid TOML: ${detail}`]);
   }
   const read = new TomlReader(document);
-  read.table("", Object.keys(TABLES).filter((key) => !key.includes(".")));
+  read.table("", [...Object.keys(TABLES).filter((key) => !key.includes(".")), ...ACCESS_CONTROL_TABLES]);
   const server = read.table("server", TABLES.server);
   const tls = read.table("server.tls", TABLES["server.tls"]);
   const health = read.table("health", TABLES.health);
@@ -179,9 +183,10 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     },
     log: { level: level as LogLevel, audit: read.boolean(log, "log.audit", true) },
   };
+  const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });
   const problems = [...read.problems, ...crossFieldProblems(config)];
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return deepFreeze({ source, ...config });
+  return deepFreeze({ source, ...config, accessControl });
 }
 
 export function loadConfigFile(path: string): Config {

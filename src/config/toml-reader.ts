@@ -37,6 +37,21 @@ export class TomlReader {
     return value;
   }
 
+  /** The array of tables at dotted `key` (missing: empty), each checked for unknown keys. */
+  tableArray(key: string, allowedKeys: readonly string[]): Table[] {
+    let value: unknown = this.#root;
+    for (const part of key.split(".")) value = isTable(value) ? value[part] : undefined;
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every(isTable)) {
+      this.problems.push(`${key}: must be an array of tables ([[${key}]]), found ${describe(value)}`);
+      return [];
+    }
+    value.forEach((table: Table, i) => {
+      for (const name of Object.keys(table)) if (!allowedKeys.includes(name)) this.problems.push(`${key}[${i}].${name}: unknown key`);
+    });
+    return value as Table[];
+  }
+
   string(table: Table, path: string, fallback: string): string {
     const value = table[path.split(".").pop()!];
     if (value === undefined) return fallback;

@@ -1,5 +1,6 @@
 // Config + loaded trust material -> the core's ValidatorSettings.
 import type { Purpose } from "../pki/path.ts";
+import { staticGrantSource } from "../policy/grants.ts";
 import type { TrustStore } from "../pki/trust-store.ts";
 import type { ValidatorSettings } from "../validator.ts";
 import type { Config } from "./config.ts";
@@ -12,5 +13,8 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     purpose,
     intermediateCnValidation: config.intermediateCertValidation,
     principal: { emailUsername: config.tenant.emailUsername },
+    resourceAccess: { rules: config.accessControl.rules, defaultAccess: config.accessControl.defaultAccess },
+    ...(config.accessControl.grants.length > 0 ? { grants: staticGrantSource(config.accessControl.grants, config.accessControl.roles) } : {}),
+    ...(config.accessControl.thumbprintMappings === undefined ? {} : { thumbprintMappings: config.accessControl.thumbprintMappings }),
   };
 }

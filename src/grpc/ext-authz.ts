@@ -7,8 +7,8 @@ import type { ExtAuthzConfig } from "../config/config.ts";
 import { chainFromClientCertFields } from "../pki/client-cert-field.ts";
 import { certificateFromHeader } from "../pki/header-certificate.ts";
 import { chainFromXfcc } from "../pki/xfcc.ts";
-import { httpStatusFor, type Failure } from "../reason.ts";
-import type { Decision, ValidationRequest } from "../validator.ts";
+import type { Failure } from "../reason.ts";
+import { refusedInput, type Decision, type ValidationRequest } from "../validator.ts";
 import { callerIdentity } from "./caller.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
 
@@ -138,11 +138,6 @@ export function checkResponse(decision: Decision, settings: ExtAuthzConfig) {
   return decision.allowed ? okResponse(decision, settings) : deniedResponse(decision);
 }
 
-/** A decision for input refused before validation (malformed XFCC and the like). */
-function inputDenial(failure: Failure): Decision {
-  return { allowed: false, reason: failure.reason, message: failure.message, httpStatus: httpStatusFor(failure.reason), exempt: false, certIndex: failure.certIndex, identity: undefined };
-}
-
 export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConfig): grpc.UntypedServiceImplementation {
   return {
     Check(call: grpc.ServerUnaryCall<WireCheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
@@ -150,7 +145,7 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
       try {
         const config = settings();
         const input = checkInput(call.request, config);
-        const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : inputDenial(input);
+        const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : refusedInput(input);
         const http = call.request.attributes?.request?.http;
         deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: callerIdentity(call) });
         callback(null, checkResponse(decision, config));

@@ -25,6 +25,8 @@ export interface DistinguishedName {
   readonly text: string;
   /** Comparison key: equal keys mean equal names under RFC 5280 7.1. */
   readonly key: string;
+  /** Like key, but insensitive to RDN order, as WSO2 compares configured issuer DNs. */
+  readonly unorderedKey: string;
   /** Every CN value in the name, in encoding order. */
   readonly commonNames: readonly string[];
 }
@@ -66,5 +68,88 @@ export function distinguishedName(name: Name): DistinguishedName {
     rdnTexts.push(texts.join("+"));
     rdnKeys.push(keys.sort());
   }
-  return { text: rdnTexts.reverse().join(","), key: JSON.stringify(rdnKeys), commonNames };
+  return { text: rdnTexts.reverse().join(","), key: JSON.stringify(rdnKeys), unorderedKey: unordered(rdnKeys), commonNames };
+}
+
+function unordered(rdnKeys: readonly (readonly string[])[]): string {
+  return JSON.stringify(rdnKeys.map((rdn) => rdn.join("+")).sort());
+}
+
+const OID_BY_NAME: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(SHORT_NAMES).map(([oid, name]) => [name, oid])),
+  EMAILADDRESS: "1.2.840.113549.1.9.1",
+  S: "2.5.4.8",
+};
+
+/** Splits on `separator` where it is not escaped by a backslash. */
+function splitUnescaped(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\\" && i + 1 < text.length) {
+      current += c + text[i + 1];
+      i++;
+    } else if (c === separator) {
+      parts.push(current);
+      current = "";
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+/** RFC 4514 value unescaping: \\c and \\XX hex pairs (UTF-8). */
+function unescapeValue(value: string): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c !== "\\") {
+      bytes.push(...Buffer.from(c, "utf8"));
+      continue;
+    }
+    const pair = value.slice(i + 1, i + 3);
+    if (/^[0-9a-fA-F]{2}$/.test(pair)) {
+      bytes.push(parseInt(pair, 16));
+      i += 2;
+    } else if (i + 1 < value.length) {
+      bytes.push(...Buffer.from(value[i + 1]!, "utf8"));
+      i++;
+    } else {
+      return undefined;
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/**
+ * Parses an RFC 4514 string ("CN=certgate-dev-intermediate,O=certgate") into the
+ * same comparison keys as a certificate's name; a reason string when malformed.
+ */
+export function parseDistinguishedName(text: string): Pick<DistinguishedName, "key" | "unorderedKey"> | string {
+  const rdnKeys: string[][] = [];
+  for (const rdn of splitUnescaped(text, ",")) {
+    const keys: string[] = [];
+    for (const attribute of splitUnescaped(rdn, "+")) {
+      const at = attribute.indexOf("=");
+      if (at <= 0) return `"${attribute.trim()}" is not type=value`;
+      const type = attribute.slice(0, at).trim();
+      const oid = /^\d+(\.\d+)+$/.test(type) ? type : OID_BY_NAME[type.toUpperCase()];
+      if (oid === undefined) return `unknown attribute type ${type}`;
+      const raw = attribute.slice(at + 1).trim();
+      if (raw.startsWith("#")) {
+        keys.push(`${oid}=${raw.toLowerCase()}`);
+        continue;
+      }
+      const value = unescapeValue(raw);
+      if (value === undefined) return `bad escape in "${raw}"`;
+      keys.push(`${oid}=${prepared(value)}`);
+    }
+    rdnKeys.push(keys.sort());
+  }
+  // RFC 4514 writes the most significant RDN last; certificates encode it first.
+  rdnKeys.reverse();
+  return { key: JSON.stringify(rdnKeys), unorderedKey: unordered(rdnKeys) };
 }

@@ -101,3 +101,37 @@ describe("certgate.v1.CertificateValidator on a real server", async () => {
     assert.equal(service.status, "SERVING");
   });
 });
+
+describe("resource access control on the wire", async () => {
+  const { accessSettings, buildAccessScenarios } = await import("../helpers/access-scenarios.ts");
+  const { pki, scenarios } = await buildAccessScenarios();
+  let test: TestServer;
+  let client: ReturnType<typeof clientFor>;
+  before(async () => {
+    test = await startTestServer(accessSettings(pki), AT);
+    client = clientFor("certgate.v1.CertificateValidator", test.server.address);
+  });
+  after(async () => {
+    client.close();
+    await test.close();
+  });
+
+  it("returns matched_rule and required_scopes", async () => {
+    const scenario = scenarios.find((s) => s.name.startsWith("permission held"))!;
+    const response = await unary<WireResponse & { matched_rule: unknown; required_scopes: string[] }>(client, "Validate", {
+      ...wireChain(scenario.chain),
+      context: scenario.context,
+      method: "POST",
+    });
+    assert.equal(response.reason, "OK");
+    assert.deepEqual(response.matched_rule, { context: "(.*)/scim2/Users(.*)", http_method: "post", index: 1 });
+    assert.deepEqual(response.required_scopes, ["internal_user_mgt_create"]);
+  });
+
+  it("answers an insecure resource through ext_authz without any certificate", async () => {
+    const envoy = clientFor("envoy.service.auth.v3.Authorization", test.server.address);
+    const response = await unary<{ status: { code: number } }>(envoy, "Check", { attributes: { request: { http: { method: "GET", path: "/api/public/health" } } } });
+    envoy.close();
+    assert.equal(response.status.code, 0);
+  });
+});
