@@ -2,12 +2,13 @@
 // principal -> grants. Pure: time comes in as an argument; nothing here logs, reads
 // files or talks gRPC.
 import { createHash } from "node:crypto";
+import { DecisionCache, chainKey, isCacheable, type CacheWindow } from "./decision-cache.ts";
 import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
 import { verifyPath, type Purpose, type VerifiedPath } from "./pki/path.ts";
 import { decodePemChain } from "./pki/pem.ts";
 import type { TrustStore } from "./pki/trust-store.ts";
-import { checkCrossTenant } from "./policy/cross-tenant.ts";
+import { checkCrossTenant, tenantOfPath } from "./policy/cross-tenant.ts";
 import { compileExemptContexts } from "./policy/exempt-context.ts";
 import { checkGrants, type GrantSource } from "./policy/grants.ts";
 import { compileIntermediateCnAllowList } from "./policy/intermediate-cn.ts";
@@ -46,8 +47,10 @@ export interface ValidatorSettings {
   readonly thumbprintMappings?: ThumbprintMappings;
   /** Decoded certificates kept between requests (keyed by DER SHA-256). */
   readonly certificateCacheSize?: number;
+  /** Whole decisions ([cache]); maxEntries 0 turns the decision cache off. */
+  readonly decisionCache?: { readonly maxEntries: number; readonly ttlSeconds: number };
   /** Told of every cache lookup, for metrics. */
-  readonly onCacheLookup?: (cache: "certificate", hit: boolean) => void;
+  readonly onCacheLookup?: (cache: "certificate" | "decision", hit: boolean) => void;
 }
 
 /** Who the client is: always the leaf's facts; `principal` is absent when no user is named. */
@@ -122,6 +125,7 @@ function identityOf(leaf: Certificate, principal: Principal | undefined): Identi
 }
 
 const DEFAULT_CERTIFICATE_CACHE = 10_000;
+const VERIFIED_SIGNATURES = 10_000;
 const CLIENT_CERTIFICATE_HANDLER = "clientcertificate";
 
 export function createValidator(settings: ValidatorSettings): Validator {
@@ -129,6 +133,10 @@ export function createValidator(settings: ValidatorSettings): Validator {
   const exemptContexts = compileExemptContexts(settings.intermediateCnValidation.exemptContexts);
   const allowList = compileIntermediateCnAllowList(settings.intermediateCnValidation.certCns);
   const rules = compileResourceRules(settings.resourceAccess?.rules ?? [], settings.resourceAccess?.defaultAccess ?? "deny");
+  const cacheSettings = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
+  const decisions = cacheSettings.maxEntries > 0 ? new DecisionCache<Decision>(cacheSettings.maxEntries, cacheSettings.ttlSeconds) : undefined;
+  const signatures = new LruCache<string, true>(VERIFIED_SIGNATURES);
+  const verifiedSignatures = { has: (key: string) => signatures.get(key) !== undefined, add: (key: string) => signatures.set(key, true) };
 
   function decode(der: Uint8Array, index: number): Certificate | Failure {
     const fingerprint = createHash("sha256").update(der).digest("hex");
@@ -141,21 +149,58 @@ export function createValidator(settings: ValidatorSettings): Validator {
     return decoded.certificate;
   }
 
-  function parseChain(chain: ChainInput): Certificate[] | Failure {
+  function chainDers(chain: ChainInput): readonly Uint8Array[] | Failure {
     const ders = "pem" in chain ? decodePemChain(chain.pem) : { ok: true as const, certificates: chain.der };
     if (!ders.ok) return ders;
     if (ders.certificates.length === 0) return fail("NO_CERTIFICATE", "no client certificate was presented");
-    // Refuse before decoding: an oversized chain should cost nothing.
+    // Refuse before decoding or hashing: an oversized chain should cost nothing.
     if (ders.certificates.length > settings.maxChainLength) {
       return fail("CHAIN_TOO_LONG", `${ders.certificates.length} certificates presented; max_chain_length is ${settings.maxChainLength}`);
     }
+    return ders.certificates;
+  }
+
+  function decodeChain(ders: readonly Uint8Array[]): Certificate[] | Failure {
     const out: Certificate[] = [];
-    for (const [index, der] of ders.certificates.entries()) {
+    for (const [index, der] of ders.entries()) {
       const certificate = decode(der, index);
       if ("ok" in certificate) return certificate;
       out.push(certificate);
     }
     return out;
+  }
+
+  /** Everything besides the chain that can change the answer. */
+  function policyKey(route: Route, userHeader: string | undefined): string {
+    return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${userHeader ?? ""}`;
+  }
+
+  /** When a decision about this chain stays true: within every certificate's validity. */
+  function windowOf(certificates: readonly Certificate[]): CacheWindow {
+    return {
+      from: Math.max(...certificates.map((c) => c.notBefore.getTime())),
+      until: Math.min(...certificates.map((c) => c.notAfter.getTime())),
+    };
+  }
+
+  /** Decodes, verifies and applies policy; `window` is when the decision stays true. */
+  function decideDers(route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date): { decision: Decision; window?: CacheWindow } {
+    const chain = decodeChain(ders);
+    if ("ok" in chain) return { decision: decision(route, chain) };
+    const { decision: decided, path } = decideChain(route, request, chain, at);
+    return { decision: decided, window: windowOf(path) };
+  }
+
+  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[] } {
+    const path = verifyPath(chain, settings.trust, { at, maxChainLength: settings.maxChainLength, allowSha1: settings.allowSha1, purpose: settings.purpose, verifiedSignatures });
+    if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };
+    const checkCn = settings.intermediateCnValidation.enable && !route.exempt;
+    const principal = principalFor(path, checkCn, request.userHeader);
+    if (principal !== undefined && "ok" in principal) return { decision: decision(route, principal, identityOf(path.leaf, undefined)), path: path.path };
+    const refused = authorize(route, principal);
+    if (refused !== undefined) return { decision: decision(route, refused, identityOf(path.leaf, principal)), path: path.path };
+    const message = principal === undefined ? "chain verified; no user named" : `chain verified for ${principal.qualifiedUsername}`;
+    return { decision: decision(route, { ok: true, message }, identityOf(path.leaf, principal)), path: path.path };
   }
 
   /** Rules that settle the request before any certificate is read; undefined: a certificate is needed. */
@@ -217,17 +262,16 @@ export function createValidator(settings: ValidatorSettings): Validator {
       };
       const early = decideBeforeCertificate(route);
       if (early !== undefined) return early;
-      const chain = parseChain(request.chain);
-      if (!Array.isArray(chain)) return decision(route, chain);
-      const path = verifyPath(chain, settings.trust, { at, maxChainLength: settings.maxChainLength, allowSha1: settings.allowSha1, purpose: settings.purpose });
-      if (!path.ok) return decision(route, path);
-      const checkCn = settings.intermediateCnValidation.enable && !route.exempt;
-      const principal = principalFor(path, checkCn, request.userHeader);
-      if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(path.leaf, undefined));
-      const refused = authorize(route, principal);
-      if (refused !== undefined) return decision(route, refused, identityOf(path.leaf, principal));
-      const message = principal === undefined ? "chain verified; no user named" : `chain verified for ${principal.qualifiedUsername}`;
-      return decision(route, { ok: true, message }, identityOf(path.leaf, principal));
+      const ders = chainDers(request.chain);
+      if ("ok" in ders) return decision(route, ders);
+      if (decisions === undefined) return decideDers(route, request, ders, at).decision;
+      const key = `${chainKey(ders)}|${policyKey(route, request.userHeader)}`;
+      const cached = decisions.get(key, at.getTime());
+      settings.onCacheLookup?.("decision", cached !== undefined);
+      if (cached !== undefined) return cached;
+      const decided = decideDers(route, request, ders, at);
+      if (decided.window !== undefined && isCacheable(decided.decision.reason)) decisions.set(key, decided.decision, at.getTime(), decided.window);
+      return decided.decision;
     },
   };
 }

@@ -36,6 +36,12 @@ export interface Config {
   };
   readonly extAuthz: ExtAuthzConfig;
   readonly accessControl: AccessControlConfig;
+  readonly cache: {
+    /** Decisions kept (LRU); 0 turns the decision cache off. */
+    readonly maxEntries: number;
+    /** No decision is reused longer than this after it was made. */
+    readonly ttlSeconds: number;
+  };
   readonly health: {
     /** A plaintext listener serving only grpc.health.v1 (for kubelet probes when the main port needs mTLS); "" = none. */
     readonly listen: string;

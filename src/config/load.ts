@@ -23,6 +23,7 @@ const TABLES = {
   server: ["listen", "max_chain_length", "max_request_bytes", "drain_seconds", "allowed_caller_sans", "socket_mode", "tls"],
   "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
   health: ["listen"],
+  cache: ["max_entries", "ttl_seconds"],
   metrics: ["listen"],
   truststore: ["ca_files", "intermediate_files", "allow_sha1"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
@@ -133,6 +134,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   const server = read.table("server", TABLES.server);
   const tls = read.table("server.tls", TABLES["server.tls"]);
   const health = read.table("health", TABLES.health);
+  const cache = read.table("cache", TABLES.cache);
   const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
@@ -155,6 +157,10 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       tls: server.tls === undefined ? undefined : readTls(read, tls, baseDir),
     },
     health: { listen: read.string(health, "health.listen", "") },
+    cache: {
+      maxEntries: read.integer(cache, "cache.max_entries", 100_000, { min: 0, max: 10_000_000 }),
+      ttlSeconds: read.integer(cache, "cache.ttl_seconds", 300, { min: 1, max: 86_400 }),
+    },
     metrics: { listen: read.string(metrics, "metrics.listen", DEFAULT_METRICS_LISTEN) },
     truststore: {
       caFiles: files("truststore.ca_files"),

@@ -13,6 +13,7 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     purpose,
     intermediateCnValidation: config.intermediateCertValidation,
     principal: { emailUsername: config.tenant.emailUsername },
+    decisionCache: config.cache,
     resourceAccess: { rules: config.accessControl.rules, defaultAccess: config.accessControl.defaultAccess },
     ...(config.accessControl.grants.length > 0 ? { grants: staticGrantSource(config.accessControl.grants, config.accessControl.roles) } : {}),
     ...(config.accessControl.thumbprintMappings === undefined ? {} : { thumbprintMappings: config.accessControl.thumbprintMappings }),

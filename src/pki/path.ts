@@ -17,6 +17,16 @@ export interface VerifyOptions {
   readonly purpose: Purpose;
   /** Bound on signature checks while searching, against many cross-signed candidates. */
   readonly maxSignatureChecks?: number;
+  /**
+   * Signatures already verified in earlier requests, keyed by child and issuer
+   * fingerprints: a leaf under a known intermediate then costs one check.
+   */
+  readonly verifiedSignatures?: VerifiedSignatures;
+}
+
+export interface VerifiedSignatures {
+  has(key: string): boolean;
+  add(key: string): void;
 }
 
 export interface VerifiedPath {
@@ -52,10 +62,13 @@ function signedBy(child: Certificate, issuer: Certificate, search: Search): bool
   const key = child.fingerprint + issuer.fingerprint;
   const known = search.signatures.get(key);
   if (known !== undefined) return known;
+  // Only successes are kept across requests, so forged certificates cannot fill the cache.
+  if (search.options.verifiedSignatures?.has(key) === true) return true;
   if (search.checksLeft <= 0) return false;
   search.checksLeft--;
   const verified = signatureVerifies(child.x509, issuer.x509.publicKey);
   search.signatures.set(key, verified);
+  if (verified) search.options.verifiedSignatures?.add(key);
   if (!verified && search.badSignature === undefined) search.badSignature = child;
   return verified;
 }
