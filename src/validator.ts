@@ -126,6 +126,8 @@ function identityOf(leaf: Certificate, principal: Principal | undefined): Identi
 
 const DEFAULT_CERTIFICATE_CACHE = 10_000;
 const VERIFIED_SIGNATURES = 10_000;
+const PEM_MEMO = 1_024;
+const PATH_MEMO = 10_000;
 const CLIENT_CERTIFICATE_HANDLER = "clientcertificate";
 
 export function createValidator(settings: ValidatorSettings): Validator {
@@ -136,6 +138,9 @@ export function createValidator(settings: ValidatorSettings): Validator {
   const cacheSettings = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
   const decisions = cacheSettings.maxEntries > 0 ? new DecisionCache<Decision>(cacheSettings.maxEntries, cacheSettings.ttlSeconds) : undefined;
   const signatures = new LruCache<string, true>(VERIFIED_SIGNATURES);
+  // Sidecars repeat the same PEM text and paths: decoding them once each is measurable.
+  const pemChains = new LruCache<string, { ders: readonly Uint8Array[]; key: string } | Failure>(PEM_MEMO);
+  const requestPaths = new LruCache<string, ReturnType<typeof normaliseRequestPath>>(PATH_MEMO);
   const verifiedSignatures = { has: (key: string) => signatures.get(key) !== undefined, add: (key: string) => signatures.set(key, true) };
 
   function decode(der: Uint8Array, index: number): Certificate | Failure {
@@ -149,15 +154,33 @@ export function createValidator(settings: ValidatorSettings): Validator {
     return decoded.certificate;
   }
 
-  function chainDers(chain: ChainInput): readonly Uint8Array[] | Failure {
-    const ders = "pem" in chain ? decodePemChain(chain.pem) : { ok: true as const, certificates: chain.der };
-    if (!ders.ok) return ders;
-    if (ders.certificates.length === 0) return fail("NO_CERTIFICATE", "no client certificate was presented");
-    // Refuse before decoding or hashing: an oversized chain should cost nothing.
-    if (ders.certificates.length > settings.maxChainLength) {
-      return fail("CHAIN_TOO_LONG", `${ders.certificates.length} certificates presented; max_chain_length is ${settings.maxChainLength}`);
+  /** DER certificates and their chain hash; refuses empty and oversized chains before hashing. */
+  function chainDers(chain: ChainInput): { ders: readonly Uint8Array[]; key: string } | Failure {
+    if ("der" in chain) return checkedChain(chain.der);
+    let memo = pemChains.get(chain.pem);
+    if (memo === undefined) {
+      const decoded = decodePemChain(chain.pem);
+      memo = decoded.ok ? checkedChain(decoded.certificates) : decoded;
+      pemChains.set(chain.pem, memo);
     }
-    return ders.certificates;
+    return memo;
+  }
+
+  function checkedChain(ders: readonly Uint8Array[]): { ders: readonly Uint8Array[]; key: string } | Failure {
+    if (ders.length === 0) return fail("NO_CERTIFICATE", "no client certificate was presented");
+    if (ders.length > settings.maxChainLength) {
+      return fail("CHAIN_TOO_LONG", `${ders.length} certificates presented; max_chain_length is ${settings.maxChainLength}`);
+    }
+    return { ders, key: chainKey(ders) };
+  }
+
+  function normalisedPath(raw: string): ReturnType<typeof normaliseRequestPath> {
+    let path = requestPaths.get(raw);
+    if (path === undefined) {
+      path = normaliseRequestPath(raw);
+      requestPaths.set(raw, path);
+    }
+    return path;
   }
 
   function decodeChain(ders: readonly Uint8Array[]): Certificate[] | Failure {
@@ -253,7 +276,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
 
   return {
     validate(request, at) {
-      const requestPath = normaliseRequestPath(request.context);
+      const requestPath = normalisedPath(request.context);
       if (!requestPath.ok) return decision(undefined, requestPath);
       const route: Route = {
         exempt: exemptContexts.match(requestPath.segments) !== undefined,
@@ -262,14 +285,14 @@ export function createValidator(settings: ValidatorSettings): Validator {
       };
       const early = decideBeforeCertificate(route);
       if (early !== undefined) return early;
-      const ders = chainDers(request.chain);
-      if ("ok" in ders) return decision(route, ders);
-      if (decisions === undefined) return decideDers(route, request, ders, at).decision;
-      const key = `${chainKey(ders)}|${policyKey(route, request.userHeader)}`;
+      const chain = chainDers(request.chain);
+      if ("ok" in chain) return decision(route, chain);
+      if (decisions === undefined) return decideDers(route, request, chain.ders, at).decision;
+      const key = `${chain.key}|${policyKey(route, request.userHeader)}`;
       const cached = decisions.get(key, at.getTime());
       settings.onCacheLookup?.("decision", cached !== undefined);
       if (cached !== undefined) return cached;
-      const decided = decideDers(route, request, ders, at);
+      const decided = decideDers(route, request, chain.ders, at);
       if (decided.window !== undefined && isCacheable(decided.decision.reason)) decisions.set(key, decided.decision, at.getTime(), decided.window);
       return decided.decision;
     },

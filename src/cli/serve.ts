@@ -57,7 +57,7 @@ function logDecision(logger: Logger, audit: boolean, event: DecisionEvent): void
       path: event.context,
       method: event.method,
       durationMs: Math.round(event.durationMs * 1000) / 1000,
-      caller: event.caller,
+      caller: event.caller(),
     },
     "decision",
   );

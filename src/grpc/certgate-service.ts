@@ -20,8 +20,8 @@ export interface DecisionEvent {
   readonly context: string;
   readonly method: string;
   readonly durationMs: number;
-  /** The caller of certgate (its certificate's first SAN or CN, else its address). */
-  readonly caller: string;
+  /** The caller of certgate (its certificate's first SAN or CN, else its address); computed on demand. */
+  caller(): string;
 }
 
 export interface ServiceDeps {
@@ -47,9 +47,17 @@ function timestamp(date: Date): { seconds: string; nanos: number } {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }
 
+// Cached decisions come back as the same object: build their wire form once.
+const wireResponses = new WeakMap<Decision, Record<string, unknown>>();
+
 export function toWireResponse(decision: Decision): Record<string, unknown> {
-  const view = decisionView(decision);
-  return { ...view, principal: view.principal === null ? null : { ...view.principal, not_after: timestamp(view.principal.not_after) } };
+  let wire = wireResponses.get(decision);
+  if (wire === undefined) {
+    const view = decisionView(decision);
+    wire = { ...view, principal: view.principal === null ? null : { ...view.principal, not_after: timestamp(view.principal.not_after) } };
+    wireResponses.set(decision, wire);
+  }
+  return wire;
 }
 
 export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplementation {
@@ -64,7 +72,7 @@ export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplemen
         }
         const decision = deps.validator().validate(contract.request, deps.now());
         const durationMs = performance.now() - started;
-        deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: callerIdentity(call) });
+        deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: () => callerIdentity(call) });
         callback(null, toWireResponse(decision));
       } catch (error) {
         // A bug must never become an allow: answer INTERNAL, which callers treat as deny.

@@ -4,6 +4,7 @@
 // last. Everything about Envoy's wire shapes stays in this file.
 import * as grpc from "@grpc/grpc-js";
 import type { ExtAuthzConfig } from "../config/config.ts";
+import { LruCache } from "../lru-cache.ts";
 import { chainFromClientCertFields } from "../pki/client-cert-field.ts";
 import { certificateFromHeader } from "../pki/header-certificate.ts";
 import { chainFromXfcc } from "../pki/xfcc.ts";
@@ -54,10 +55,21 @@ export function requestHeaders(http: NonNullable<NonNullable<WireCheckRequest["a
 type Chain = { readonly ok: true; readonly certificates: readonly Uint8Array[] } | Failure;
 
 /** The first source that carries a certificate, in the documented order; undefined: none. */
+// A proxy sends the same XFCC value for every request of a connection: parse it once.
+const xfccChains = new LruCache<string, Chain | undefined>(1_024);
+
+function memoizedXfcc(header: string, maxElements: number): Chain | undefined {
+  const key = `${maxElements}|${header}`;
+  if (xfccChains.has(key)) return xfccChains.get(key);
+  const chain = chainFromXfcc(header, maxElements);
+  xfccChains.set(key, chain);
+  return chain;
+}
+
 function chainFrom(request: WireCheckRequest, headers: ReadonlyMap<string, string>, settings: ExtAuthzConfig): Chain | undefined {
   const xfcc = headers.get("x-forwarded-client-cert");
   if (settings.trustXfcc && xfcc !== undefined && xfcc !== "") {
-    const chain = chainFromXfcc(xfcc, settings.maxXfccElements);
+    const chain = memoizedXfcc(xfcc, settings.maxXfccElements);
     if (chain !== undefined) return chain;
   }
   const peer = request.attributes?.source?.certificate;
@@ -147,7 +159,7 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
         const input = checkInput(call.request, config);
         const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : refusedInput(input);
         const http = call.request.attributes?.request?.http;
-        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: callerIdentity(call) });
+        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: () => callerIdentity(call) });
         callback(null, checkResponse(decision, config));
       } catch (error) {
         // Envoy treats a failed Check as a denial unless failure_mode_allow is set (keep it off).

@@ -48,11 +48,25 @@ export function createMetrics(now: () => Date): Metrics {
     },
   });
   generation.set(1);
+  // Label lookups hash their values on every call; children resolved once are not.
+  const decisionCounters = new Map<string, { inc(): void }>();
+  const latencies = new Map<string, { observe(value: number): void }>();
   return {
     registry,
     decision(rpc, reason, allowed, seconds) {
-      decisions.inc({ rpc, reason, allowed: String(allowed) });
-      latency.observe({ rpc }, seconds);
+      const key = `${rpc}|${reason}`;
+      let counter = decisionCounters.get(key);
+      if (counter === undefined) {
+        counter = decisions.labels({ rpc, reason, allowed: String(allowed) });
+        decisionCounters.set(key, counter);
+      }
+      counter.inc();
+      let histogram = latencies.get(rpc);
+      if (histogram === undefined) {
+        histogram = latency.labels({ rpc });
+        latencies.set(rpc, histogram);
+      }
+      histogram.observe(seconds);
     },
     cacheLookup(name, hit) {
       cache.inc({ cache: name, result: hit ? "hit" : "miss" });

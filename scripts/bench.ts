@@ -1,0 +1,232 @@
+// `npm run bench`: certgate against its ceilings, in one run, on this machine.
+//
+// Server and load generators run in separate processes (BENCH_CLIENTS grpc-js
+// clients sending pre-encoded requests, BENCH_IN_FLIGHT calls outstanding in all).
+// Client and server share the cores, so the primary figure is calls per server
+// CPU-second (the server's own process.cpuUsage() over the measured window).
+import { fork } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createFileRegistry, fromBinary, fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { Authority, type Issued } from "../src/devpki/ca.ts";
+import { loadDescriptors } from "../src/grpc/descriptors.ts";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SECONDS = env("BENCH_SECONDS", 5);
+const WARMUP_MS = env("BENCH_WARMUP_MS", 1500);
+const CLIENTS = env("BENCH_CLIENTS", 2);
+const IN_FLIGHT = env("BENCH_IN_FLIGHT", 64);
+// Enough distinct leaves that none repeats within validate-cold's window.
+const COLD_LEAVES = env("BENCH_COLD_LEAVES", 4000);
+// Distinct chains for the cache-bound scenario (1,000,000 for the issue's target; ~10 min).
+const DISTINCT = env("BENCH_DISTINCT", 150_000);
+const here = fileURLToPath(new URL(".", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "certgate-bench-"));
+
+// --- PKI and payloads -------------------------------------------------------
+const now = new Date();
+const validity = { notBefore: new Date(now.getTime() - 3_600_000), notAfter: new Date(now.getTime() + 30 * 86_400_000) };
+const root = await Authority.root({ subject: "CN=bench-root, O=certgate", ...validity });
+const intermediate = await root.intermediate({ subject: "CN=bench-intermediate, O=certgate", ...validity, pathLength: 0 });
+const john = await intermediate.client({ subject: "CN=john, O=certgate", ...validity });
+process.stdout.write(`generating ${COLD_LEAVES} distinct leaves (ECDSA P-256)... `);
+const leaves: Issued[] = [];
+for (let i = 0; i < COLD_LEAVES; i++) leaves.push(await intermediate.client({ subject: `CN=user-${i}, O=certgate`, ...validity }));
+console.log("done");
+writeFileSync(join(dir, "root.pem"), root.pem);
+writeFileSync(join(dir, "intermediate.der"), intermediate.der);
+
+const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, loadDescriptors().set));
+const encode = (type: string, json: unknown) => {
+  const schema = registry.getMessage(type)!;
+  return Buffer.from(toBinary(schema, fromJson(schema, json as JsonValue)));
+};
+/** Writes messages as 4-byte big-endian length + bytes, the format bench/client.ts reads. */
+function framed(name: string, messages: readonly Uint8Array[]): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    Buffer.concat(
+      messages.flatMap((message) => {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(message.length);
+        return [length, Buffer.from(message)];
+      }),
+    ),
+  );
+  return path;
+}
+const warmRequest = encode("certgate.v1.ValidateRequest", { pem: john.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" });
+const warm = framed("warm.bin", [warmRequest]);
+const cold = framed("cold.bin", leaves.map((leaf) => encode("certgate.v1.ValidateRequest", { pem: leaf.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" })));
+const check = framed("check.bin", [
+  encode("envoy.service.auth.v3.CheckRequest", {
+    attributes: { request: { http: { method: "GET", path: "/api/users/v1/me", headers: { "x-forwarded-client-cert": `By=spiffe://bench;Chain="${encodeURIComponent(john.pem + intermediate.pem)}"` } } } },
+  }),
+]);
+const leafDers = framed("leaves.bin", leaves.map((leaf) => leaf.der));
+const echoResponse = join(dir, "echo-response.bin");
+writeFileSync(echoResponse, encode("certgate.v1.ValidateResponse", { allowed: true, reason: "OK", message: "chain verified for john", httpStatus: 200, principal: { username: "john", userStoreDomain: "PRIMARY", tenantDomain: "carbon.super", qualifiedUsername: "john" } }));
+
+// --- Configs ----------------------------------------------------------------
+function config(name: string, extra: { certCns?: string[]; rules?: string[] } = {}): string {
+  const cns = extra.certCns ?? ["bench-intermediate"];
+  const rules = (extra.rules ?? []).map((context) => `[[resource.access_control]]\ncontext = ${JSON.stringify(context)}\nhttp_method = "all"\n`).join("");
+  const path = join(dir, `${name}.toml`);
+  writeFileSync(
+    path,
+    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
+      `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n${rules}`,
+  );
+  return path;
+}
+const baseConfig = config("base");
+const cns10k = config("cns-10k", { certCns: [...Array.from({ length: 9999 }, (_, i) => `other-intermediate-${i}`), "bench-intermediate"] });
+const rules1 = config("rules-1", { rules: ["(.*)/api/users/v1/(.*)"] });
+const rules1000 = config("rules-1000", { rules: [...Array.from({ length: 999 }, (_, i) => `(.*)/service-${i}/(.*)`), "(.*)/api/users/v1/(.*)"] });
+
+// --- Running one scenario -----------------------------------------------------
+interface Usage {
+  cpu: NodeJS.CpuUsage;
+  rss: number;
+  peakRss: number;
+}
+interface Result {
+  name: string;
+  perCpuSecond: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  peakRssMb: number;
+  errors: number;
+  rssStartMb?: number;
+  rssEndMb?: number;
+}
+
+function startServer(args: string[]) {
+  const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir });
+  const address = new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      const match = /READY (\S+)/.exec(String(chunk));
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`bench server exited ${code}`)));
+  });
+  const usage = () => new Promise<Usage>((resolve) => {
+    child.once("message", (message) => resolve(message as Usage));
+    child.send("usage");
+  });
+  return { child, address, usage };
+}
+
+function runClient(job: object): Promise<{ count: number; errors: number; sample: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, "bench/client.ts"), [JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += String(chunk)));
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bench client exited ${code}`))));
+  });
+}
+
+const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+async function scenario(name: string, serverArgs: string[], load: { path: string; payloads?: string; combos?: boolean; durationMs?: number }): Promise<Result> {
+  const server = startServer(serverArgs);
+  const address = await server.address;
+  const durationMs = load.durationMs ?? SECONDS * 1000;
+  const startAt = Date.now() + 1500;
+  const perClient = Math.max(1, Math.round(IN_FLIGHT / CLIENTS));
+  const clients = Array.from({ length: CLIENTS }, (_, i) =>
+    runClient({
+      address,
+      path: load.path,
+      payloads: load.payloads,
+      combos: load.combos ? { leaves: leafDers, intermediate: join(dir, "intermediate.der"), offset: i * 1_000_003 } : undefined,
+      inFlight: perClient,
+      startAt,
+      warmupMs: WARMUP_MS,
+      durationMs,
+    }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, startAt + WARMUP_MS - Date.now()));
+  const before = await server.usage();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  const after = await server.usage();
+  const reports = await Promise.all(clients);
+  server.child.kill("SIGKILL");
+  const calls = reports.reduce((sum, r) => sum + r.count, 0);
+  const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
+  const latencies = reports.flatMap((r) => r.sample).sort((a, b) => a - b);
+  return {
+    name,
+    perCpuSecond: calls / cpuSeconds,
+    perSecond: calls / (durationMs / 1000),
+    p50: at(latencies, 0.5),
+    p99: at(latencies, 0.99),
+    peakRssMb: after.peakRss / 2 ** 20,
+    errors: reports.reduce((sum, r) => sum + r.errors, 0),
+    rssStartMb: before.rss / 2 ** 20,
+    rssEndMb: after.rss / 2 ** 20,
+  };
+}
+
+/** The work a cold request cannot avoid: parse the leaf DER, verify it with the parsed intermediate key. */
+function cryptoCeiling(): Result {
+  const key = new X509Certificate(intermediate.der).publicKey;
+  const ders = leaves.map((leaf) => leaf.der);
+  const started = process.cpuUsage();
+  const wall = performance.now();
+  let n = 0;
+  while (performance.now() - wall < SECONDS * 1000) {
+    for (let i = 0; i < 100; i++, n++) {
+      if (!new X509Certificate(ders[n % ders.length]!).verify(key)) throw new Error("bench leaf did not verify");
+    }
+  }
+  const used = process.cpuUsage(started);
+  return { name: "crypto", perCpuSecond: n / ((used.user + used.system) / 1e6), perSecond: n / SECONDS, p50: 0, p99: 0, peakRssMb: process.memoryUsage().rss / 2 ** 20, errors: 0 };
+}
+
+// --- The run ------------------------------------------------------------------
+const validate = "/certgate.v1.CertificateValidator/Validate";
+console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario`);
+const results: Result[] = [];
+const report = (r: Result) => {
+  results.push(r);
+  const rss = r.rssEndMb === undefined ? "" : `  rss ${r.rssStartMb!.toFixed(0)}->${r.rssEndMb.toFixed(0)} MB`;
+  console.log(
+    `${r.name.padEnd(22)} ${r.perCpuSecond.toFixed(0).padStart(7)} calls/server-CPU-s ${r.perSecond.toFixed(0).padStart(7)} calls/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  peak RSS ${r.peakRssMb.toFixed(0)} MB${rss}${r.errors > 0 ? `  ERRORS ${r.errors}` : ""}`,
+  );
+};
+report(await scenario("echo", ["echo", echoResponse], { path: validate, payloads: warm }));
+report(cryptoCeiling());
+report(await scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm }));
+report(await scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold }));
+report(await scenario("ext-authz-warm", ["certgate", baseConfig], { path: "/envoy.service.auth.v3.Authorization/Check", payloads: check }));
+report(await scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm }));
+report(await scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm }));
+report(await scenario("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm }));
+if (DISTINCT > 0) {
+  // Distinct chains at the measured cold rate, long enough to pass DISTINCT calls.
+  const coldRate = results.find((r) => r.name === "validate-cold")!.perSecond;
+  report(await scenario(`distinct-chains-${DISTINCT}`, ["certgate", baseConfig], { path: validate, combos: true, durationMs: Math.ceil((DISTINCT / Math.max(coldRate, 1)) * 1000) }));
+}
+
+const get = (name: string) => results.find((r) => r.name === name)!;
+const ratio = (label: string, value: number, target: string) => console.log(`${label.padEnd(46)} ${value.toFixed(2)}   (target ${target})`);
+console.log("");
+ratio("validate-warm / echo (per server CPU-s)", get("validate-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.85");
+ratio("ext-authz-warm / echo (per server CPU-s)", get("ext-authz-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.75");
+ratio("validate-cold / min(echo, crypto) (per CPU-s)", get("validate-cold").perCpuSecond / Math.min(get("echo").perCpuSecond, get("crypto").perCpuSecond), ">= 0.70");
+ratio("p99 validate-warm / p99 echo", get("validate-warm").p99 / get("echo").p99, "<= 1.5");
+ratio("10000 cert_cns / 1 (per server CPU-s)", get("validate-warm-cns-10k").perCpuSecond / get("validate-warm").perCpuSecond, ">= 0.95");
+ratio("1000 rules / 1 rule (per server CPU-s)", get("validate-warm-rules-1000").perCpuSecond / get("validate-warm-rules-1").perCpuSecond, ">= 0.95");
+
+mkdirSync(fileURLToPath(new URL("../bench", import.meta.url)), { recursive: true });
+const out = fileURLToPath(new URL("../bench/results.json", import.meta.url));
+writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, clients: CLIENTS, inFlight: IN_FLIGHT, seconds: SECONDS, results }, null, 2) + "\n");
+console.log(`\nwrote ${out}`);
+process.exit(0);

@@ -1,0 +1,41 @@
+// Benchmark server process: `echo` (a bare grpc-js server answering Validate with a
+// fixed response: the transport ceiling) or `certgate CONFIG` (the real service).
+// Prints "READY <address>"; answers IPC "usage" with its CPU time and peak RSS.
+import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { startService } from "../../src/cli/serve.ts";
+
+const [mode, argument] = process.argv.slice(2);
+let peakRss = process.memoryUsage().rss;
+setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 100).unref();
+
+// Exit normally on SIGINT, so `node --cpu-prof scripts/bench/server.ts ...` writes its profile.
+process.on("SIGINT", () => process.exit(0));
+
+process.on("message", (message) => {
+  if (message === "usage") {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, peakRss });
+  }
+});
+
+async function echo(responseFile: string): Promise<string> {
+  const response = readFileSync(responseFile);
+  const server = new grpc.Server();
+  const identity = (bytes: Buffer) => bytes;
+  server.addService(
+    {
+      Validate: { path: "/certgate.v1.CertificateValidator/Validate", requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+    },
+    { Validate: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, response) },
+  );
+  return new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(`127.0.0.1:${port}`))),
+  );
+}
+
+const address = mode === "echo" ? await echo(argument!) : (await startService(argument, pino({ level: "warn" }))).server.address;
+console.log(`READY ${address}`);
