@@ -27,6 +27,8 @@ export const REASONS = [
   "CROSS_TENANT_DENIED",
   "ACCESS_DENIED",
   "USER_NOT_MAPPED",
+  "REVOKED",
+  "REVOCATION_UNKNOWN",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -72,6 +74,8 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "NO_MATCHING_RULE":
     case "HANDLER_NOT_ALLOWED":
     case "USER_NOT_MAPPED":
+    case "REVOKED":
+    case "REVOCATION_UNKNOWN":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

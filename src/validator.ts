@@ -5,7 +5,9 @@ import { createHash } from "node:crypto";
 import { DecisionCache, chainKey, isCacheable, type CacheWindow } from "./decision-cache.ts";
 import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
+import { decodeOcspResponse } from "./pki/ocsp.ts";
 import { verifyPath, type Purpose, type VerifiedPath } from "./pki/path.ts";
+import { RevocationStore, checkRevocation, type RevocationMode, type RevocationNeed } from "./pki/revocation.ts";
 import { decodePemChain } from "./pki/pem.ts";
 import type { TrustStore } from "./pki/trust-store.ts";
 import { checkCrossTenant, tenantOfPath } from "./policy/cross-tenant.ts";
@@ -27,6 +29,8 @@ export interface ValidationRequest {
   readonly method: string;
   /** WSO2-Identity-User: honoured only where the CN check does not apply. */
   readonly userHeader?: string | undefined;
+  /** Stapled OCSP responses (DER), for certificates of the chain. */
+  readonly ocspResponses?: readonly Uint8Array[];
 }
 
 export interface ValidatorSettings {
@@ -45,6 +49,8 @@ export interface ValidatorSettings {
   readonly grants?: GrantSource;
   /** [client_certificate_based_authentication] when enabled. */
   readonly thumbprintMappings?: ThumbprintMappings;
+  /** [revocation]: what to check and where the CRLs and OCSP answers are kept. */
+  readonly revocation?: { readonly mode: RevocationMode; readonly store: RevocationStore; readonly ocsp: boolean; readonly fetch: boolean };
   /** Decoded certificates kept between requests (keyed by DER SHA-256). */
   readonly certificateCacheSize?: number;
   /** Whole decisions ([cache]); maxEntries 0 turns the decision cache off. */
@@ -79,10 +85,14 @@ export interface Decision {
   readonly identity: Identity | undefined;
   readonly matchedRule: MatchedRule | undefined;
   readonly requiredScopes: readonly string[];
+  /** Revocation sources the edge should fetch before asking again; empty when the decision is final. */
+  readonly revocationNeeds: readonly RevocationNeed[];
 }
 
 export interface Validator {
   validate(request: ValidationRequest, at: Date): Decision;
+  /** Where fetched CRLs and OCSP answers go (flushed with the validator on reload). */
+  readonly revocationStore: RevocationStore;
 }
 
 /** What is known about the request before the chain is looked at. */
@@ -105,6 +115,7 @@ function decision(route: Route | undefined, outcome: Failure | { ok: true; messa
     identity,
     matchedRule: rule === undefined ? undefined : { context: rule.rule.context, httpMethod: rule.rule.httpMethod, index: rule.index },
     requiredScopes: rule?.rule.scopes ?? [],
+    revocationNeeds: [],
   };
 }
 
@@ -138,6 +149,8 @@ export function createValidator(settings: ValidatorSettings): Validator {
   const cacheSettings = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
   const decisions = cacheSettings.maxEntries > 0 ? new DecisionCache<Decision>(cacheSettings.maxEntries, cacheSettings.ttlSeconds) : undefined;
   const signatures = new LruCache<string, true>(VERIFIED_SIGNATURES);
+  const revocation = settings.revocation ?? { mode: "off" as const, store: new RevocationStore(), ocsp: false, fetch: false };
+  const revocationStore = revocation.store;
   // Sidecars repeat the same PEM text and paths: decoding them once each is measurable.
   const pemChains = new LruCache<string, { ders: readonly Uint8Array[]; key: string } | Failure>(PEM_MEMO);
   const requestPaths = new LruCache<string, ReturnType<typeof normaliseRequestPath>>(PATH_MEMO);
@@ -210,13 +223,36 @@ export function createValidator(settings: ValidatorSettings): Validator {
   function decideDers(route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date): { decision: Decision; window?: CacheWindow } {
     const chain = decodeChain(ders);
     if ("ok" in chain) return { decision: decision(route, chain) };
-    const { decision: decided, path } = decideChain(route, request, chain, at);
-    return { decision: decided, window: windowOf(path) };
+    const { decision: decided, path, until } = decideChain(route, request, chain, at);
+    if (decided.revocationNeeds.length > 0) return { decision: decided };
+    const window = windowOf(path);
+    return { decision: decided, window: { from: window.from, until: Math.min(window.until, until ?? Infinity) } };
   }
 
-  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[] } {
+  /** Revocation of every certificate of the path but the anchor, from the store; stapled answers first join it. */
+  function revocationOf(path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date): ReturnType<typeof checkRevocation> {
+    for (const der of request.ocspResponses ?? []) {
+      const response = decodeOcspResponse(der);
+      if (typeof response !== "string") revocationStore.addOcspResponse(response);
+    }
+    const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
+    return checkRevocation(path, revocationStore, { mode: revocation.mode, at, ocsp: revocation.ocsp, fetchCrls: revocation.fetch, indexOf });
+  }
+
+  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[]; until?: number } {
     const path = verifyPath(chain, settings.trust, { at, maxChainLength: settings.maxChainLength, allowSha1: settings.allowSha1, purpose: settings.purpose, verifiedSignatures });
     if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };
+    const revoked = revocationOf(path, chain, request, at);
+    if (revoked.ok === "fetch") {
+      const pending = decision(route, fail("REVOCATION_UNKNOWN", "revocation status has to be fetched"));
+      return { decision: { ...pending, revocationNeeds: revoked.needs }, path: [] };
+    }
+    if (!revoked.ok) return { decision: decision(route, revoked, identityOf(path.leaf, undefined)), path: path.path };
+    const answer = decideVerified(route, request, path);
+    return { ...answer, until: revoked.until };
+  }
+
+  function decideVerified(route: Route, request: ValidationRequest, path: VerifiedPath): { decision: Decision; path: readonly Certificate[] } {
     const checkCn = settings.intermediateCnValidation.enable && !route.exempt;
     const principal = principalFor(path, checkCn, request.userHeader);
     if (principal !== undefined && "ok" in principal) return { decision: decision(route, principal, identityOf(path.leaf, undefined)), path: path.path };
@@ -275,6 +311,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
   }
 
   return {
+    revocationStore,
     validate(request, at) {
       const requestPath = normalisedPath(request.context);
       if (!requestPath.ok) return decision(undefined, requestPath);

@@ -28,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return serveCommand(config);
     }
     case "verify":
-      return verifyCommand(rest, stdout, stderr);
+      return await verifyCommand(rest, stdout, stderr);
     case "certs":
       return certsCommand(rest, DEV_PKI_DIR, stdout);
     default:

@@ -6,7 +6,8 @@ import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { loadServerTls, loadTrustStore } from "../config/trust-material.ts";
+import { crlDirFiles, loadRevocationStore, loadServerTls, loadTrustStore } from "../config/trust-material.ts";
+import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { ensureDevPki } from "../devpki/dev-pki.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
@@ -36,8 +37,10 @@ async function readConfig(configPath: string | undefined, logger: Logger): Promi
 async function buildState(configPath: string | undefined, generation: number, logger: Logger, metrics: Metrics): Promise<State> {
   const config = await readConfig(configPath, logger);
   const trust = loadTrustStore(config);
-  const validator = createValidator({ ...validatorSettings(config, trust), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
+  const store = loadRevocationStore(config);
+  const validator = createValidator({ ...validatorSettings(config, trust, "client", store), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
   metrics.trustMaterial(trust);
+  metrics.revocationStore(store);
   return { config, validator, generation };
 }
 
@@ -78,7 +81,13 @@ function restartOnly(config: Config): string {
 }
 
 function watchedFiles(config: Config, configPath: string | undefined): string[] {
-  return [...(configPath === undefined ? [] : [configPath]), ...config.truststore.caFiles, ...config.truststore.intermediateFiles];
+  return [
+    ...(configPath === undefined ? [] : [configPath]),
+    ...config.truststore.caFiles,
+    ...config.truststore.intermediateFiles,
+    ...config.revocation.crlFiles,
+    ...crlDirFiles(config),
+  ];
 }
 
 export interface Service {
@@ -111,6 +120,11 @@ export async function startService(configPath: string | undefined, logger: Logge
     {
       validator: () => state.validator,
       now: () => new Date(),
+      fetchRevocation: createRevocationFetcher({
+        timeoutMs: initial.revocation.timeoutMs,
+        maxBytes: initial.revocation.maxFetchBytes,
+        failureBackoffMs: initial.revocation.failureBackoffSeconds * 1000,
+      }),
       onDecision: (event) => {
         metrics.decision(event.rpc, event.decision.reason, event.decision.allowed, event.durationMs / 1000);
         logDecision(logger, state.config.log.audit, event);
@@ -123,7 +137,7 @@ export async function startService(configPath: string | undefined, logger: Logge
   let watcher: FileWatch | undefined;
   const rewatch = () => {
     watcher?.close();
-    watcher = watchFiles(watchedFiles(state.config, configPath), RELOAD_DEBOUNCE_MS, () => void reload("file change"));
+    watcher = watchFiles(watchedFiles(state.config, configPath), RELOAD_DEBOUNCE_MS, () => void reload("file change"), state.config.revocation.crlDirs);
   };
   let reloading = Promise.resolve(true);
   const reload = (trigger: string): Promise<boolean> => {

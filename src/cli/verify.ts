@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/config.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadTrustStore } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { decisionView } from "../decision-view.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
@@ -12,12 +12,18 @@ import type { Purpose } from "../pki/path.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
 import { createTrustStore } from "../pki/trust-store.ts";
 import { createValidator, type ValidatorSettings } from "../validator.ts";
+import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
+import { decide } from "../fetch/decide.ts";
+import { decodeCrl } from "../pki/crl.ts";
+import { RevocationStore, type RevocationMode } from "../pki/revocation.ts";
 
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
-                       [--max-chain-length N] LEAF_FILE
+                       [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
+                       LEAF_FILE
   LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
-  Without --config the intermediate-CN check is off. Exit: 0 allowed, 1 denied, 2 usage error.`;
+  Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
+  Exit: 0 allowed, 1 denied, 2 usage error.`;
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -65,6 +71,25 @@ function parseMaxChainLength(value: string | undefined, fallback: number): numbe
   return n;
 }
 
+const MODES: readonly RevocationMode[] = ["off", "soft_fail", "hard_fail", "require"];
+
+function revocationFor(values: Record<string, string | string[] | undefined>, config: Config | undefined): NonNullable<ValidatorSettings["revocation"]> {
+  const crls = (values.crl as string[] | undefined) ?? [];
+  const mode = (values.revocation as string | undefined) ?? config?.revocation.mode ?? (crls.length > 0 ? "soft_fail" : "off");
+  if (!MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${MODES.join(", ")}`);
+  const store = config === undefined ? new RevocationStore() : loadRevocationStore(config);
+  for (const file of crls) {
+    const blocks = decodeCertificateFile(readFileBytes(file, "--crl"), "X509 CRL");
+    if (!blocks.ok) throw new UsageError(`--crl ${file}: ${blocks.message}`);
+    for (const der of blocks.certificates) {
+      const crl = decodeCrl(der);
+      if (typeof crl === "string") throw new UsageError(`--crl ${file}: ${crl}`);
+      store.addCrl(crl);
+    }
+  }
+  return { mode: mode as RevocationMode, store, ocsp: config?.revocation.ocsp ?? false, fetch: config?.revocation.fetch ?? false };
+}
+
 function settingsFor(values: Record<string, string | string[] | undefined>): ValidatorSettings {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
@@ -81,15 +106,20 @@ function settingsFor(values: Record<string, string | string[] | undefined>): Val
       purpose,
       intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
       principal: { emailUsername: false },
+      revocation: revocationFor(values, undefined),
     };
   }
   const configured = loadTrustStore(config);
   const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], [...configured.intermediates, ...pool]), purpose);
-  return { ...settings, maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength) };
+  return {
+    ...settings,
+    revocation: revocationFor(values, config),
+    maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength),
+  };
 }
 
 /** Runs the command; returns the exit code. `print` receives stdout text. */
-export function verifyCommand(args: readonly string[], print: (text: string) => void, printError: (text: string) => void): number {
+export async function verifyCommand(args: readonly string[], print: (text: string) => void, printError: (text: string) => void): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: [...args],
@@ -104,6 +134,8 @@ export function verifyCommand(args: readonly string[], print: (text: string) => 
         config: { type: "string" },
         purpose: { type: "string" },
         "max-chain-length": { type: "string" },
+        crl: { type: "string", multiple: true },
+        revocation: { type: "string" },
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
@@ -111,10 +143,9 @@ export function verifyCommand(args: readonly string[], print: (text: string) => 
     const leafFile = readFileBytes(positionals[0]!, "LEAF_FILE");
     const blocks = decodeCertificateFile(leafFile);
     const chain = blocks.ok ? { der: blocks.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
-    const decision = validator.validate(
-      { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user },
-      parseAt(values.at),
-    );
+    const at = parseAt(values.at);
+    const fetcher = createRevocationFetcher({ timeoutMs: 2000, maxBytes: 10 * 1024 * 1024, failureBackoffMs: 60_000 });
+    const decision = await decide(validator, { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user }, () => at, fetcher);
     print(JSON.stringify(decisionView(decision)) + "\n");
     return decision.allowed ? 0 : 1;
   } catch (error) {

@@ -36,6 +36,19 @@ export interface Config {
   };
   readonly extAuthz: ExtAuthzConfig;
   readonly accessControl: AccessControlConfig;
+  readonly revocation: {
+    readonly mode: "off" | "soft_fail" | "hard_fail" | "require";
+    readonly crlFiles: readonly string[];
+    readonly crlDirs: readonly string[];
+    /** Fetch CRLs from the certificates' distribution points (HTTP). */
+    readonly fetch: boolean;
+    /** Ask the certificates' OCSP responders (and accept stapled answers). */
+    readonly ocsp: boolean;
+    readonly timeoutMs: number;
+    readonly maxFetchBytes: number;
+    /** A source that failed is not asked again for this long. */
+    readonly failureBackoffSeconds: number;
+  };
   readonly cache: {
     /** Decisions kept (LRU); 0 turns the decision cache off. */
     readonly maxEntries: number;

@@ -8,10 +8,13 @@ export interface FileWatch {
   close(): void;
 }
 
-export function watchFiles(paths: readonly string[], debounceMs: number, onChange: () => void): FileWatch {
-  const byDirectory = new Map<string, Set<string>>();
+/** `directories`: watched whole (a new CRL dropped into crl_dirs counts). */
+export function watchFiles(paths: readonly string[], debounceMs: number, onChange: () => void, directories: readonly string[] = []): FileWatch {
+  const byDirectory = new Map<string, Set<string> | "all">();
+  for (const directory of directories) byDirectory.set(directory, "all");
   for (const path of paths) {
     const names = byDirectory.get(dirname(path)) ?? new Set<string>();
+    if (names === "all") continue;
     names.add(basename(path));
     byDirectory.set(dirname(path), names);
   }
@@ -24,7 +27,7 @@ export function watchFiles(paths: readonly string[], debounceMs: number, onChang
   for (const [directory, names] of byDirectory) {
     try {
       const watcher = watch(directory, { persistent: false }, (_event, name) => {
-        if (name === null || names.has(name) || name === "..data") schedule();
+        if (name === null || names === "all" || names.has(name) || name === "..data") schedule();
       });
       watcher.on("error", () => undefined); // a vanished directory: SIGHUP still reloads
       watchers.push(watcher);

@@ -24,6 +24,7 @@ const TABLES = {
   "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
   health: ["listen"],
   cache: ["max_entries", "ttl_seconds"],
+  revocation: ["mode", "crl_files", "crl_dirs", "fetch", "ocsp", "timeout_ms", "max_fetch_bytes", "failure_backoff_seconds"],
   metrics: ["listen"],
   truststore: ["ca_files", "intermediate_files", "allow_sha1"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
@@ -35,6 +36,8 @@ const TABLES = {
 
 /** Top-level tables read by access-control.ts. */
 const ACCESS_CONTROL_TABLES = ["resource_access_control", "resource", "authorization", "client_certificate_based_authentication"];
+
+const REVOCATION_MODES: readonly string[] = ["off", "soft_fail", "hard_fail", "require"];
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
@@ -135,6 +138,9 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   const tls = read.table("server.tls", TABLES["server.tls"]);
   const health = read.table("health", TABLES.health);
   const cache = read.table("cache", TABLES.cache);
+  const revocation = read.table("revocation", TABLES.revocation);
+  const revocationMode = read.string(revocation, "revocation.mode", "soft_fail");
+  if (!REVOCATION_MODES.includes(revocationMode)) read.problems.push(`revocation.mode: must be one of ${REVOCATION_MODES.join(", ")}, found ${JSON.stringify(revocationMode)}`);
   const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
@@ -157,6 +163,16 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       tls: server.tls === undefined ? undefined : readTls(read, tls, baseDir),
     },
     health: { listen: read.string(health, "health.listen", "") },
+    revocation: {
+      mode: revocationMode as Config["revocation"]["mode"],
+      crlFiles: read.stringArray(revocation, "revocation.crl_files", []).map((file) => resolve(baseDir, file)),
+      crlDirs: read.stringArray(revocation, "revocation.crl_dirs", []).map((dir) => resolve(baseDir, dir)),
+      fetch: read.boolean(revocation, "revocation.fetch", false),
+      ocsp: read.boolean(revocation, "revocation.ocsp", false),
+      timeoutMs: read.integer(revocation, "revocation.timeout_ms", 2000, { min: 50, max: 60_000 }),
+      maxFetchBytes: read.integer(revocation, "revocation.max_fetch_bytes", 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
+      failureBackoffSeconds: read.integer(revocation, "revocation.failure_backoff_seconds", 30, { min: 0, max: 86_400 }),
+    },
     cache: {
       maxEntries: read.integer(cache, "cache.max_entries", 100_000, { min: 0, max: 10_000_000 }),
       ttlSeconds: read.integer(cache, "cache.ttl_seconds", 300, { min: 1, max: 86_400 }),

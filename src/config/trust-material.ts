@@ -1,6 +1,9 @@
 // Reads the certificate files a Config names into a TrustStore, checking each one,
 // and reports every bad file by its dotted key.
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { decodeCrl } from "../pki/crl.ts";
+import { RevocationStore } from "../pki/revocation.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
 import { createTrustStore, type TrustStore } from "../pki/trust-store.ts";
@@ -71,4 +74,54 @@ export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
   readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems);
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
+}
+
+/** Every file of crl_dirs, sorted, for loading and for watching. */
+export function crlDirFiles(config: Config): string[] {
+  return config.revocation.crlDirs.flatMap((dir) => {
+    try {
+      return readdirSync(dir)
+        .filter((name) => !name.startsWith("."))
+        .sort()
+        .map((name) => join(dir, name));
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A store holding every CRL of crl_files and crl_dirs (PEM or DER), each named by its key when bad. */
+export function loadRevocationStore(config: Config): RevocationStore {
+  const problems: string[] = [];
+  const store = new RevocationStore();
+  const load = (file: string, where: string) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      problems.push(`${where} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
+      return;
+    }
+    const blocks = decodeCertificateFile(bytes, "X509 CRL");
+    if (!blocks.ok) {
+      problems.push(`${where} (${file}): ${blocks.message.replace("certificate", "CRL")}`);
+      return;
+    }
+    for (const der of blocks.certificates) {
+      const crl = decodeCrl(der);
+      if (typeof crl === "string") problems.push(`${where} (${file}): not a usable CRL: ${crl}`);
+      else store.addCrl(crl);
+    }
+  };
+  config.revocation.crlFiles.forEach((file, i) => load(file, `revocation.crl_files[${i}]`));
+  config.revocation.crlDirs.forEach((dir, i) => {
+    try {
+      readdirSync(dir);
+    } catch {
+      problems.push(`revocation.crl_dirs[${i}] (${dir}): directory not found`);
+    }
+  });
+  for (const file of crlDirFiles(config)) load(file, "revocation.crl_dirs");
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
+  return store;
 }

@@ -1,12 +1,14 @@
 // Config + loaded trust material -> the core's ValidatorSettings.
 import type { Purpose } from "../pki/path.ts";
+import { RevocationStore } from "../pki/revocation.ts";
 import { staticGrantSource } from "../policy/grants.ts";
 import type { TrustStore } from "../pki/trust-store.ts";
 import type { ValidatorSettings } from "../validator.ts";
 import type { Config } from "./config.ts";
 
-export function validatorSettings(config: Config, trust: TrustStore, purpose: Purpose = "client"): ValidatorSettings {
+export function validatorSettings(config: Config, trust: TrustStore, purpose: Purpose = "client", store = new RevocationStore()): ValidatorSettings {
   return {
+    revocation: { mode: config.revocation.mode, store, ocsp: config.revocation.ocsp, fetch: config.revocation.fetch },
     trust,
     maxChainLength: config.server.maxChainLength,
     allowSha1: config.truststore.allowSha1,

@@ -3,6 +3,8 @@
 // is an answer with allowed=false.
 import * as grpc from "@grpc/grpc-js";
 import { decisionView } from "../decision-view.ts";
+import type { RevocationFetcher } from "../fetch/revocation-fetcher.ts";
+import { decide } from "../fetch/decide.ts";
 import { callerIdentity } from "./caller.ts";
 import type { Decision, ValidationRequest, Validator } from "../validator.ts";
 
@@ -12,6 +14,7 @@ export interface WireValidateRequest {
   context: string;
   method: string;
   user_header?: string;
+  ocsp_responses: Buffer[];
 }
 
 export interface DecisionEvent {
@@ -27,6 +30,8 @@ export interface DecisionEvent {
 export interface ServiceDeps {
   validator(): Validator;
   now(): Date;
+  /** Fetches CRLs and OCSP answers the validator asks for; absent: never fetch. */
+  fetchRevocation?: RevocationFetcher | undefined;
   onDecision(event: DecisionEvent): void;
   onError(error: unknown, rpc: string): void;
 }
@@ -39,7 +44,8 @@ export function toValidationRequest(wire: WireValidateRequest): Contract {
   if (hasPem && hasDer) return { ok: false, message: "set pem or der, not both" };
   if (!hasPem && !hasDer) return { ok: false, message: "no certificate chain: set pem (PEM chain, leaf first) or der (DER certificates, leaf first)" };
   const chain = hasPem ? { pem: wire.pem } : { der: wire.der.map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) };
-  return { ok: true, request: { chain, context: wire.context, method: wire.method, userHeader: wire.user_header } };
+  const ocspResponses = (wire.ocsp_responses ?? []).map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return { ok: true, request: { chain, context: wire.context, method: wire.method, userHeader: wire.user_header, ocspResponses } };
 }
 
 function timestamp(date: Date): { seconds: string; nanos: number } {
@@ -62,7 +68,7 @@ export function toWireResponse(decision: Decision): Record<string, unknown> {
 
 export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplementation {
   return {
-    Validate(call: grpc.ServerUnaryCall<WireValidateRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
+    async Validate(call: grpc.ServerUnaryCall<WireValidateRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const started = performance.now();
       try {
         const contract = toValidationRequest(call.request);
@@ -70,7 +76,7 @@ export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplemen
           callback({ code: grpc.status.INVALID_ARGUMENT, details: contract.message });
           return;
         }
-        const decision = deps.validator().validate(contract.request, deps.now());
+        const decision = await decide(deps.validator(), contract.request, deps.now, deps.fetchRevocation);
         const durationMs = performance.now() - started;
         deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: () => callerIdentity(call) });
         callback(null, toWireResponse(decision));

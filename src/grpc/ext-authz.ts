@@ -12,6 +12,7 @@ import type { Failure } from "../reason.ts";
 import { refusedInput, type Decision, type ValidationRequest } from "../validator.ts";
 import { callerIdentity } from "./caller.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
+import { decide } from "../fetch/decide.ts";
 
 interface HeaderValue {
   key?: string;
@@ -152,12 +153,12 @@ export function checkResponse(decision: Decision, settings: ExtAuthzConfig) {
 
 export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConfig): grpc.UntypedServiceImplementation {
   return {
-    Check(call: grpc.ServerUnaryCall<WireCheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
+    async Check(call: grpc.ServerUnaryCall<WireCheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const started = performance.now();
       try {
         const config = settings();
         const input = checkInput(call.request, config);
-        const decision = input.ok ? deps.validator().validate(input.request, deps.now()) : refusedInput(input);
+        const decision = input.ok ? await decide(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
         const http = call.request.attributes?.request?.http;
         deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: () => callerIdentity(call) });
         callback(null, checkResponse(decision, config));

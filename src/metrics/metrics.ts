@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Certificate } from "../pki/certificate.ts";
+import type { RevocationStore } from "../pki/revocation.ts";
 import type { Reason } from "../reason.ts";
 
 export interface TrustMaterial {
@@ -17,6 +18,8 @@ export interface Metrics {
   reload(ok: boolean, generation: number): void;
   /** What the expiry gauges describe from now on. */
   trustMaterial(material: TrustMaterial): void;
+  /** Whose CRLs the CRL-age gauge describes from now on. */
+  revocationStore(store: RevocationStore): void;
 }
 
 export function createMetrics(now: () => Date): Metrics {
@@ -45,6 +48,17 @@ export function createMetrics(now: () => Date): Metrics {
       for (const [role, list] of [["anchor", material.anchors], ["intermediate", material.intermediates]] as const) {
         for (const c of list) this.set({ role, subject: c.subject.text, fingerprint: c.fingerprint.slice(0, 16) }, (c.notAfter.getTime() - at) / 1000);
       }
+    },
+  });
+  let crlStore: RevocationStore | undefined;
+  new Gauge({
+    name: "certgate_crl_age_seconds",
+    help: "Seconds since thisUpdate of the newest CRL held for each issuer",
+    labelNames: ["issuer"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { issuer, seconds } of crlStore?.crlAges(now().getTime()) ?? []) this.set({ issuer }, seconds);
     },
   });
   generation.set(1);
@@ -77,6 +91,9 @@ export function createMetrics(now: () => Date): Metrics {
     },
     trustMaterial(next) {
       material = next;
+    },
+    revocationStore(store) {
+      crlStore = store;
     },
   };
 }

@@ -4,8 +4,10 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
+  AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
   BasicConstraints,
+  CRLDistributionPoints,
   Certificate as AsnCertificate,
   ExtendedKeyUsage,
   KeyUsage,
@@ -81,6 +83,12 @@ export interface Certificate {
   readonly subjectKeyId: string | undefined;
   readonly authorityKeyId: string | undefined;
   readonly unknownCriticalExtensions: readonly string[];
+  /** HTTP URLs of the CRL distribution points and of the OCSP responders (AIA). */
+  readonly crlUrls: readonly string[];
+  readonly ocspUrls: readonly string[];
+  /** DER of the subject Name and the subjectPublicKey bits: what an OCSP CertID hashes when this certificate is the issuer. */
+  readonly subjectDer: Uint8Array;
+  readonly publicKeyBits: Uint8Array;
   readonly weakHash: WeakHash | undefined;
   /** RFC 5280 4.1.1.2: the signature field inside TBSCertificate must equal signatureAlgorithm. */
   readonly signatureAlgorithmsMatch: boolean;
@@ -99,7 +107,12 @@ interface DecodedExtensions {
   subjectKeyId: string | undefined;
   authorityKeyId: string | undefined;
   unknownCriticalExtensions: string[];
+  crlUrls: string[];
+  ocspUrls: string[];
 }
+
+const OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
+const isHttp = (url: string | undefined): url is string => url !== undefined && /^https?:\/\//i.test(url);
 
 function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions | string {
   const out: DecodedExtensions = {
@@ -109,6 +122,8 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
     subjectKeyId: undefined,
     authorityKeyId: undefined,
     unknownCriticalExtensions: [],
+    crlUrls: [],
+    ocspUrls: [],
   };
   const seen = new Set<string>();
   for (const extension of extensions) {
@@ -136,6 +151,18 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
         out.authorityKeyId = keyId === undefined ? undefined : Buffer.from(keyId.buffer).toString("hex");
         break;
       }
+      case OID.crlDistributionPoints:
+        out.crlUrls = [...extensionValue(extension, CRLDistributionPoints)]
+          .flatMap((point) => point.distributionPoint?.fullName ?? [])
+          .map((name) => name.uniformResourceIdentifier)
+          .filter(isHttp);
+        break;
+      case OID.authorityInfoAccess:
+        out.ocspUrls = [...extensionValue(extension, AuthorityInfoAccessSyntax)]
+          .filter((access) => access.accessMethod === OID_AD_OCSP)
+          .map((access) => access.accessLocation.uniformResourceIdentifier)
+          .filter(isHttp);
+        break;
     }
   }
   return out;
@@ -167,6 +194,8 @@ export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertifica
       notAfter: x509.validToDate,
       ...extensions,
       weakHash: weakHashOf(asn.signatureAlgorithm),
+      subjectDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
+      publicKeyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
       signatureAlgorithmsMatch: Buffer.from(AsnConvert.serialize(tbs.signature)).equals(Buffer.from(AsnConvert.serialize(asn.signatureAlgorithm))),
       selfIssued: subject.key === issuer.key,
     };

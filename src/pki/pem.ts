@@ -8,13 +8,18 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export type PemChain = { readonly ok: true; readonly certificates: readonly Uint8Array[] } | Failure;
 
 export function decodePemChain(text: string): PemChain {
+  return decodePemBlocks(text, "CERTIFICATE");
+}
+
+/** Every block labelled `label` ("CERTIFICATE", "X509 CRL"); any other label is refused. */
+export function decodePemBlocks(text: string, label: string): PemChain {
   const certificates: Uint8Array[] = [];
   for (const match of text.matchAll(BLOCK)) {
-    const [, label, body = "", endLabel] = match;
+    const [, begin, body = "", end] = match;
     const index = certificates.length;
-    if (label !== endLabel) return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: BEGIN ${label} closed by END ${endLabel}`, index);
+    if (begin !== end) return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: BEGIN ${begin} closed by END ${end}`, index);
     // Never echo the block: it could be a private key pasted by mistake.
-    if (label !== "CERTIFICATE") return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: expected CERTIFICATE, found ${label}`, index);
+    if (begin !== label) return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: expected ${label}, found ${begin}`, index);
     const base64 = body.replace(/\s+/g, "");
     if (base64.length === 0 || base64.length % 4 !== 0 || !BASE64.test(base64)) {
       return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: body is not valid base64`, index);
@@ -22,14 +27,14 @@ export function decodePemChain(text: string): PemChain {
     certificates.push(new Uint8Array(Buffer.from(base64, "base64")));
   }
   if (certificates.length === 0) {
-    const reason = text.includes("-----BEGIN") ? "unterminated or malformed PEM block" : "no PEM CERTIFICATE block found";
+    const reason = text.includes("-----BEGIN") ? "unterminated or malformed PEM block" : `no PEM ${label} block found`;
     return fail("MALFORMED_CERTIFICATE", reason);
   }
   return { ok: true, certificates };
 }
 
-/** Accepts PEM text or a single DER certificate (files given to the CLI and config). */
-export function decodeCertificateFile(bytes: Uint8Array): PemChain {
+/** Accepts PEM text or a single DER structure (files given to the CLI and config, fetched CRLs). */
+export function decodeCertificateFile(bytes: Uint8Array, label = "CERTIFICATE"): PemChain {
   if (bytes[0] === 0x30) return { ok: true, certificates: [bytes] };
-  return decodePemChain(Buffer.from(bytes).toString("latin1"));
+  return decodePemBlocks(Buffer.from(bytes).toString("latin1"), label);
 }

@@ -186,6 +186,7 @@ describe("graceful shutdown and unix sockets", async () => {
     const started: number[] = [];
     // Each decision takes 30 ms of CPU, so later calls are still queued when shutdown begins.
     const slow = {
+      revocationStore: real.revocationStore,
       validate: (request: Parameters<typeof real.validate>[0], at: Date) => {
         started.push(Date.now());
         const until = Date.now() + 30;

@@ -1,0 +1,14 @@
+// One decision, with the revocation fetch a decision may ask for: the core answers
+// synchronously from what it has; when it needs a CRL or OCSP answer it says which,
+// the edge fetches (bounded by [revocation] timeout) and the core is asked again.
+import type { RevocationFetcher } from "./revocation-fetcher.ts";
+import type { Decision, ValidationRequest, Validator } from "../validator.ts";
+
+export async function decide(validator: Validator, request: ValidationRequest, now: () => Date, fetcher: RevocationFetcher | undefined): Promise<Decision> {
+  const first = validator.validate(request, now());
+  if (first.revocationNeeds.length === 0 || fetcher === undefined) return first;
+  await fetcher(validator.revocationStore, first.revocationNeeds);
+  const second = validator.validate(request, now());
+  // Fetched or marked failed: a second pass never asks again; if it did, fail closed.
+  return second.revocationNeeds.length === 0 ? second : { ...second, revocationNeeds: [] };
+}
