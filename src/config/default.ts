@@ -20,6 +20,10 @@ exempt_contexts = ["/scim2", "/api/identity/oauth2/dcr"]
 
 [tenant]
 email_username = false
+
+[revocation]
+mode = "soft_fail"
+crl_files = [${["root-ca", "intermediate-ca", "rogue-intermediate-ca"].map((name) => JSON.stringify(`${devDir}/${name}.crl`)).join(", ")}]
 `;
 }
 

@@ -31,6 +31,9 @@ export interface IssueOptions {
   readonly dnsNames?: readonly string[];
   readonly uris?: readonly string[];
   readonly ipAddresses?: readonly string[];
+  /** CRL distribution point and OCSP responder URLs to embed. */
+  readonly crlUrls?: readonly string[];
+  readonly ocspUrls?: readonly string[];
   readonly extraExtensions?: readonly x509.Extension[];
   readonly keyAlgorithm?: KeyAlgorithm;
   readonly hash?: HashAlgorithm;
@@ -91,6 +94,8 @@ function extensionsFor(options: IssueOptions): x509.Extension[] {
     ...(options.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  if (options.crlUrls !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([...options.crlUrls]));
+  if (options.ocspUrls !== undefined) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }));
   return [...extensions, ...(options.extraExtensions ?? [])];
 }
 

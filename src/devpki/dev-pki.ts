@@ -4,7 +4,8 @@
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
-import { KeyUsageFlags } from "./x509.ts";
+import { issueCrl } from "./revocation.ts";
+import { KeyUsageFlags, X509CrlReason } from "./x509.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -38,6 +39,7 @@ async function clients(now: Date, root: Authority, intermediate: Authority, rogu
     { name: "client-server-auth-only", issued: await client(intermediate, "server-auth-only", { extendedKeyUsage: [OID_SERVER_AUTH] }), chain: [intermediate], purpose: "EXTENDED_KEY_USAGE_INVALID" },
     { name: "client-self-signed", issued: selfSigned.issued, chain: [], purpose: "SELF_SIGNED_CERTIFICATE" },
     { name: "client-untrusted-root", issued: await client(untrusted, "untrusted"), chain: [], purpose: "issued by a root certgate does not trust: PATH_NOT_FOUND" },
+    { name: "client-revoked", issued: await client(intermediate, "revoked"), chain: [intermediate], purpose: "listed in intermediate-ca.crl: REVOKED" },
     { name: "caller", issued: await client(intermediate, "certgate-caller", { dnsNames: ["certgate-caller"] }), chain: [intermediate], purpose: "a caller of certgate's own port (grpcurl -cert)" },
     {
       name: "server",
@@ -46,6 +48,14 @@ async function clients(now: Date, root: Authority, intermediate: Authority, rogu
       purpose: "certgate's own TLS server certificate",
     },
   ];
+}
+
+async function writeCrls(dir: string, now: Date, crls: readonly { file: string; ca: Authority; revoked: readonly Issued[] }[]): Promise<void> {
+  const validity = { thisUpdate: new Date(now.getTime() - DAY), nextUpdate: new Date(now.getTime() + 365 * DAY) };
+  for (const { file, ca, revoked } of crls) {
+    const entries = revoked.map((issued) => ({ serialNumber: issued.cert.serialNumber, reason: X509CrlReason.keyCompromise }));
+    await writeFile(join(dir, file), await issueCrl(ca, { ...validity, entries }));
+  }
 }
 
 async function writeKey(path: string, pem: string): Promise<void> {
@@ -75,6 +85,14 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
     written.push(`${output.name}.pem`, `${output.name}.key`);
     index.push(`${output.name}.pem: ${output.purpose}`);
   }
+  const revoked = outputs.find((output) => output.name === "client-revoked")!.issued;
+  await writeCrls(dir, now, [
+    { file: "root-ca.crl", ca: root, revoked: [] },
+    { file: "intermediate-ca.crl", ca: intermediate, revoked: [revoked] },
+    { file: "rogue-intermediate-ca.crl", ca: rogue, revoked: [] },
+    { file: "untrusted-root-ca.crl", ca: untrusted, revoked: [] },
+  ]);
+  index.push("root-ca.crl, intermediate-ca.crl, rogue-intermediate-ca.crl, untrusted-root-ca.crl: one CRL per CA (client-revoked is listed)");
   await writeFile(join(dir, "README.txt"), index.join("\n") + "\n");
   return written;
 }

@@ -2,7 +2,7 @@
 // real client against the dev PKI, and a graceful stop.
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -44,9 +44,12 @@ describe("certgate certs + serve", () => {
   before(async () => {
     const certs = await run(["certs", "--out", pkiDir]);
     assert.equal(certs.code, 0, certs.stderr);
+    // The CRLs in a directory of their own: crl_dirs takes every file in it.
+    mkdirSync(join(dir, "dev-crls"));
+    for (const name of readdirSync(pkiDir).filter((n) => n.endsWith(".crl"))) copyFileSync(join(pkiDir, name), join(dir, "dev-crls", name));
     writeFileSync(
       join(dir, "deployment.toml"),
-      `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/root-ca.pem"]\n` +
+      `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/root-ca.pem"]\n[revocation]\nmode = "require"\ncrl_dirs = ["dev-crls"]\n` +
         `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[metrics]\nlisten = "127.0.0.1:0"\n[log]\nlevel = "debug"\n`,
     );
     server = await serve(join(dir, "deployment.toml"));
@@ -77,6 +80,7 @@ describe("certgate certs + serve", () => {
     ["client-server-auth-only.pem", "EXTENDED_KEY_USAGE_INVALID", "/"],
     ["client-self-signed.pem", "SELF_SIGNED_CERTIFICATE", "/"],
     ["client-untrusted-root.pem", "PATH_NOT_FOUND", "/"],
+    ["client-revoked.pem", "REVOKED", "/"],
   ];
   for (const [file, reason, context] of expectations) {
     it(`answers ${file} on ${context} with ${reason}`, async () => {
