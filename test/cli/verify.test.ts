@@ -61,6 +61,20 @@ describe("certgate verify", async () => {
     assert.equal(JSON.parse(asServer.stdout).principal.issuer, "CN=rogue-intermediate,O=certgate");
   });
 
+  it("checks revocation with --crl and --revocation", async () => {
+    const { issueCrl } = await import("../../src/devpki/revocation.ts");
+    const leaf = await pki.client("listed");
+    const crl = file("intermediate.crl", await issueCrl(pki.intermediate, { thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z"), entries: [{ serialNumber: leaf.cert.serialNumber }] }));
+    const chain = file("listed.pem", leaf.pem + pki.intermediate.pem);
+    const revoked = await certgate(["verify", "--ca", root, "--crl", crl, "--at", AT.toISOString(), chain]);
+    assert.equal(JSON.parse(revoked.stdout).reason, "REVOKED");
+    const other = file("other.pem", (scenarios[0]!.chain as { pem: string }).pem);
+    const unknown = await certgate(["verify", "--ca", root, "--crl", crl, "--revocation", "require", "--at", AT.toISOString(), other]);
+    assert.equal(JSON.parse(unknown.stdout).reason, "REVOCATION_UNKNOWN");
+    const bad = await certgate(["verify", "--ca", root, "--crl", root, other]);
+    assert.equal(bad.code, 2);
+  });
+
   it("respects --max-chain-length", async () => {
     const leaf = file("leaf-chain.pem", (scenarios[0]!.chain as { pem: string }).pem);
     const { code, stdout } = await certgate(["verify", "--ca", root, "--max-chain-length", "2", "--at", AT.toISOString(), leaf]);
