@@ -29,6 +29,7 @@ export const REASONS = [
   "USER_NOT_MAPPED",
   "REVOKED",
   "REVOCATION_UNKNOWN",
+  "NAME_CONSTRAINT_VIOLATION",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -76,6 +77,7 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "USER_NOT_MAPPED":
     case "REVOKED":
     case "REVOCATION_UNKNOWN":
+    case "NAME_CONSTRAINT_VIOLATION":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

@@ -31,6 +31,7 @@ export interface IssueOptions {
   readonly dnsNames?: readonly string[];
   readonly uris?: readonly string[];
   readonly ipAddresses?: readonly string[];
+  readonly emails?: readonly string[];
   /** CRL distribution point and OCSP responder URLs to embed. */
   readonly crlUrls?: readonly string[];
   readonly ocspUrls?: readonly string[];
@@ -92,6 +93,7 @@ function extensionsFor(options: IssueOptions): x509.Extension[] {
     ...(options.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(options.uris ?? []).map((value) => ({ type: "url" as const, value })),
     ...(options.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+    ...(options.emails ?? []).map((value) => ({ type: "email" as const, value })),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   if (options.crlUrls !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([...options.crlUrls]));

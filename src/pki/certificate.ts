@@ -8,6 +8,8 @@ import {
   AuthorityKeyIdentifier,
   BasicConstraints,
   CRLDistributionPoints,
+  NameConstraints as AsnNameConstraints,
+  SubjectAlternativeName,
   Certificate as AsnCertificate,
   ExtendedKeyUsage,
   KeyUsage,
@@ -17,6 +19,7 @@ import {
 import { fail, type Failure } from "../reason.ts";
 import { hasExactDerEnvelope } from "./der.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
+import { generalName, type GeneralNameValue, type NameConstraints } from "./general-name.ts";
 import { weakHashOf, type WeakHash } from "./signature.ts";
 
 export const OID = {
@@ -26,6 +29,7 @@ export const OID = {
   subjectKeyIdentifier: "2.5.29.14",
   authorityKeyIdentifier: "2.5.29.35",
   subjectAltName: "2.5.29.17",
+  nameConstraints: "2.5.29.30",
   issuerAltName: "2.5.29.18",
   certificatePolicies: "2.5.29.32",
   crlDistributionPoints: "2.5.29.31",
@@ -40,8 +44,9 @@ export const OID = {
  * certificatePolicies: with the any-policy initial set and no policy constraints
  * (which are refused below until RFC 5280 6.1 policy processing lands) every
  * path's policy tree is valid, so a critical policies extension is satisfied.
- * Name constraints, policy mappings/constraints and inhibitAnyPolicy are not
- * processed yet, so a critical one rejects the path, as RFC 5280 4.2 requires.
+ * Name constraints are processed (name-constraints.ts). Policy mappings and
+ * constraints and inhibitAnyPolicy are not processed yet, so a critical one
+ * rejects the path, as RFC 5280 4.2 requires.
  */
 const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.basicConstraints,
@@ -53,6 +58,7 @@ const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.subjectKeyIdentifier,
   OID.authorityKeyIdentifier,
   OID.crlDistributionPoints,
+  OID.nameConstraints,
 ]);
 
 export const KEY_USAGE = {
@@ -83,6 +89,10 @@ export interface Certificate {
   readonly subjectKeyId: string | undefined;
   readonly authorityKeyId: string | undefined;
   readonly unknownCriticalExtensions: readonly string[];
+  /** subjectAltName entries, in a form the name-constraint checks compare. */
+  readonly subjectAltNames: readonly GeneralNameValue[];
+  /** The nameConstraints extension of a CA (RFC 5280 4.2.1.10), or undefined. */
+  readonly nameConstraints: NameConstraints | undefined;
   /** HTTP URLs of the CRL distribution points and of the OCSP responders (AIA). */
   readonly crlUrls: readonly string[];
   readonly ocspUrls: readonly string[];
@@ -109,6 +119,8 @@ interface DecodedExtensions {
   unknownCriticalExtensions: string[];
   crlUrls: string[];
   ocspUrls: string[];
+  subjectAltNames: GeneralNameValue[];
+  nameConstraints: NameConstraints | undefined;
 }
 
 const OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
@@ -124,6 +136,8 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
     unknownCriticalExtensions: [],
     crlUrls: [],
     ocspUrls: [],
+    subjectAltNames: [],
+    nameConstraints: undefined,
   };
   const seen = new Set<string>();
   for (const extension of extensions) {
@@ -149,6 +163,16 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
       case OID.authorityKeyIdentifier: {
         const keyId = extensionValue(extension, AuthorityKeyIdentifier).keyIdentifier;
         out.authorityKeyId = keyId === undefined ? undefined : Buffer.from(keyId.buffer).toString("hex");
+        break;
+      }
+      case OID.subjectAltName:
+        out.subjectAltNames = [...extensionValue(extension, SubjectAlternativeName)].map(generalName);
+        break;
+      case OID.nameConstraints: {
+        const value = extensionValue(extension, AsnNameConstraints);
+        const subtrees = (list: typeof value.permittedSubtrees) =>
+          list === undefined ? undefined : [...list].map((subtree) => ({ name: generalName(subtree.base), bounded: subtree.minimum !== 0 || subtree.maximum !== undefined }));
+        out.nameConstraints = { permitted: subtrees(value.permittedSubtrees), excluded: subtrees(value.excludedSubtrees) ?? [] };
         break;
       }
       case OID.crlDistributionPoints:

@@ -5,6 +5,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import type { AttributeValue, Name } from "@peculiar/asn1-x509";
 
 const OID_CN = "2.5.4.3";
+const OID_EMAIL = "1.2.840.113549.1.9.1";
 
 const SHORT_NAMES: Readonly<Record<string, string>> = {
   [OID_CN]: "CN",
@@ -29,6 +30,10 @@ export interface DistinguishedName {
   readonly unorderedKey: string;
   /** Every CN value in the name, in encoding order. */
   readonly commonNames: readonly string[];
+  /** Every emailAddress value (name constraints treat them as rfc822 names). */
+  readonly emails: readonly string[];
+  /** Each RDN's comparison key, most significant first: subtree checks compare prefixes. */
+  readonly rdnKeys: readonly string[];
 }
 
 function stringValue(value: AttributeValue): string | undefined {
@@ -53,6 +58,7 @@ function escaped(value: string): string {
 
 export function distinguishedName(name: Name): DistinguishedName {
   const commonNames: string[] = [];
+  const emails: string[] = [];
   const rdnTexts: string[] = [];
   const rdnKeys: string[][] = [];
   for (const rdn of name) {
@@ -61,6 +67,7 @@ export function distinguishedName(name: Name): DistinguishedName {
     for (const attribute of rdn) {
       const value = stringValue(attribute.value);
       if (attribute.type === OID_CN && value !== undefined) commonNames.push(value);
+      if (attribute.type === OID_EMAIL && value !== undefined) emails.push(value);
       const label = SHORT_NAMES[attribute.type] ?? attribute.type;
       texts.push(`${label}=${value === undefined ? rawHex(attribute.value) : escaped(value)}`);
       keys.push(`${attribute.type}=${value === undefined ? rawHex(attribute.value) : prepared(value)}`);
@@ -68,7 +75,14 @@ export function distinguishedName(name: Name): DistinguishedName {
     rdnTexts.push(texts.join("+"));
     rdnKeys.push(keys.sort());
   }
-  return { text: rdnTexts.reverse().join(","), key: JSON.stringify(rdnKeys), unorderedKey: unordered(rdnKeys), commonNames };
+  return {
+    text: rdnTexts.reverse().join(","),
+    key: JSON.stringify(rdnKeys),
+    unorderedKey: unordered(rdnKeys),
+    commonNames,
+    emails,
+    rdnKeys: rdnKeys.map((rdn) => rdn.join("+")),
+  };
 }
 
 function unordered(rdnKeys: readonly (readonly string[])[]): string {

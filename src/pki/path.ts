@@ -3,6 +3,7 @@
 // certificates (any order, duplicates and extras allowed) and the intermediate pool.
 import { fail, type Failure } from "../reason.ts";
 import { KEY_USAGE, OID, type Certificate } from "./certificate.ts";
+import { checkNameConstraints } from "./name-constraints.ts";
 import { signatureVerifies } from "./signature.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
@@ -171,6 +172,8 @@ function checkPath(path: readonly Certificate[], indexOf: (c: Certificate) => nu
       (i > 0 ? checkIssuingCa(certificate, path.slice(1, i), indexOf(certificate)) : checkLeafPurpose(certificate, options.purpose));
     if (failure !== undefined) return failure;
   }
+  const constrained = checkNameConstraints(path, indexOf);
+  if (constrained !== undefined) return constrained;
   const issuer = path[1] ?? path[0]!;
   return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path };
 }

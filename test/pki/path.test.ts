@@ -136,9 +136,9 @@ describe("verifyPath", () => {
     assert.ok(verify([plain, pki.intermediate], trust).ok);
   });
 
-  it("refuses a critical name-constraints extension it does not process yet", async () => {
-    const nameConstraints = new Extension("2.5.29.30", true, new Uint8Array([0x30, 0x00]));
-    const ca = await pki.root.intermediate({ subject: "CN=constrained", ...VALID, extraExtensions: [nameConstraints] });
+  it("refuses a critical policy-constraints extension it does not process yet", async () => {
+    const policyConstraints = new Extension("2.5.29.36", true, new Uint8Array([0x30, 0x03, 0x80, 0x01, 0x00]));
+    const ca = await pki.root.intermediate({ subject: "CN=policy-constrained", ...VALID, extraExtensions: [policyConstraints] });
     expectFailure(verify([await pki.client("alice", {}, ca), ca], trust), "UNKNOWN_CRITICAL_EXTENSION", 1);
   });
 

@@ -1,0 +1,138 @@
+// Name constraints (RFC 5280 4.2.1.10, applied as in 6.1.3 (b)-(c)): every name of
+// a certificate below a constraining CA must lie in a permitted subtree of its form
+// (when the CA permits any of that form) and in no excluded subtree. Checking each
+// constraining CA on its own is the intersection 6.1.4 (g) builds.
+import { fail, type Failure } from "../reason.ts";
+import type { Certificate } from "./certificate.ts";
+import type { GeneralNameValue, NameConstraints, Subtree } from "./general-name.ts";
+
+/** DNS: the constraint and any name formed by adding labels to its left. */
+function dnsWithin(name: string, base: string): boolean {
+  const b = base.toLowerCase().replace(/^\./, "");
+  if (b === "") return true;
+  return name === b || name.endsWith(`.${b}`);
+}
+
+/** rfc822: a mailbox, a host (all its mailboxes) or ".domain" (hosts below it). */
+function emailWithin(email: string, base: string): boolean {
+  const at = email.lastIndexOf("@");
+  if (at < 0) return false;
+  const host = email.slice(at + 1).toLowerCase();
+  if (base.includes("@")) return email.slice(0, at) === base.slice(0, base.lastIndexOf("@")) && host === base.slice(base.lastIndexOf("@") + 1).toLowerCase();
+  if (base.startsWith(".")) return host.endsWith(base.toLowerCase());
+  return host === base.toLowerCase();
+}
+
+/** URI: the constraint applies to the host; a URI without one cannot satisfy it. */
+function uriWithin(uri: string, base: string): boolean {
+  let host: string;
+  try {
+    host = new URL(uri).hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  } catch {
+    return false;
+  }
+  if (host === "") return false;
+  if (base.startsWith(".")) return host.endsWith(base.toLowerCase());
+  return host === base.toLowerCase();
+}
+
+/** IPv4 or IPv6 text (as @peculiar/asn1-x509 renders iPAddress) to bytes. */
+function ipBytes(ip: string): number[] | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) {
+    const bytes = ip.split(".").map(Number);
+    return bytes.every((b) => b <= 255) ? bytes : undefined;
+  }
+  if (!ip.includes(":")) return undefined;
+  const [head = "", tail, extra] = ip.split("::");
+  if (extra !== undefined) return undefined;
+  const groups = (part: string) => (part === "" ? [] : part.split(":"));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const fill = tail === undefined ? 0 : 8 - left.length - right.length;
+  const all = [...left, ...Array<string>(Math.max(fill, 0)).fill("0"), ...right];
+  if (all.length !== 8 || !all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+function ipWithin(ip: string, subnet: string): boolean {
+  const [base, prefixText] = subnet.split("/");
+  const address = ipBytes(ip);
+  const network = ipBytes(base ?? "");
+  const prefix = Number(prefixText);
+  if (address === undefined || network === undefined || address.length !== network.length || !Number.isInteger(prefix)) return false;
+  for (let bit = 0; bit < prefix; bit++) {
+    const mask = 0x80 >> bit % 8;
+    if (((address[bit >> 3] ?? 0) & mask) !== ((network[bit >> 3] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+function within(name: GeneralNameValue, subtree: GeneralNameValue): boolean {
+  if (name.type !== subtree.type) return false;
+  switch (name.type) {
+    case "dns":
+      return dnsWithin(name.value, subtree.value as string);
+    case "email":
+      return emailWithin(name.value, subtree.value as string);
+    case "uri":
+      return uriWithin(name.value, subtree.value as string);
+    case "ip":
+      return ipWithin(name.value, subtree.value as string);
+    case "dn": {
+      const base = (subtree as { value: { rdnKeys: readonly string[] } }).value.rdnKeys;
+      return base.every((rdn, i) => name.value.rdnKeys[i] === rdn);
+    }
+    case "other":
+      return false;
+  }
+}
+
+/** The names a constraint applies to: the subject (and its emailAddress values) and the subjectAltNames. */
+function namesOf(certificate: Certificate): GeneralNameValue[] {
+  const subject: GeneralNameValue[] = certificate.subject.rdnKeys.length > 0 ? [{ type: "dn", value: certificate.subject }] : [];
+  const emails: GeneralNameValue[] = certificate.subject.emails.map((value) => ({ type: "email", value }));
+  return [...subject, ...emails, ...certificate.subjectAltNames];
+}
+
+function describe(name: GeneralNameValue): string {
+  return `${name.type} ${name.type === "dn" ? name.value.text : name.value}`;
+}
+
+function violation(certificate: Certificate, constraints: NameConstraints, ca: Certificate): string | undefined {
+  const subtrees: readonly Subtree[] = [...(constraints.permitted ?? []), ...constraints.excluded];
+  if (subtrees.some((subtree) => subtree.bounded || subtree.name.type === "other")) {
+    return `"${ca.subject.text}" has name constraints certgate cannot evaluate (a bounded subtree or an unsupported name form)`;
+  }
+  for (const name of namesOf(certificate)) {
+    if (name.type === "other") {
+      if (subtrees.length > 0) return `"${certificate.subject.text}" has a name form the constraints of "${ca.subject.text}" cannot be checked against`;
+      continue;
+    }
+    const excluded = constraints.excluded.find((subtree) => within(name, subtree.name));
+    if (excluded !== undefined) return `${describe(name)} of "${certificate.subject.text}" is excluded by "${ca.subject.text}"`;
+    const permittedOfForm = (constraints.permitted ?? []).filter((subtree) => subtree.name.type === name.type);
+    if (permittedOfForm.length > 0 && !permittedOfForm.some((subtree) => within(name, subtree.name))) {
+      return `${describe(name)} of "${certificate.subject.text}" is outside the names "${ca.subject.text}" permits`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `path`: leaf first, anchor last. Constraints of every CA (anchor included, as
+ * OpenSSL and Go apply a trust anchor's) bind all certificates below it;
+ * self-issued intermediates are exempt (6.1.3 (b)), the leaf never is.
+ */
+export function checkNameConstraints(path: readonly Certificate[], indexOf: (certificate: Certificate) => number): Failure | undefined {
+  for (let ca = path.length - 1; ca >= 1; ca--) {
+    const constraints = path[ca]!.nameConstraints;
+    if (constraints === undefined) continue;
+    for (let i = ca - 1; i >= 0; i--) {
+      const certificate = path[i]!;
+      if (i > 0 && certificate.selfIssued) continue;
+      const why = violation(certificate, constraints, path[ca]!);
+      if (why !== undefined) return fail("NAME_CONSTRAINT_VIOLATION", why, indexOf(certificate));
+    }
+  }
+  return undefined;
+}
