@@ -30,6 +30,7 @@ export const REASONS = [
   "REVOKED",
   "REVOCATION_UNKNOWN",
   "NAME_CONSTRAINT_VIOLATION",
+  "POLICY_INVALID",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -78,6 +79,7 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "REVOKED":
     case "REVOCATION_UNKNOWN":
     case "NAME_CONSTRAINT_VIOLATION":
+    case "POLICY_INVALID":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

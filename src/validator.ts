@@ -38,6 +38,8 @@ export interface ValidatorSettings {
   readonly maxChainLength: number;
   readonly allowSha1: boolean;
   readonly purpose: Purpose;
+  /** RFC 5280 user-initial-policy-set; absent or empty: anyPolicy. */
+  readonly requiredPolicies?: readonly string[];
   readonly intermediateCnValidation: {
     readonly enable: boolean;
     readonly certCns: readonly string[];
@@ -240,7 +242,14 @@ export function createValidator(settings: ValidatorSettings): Validator {
   }
 
   function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[]; until?: number } {
-    const path = verifyPath(chain, settings.trust, { at, maxChainLength: settings.maxChainLength, allowSha1: settings.allowSha1, purpose: settings.purpose, verifiedSignatures });
+    const path = verifyPath(chain, settings.trust, {
+      at,
+      maxChainLength: settings.maxChainLength,
+      allowSha1: settings.allowSha1,
+      purpose: settings.purpose,
+      requiredPolicies: settings.requiredPolicies ?? [],
+      verifiedSignatures,
+    });
     if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };
     const revoked = revocationOf(path, chain, request, at);
     if (revoked.ok === "fetch") {

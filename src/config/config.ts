@@ -25,6 +25,8 @@ export interface Config {
     readonly caFiles: readonly string[];
     readonly intermediateFiles: readonly string[];
     readonly allowSha1: boolean;
+    /** RFC 5280 user-initial-policy-set; empty: anyPolicy, no explicit policy required. */
+    readonly requiredPolicies: readonly string[];
   };
   readonly intermediateCertValidation: {
     readonly enable: boolean;

@@ -26,7 +26,7 @@ const TABLES = {
   cache: ["max_entries", "ttl_seconds"],
   revocation: ["mode", "crl_files", "crl_dirs", "fetch", "ocsp", "timeout_ms", "max_fetch_bytes", "failure_backoff_seconds"],
   metrics: ["listen"],
-  truststore: ["ca_files", "intermediate_files", "allow_sha1"],
+  truststore: ["ca_files", "intermediate_files", "allow_sha1", "required_policies"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "headers"],
@@ -77,6 +77,9 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl">): s
     problems.push("server.allowed_caller_sans: needs [server.tls] with require_client_cert = true (callers are named by their certificate)");
   }
   if (config.truststore.caFiles.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required");
+  config.truststore.requiredPolicies.forEach((oid, i) => {
+    if (!/^\d+(\.\d+)+$/.test(oid)) problems.push(`truststore.required_policies[${i}]: ${JSON.stringify(oid)} is not an OID`);
+  });
   const validation = config.intermediateCertValidation;
   if (validation.enable && validation.certCns.length === 0) {
     problems.push("intermediate_cert_validation.cert_cns: must list at least one CN when enable = true (otherwise every request is denied)");
@@ -182,6 +185,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       caFiles: files("truststore.ca_files"),
       intermediateFiles: files("truststore.intermediate_files"),
       allowSha1: read.boolean(truststore, "truststore.allow_sha1", false),
+      requiredPolicies: read.stringArray(truststore, "truststore.required_policies", []),
     },
     intermediateCertValidation: {
       enable: read.boolean(validation, "intermediate_cert_validation.enable", true),

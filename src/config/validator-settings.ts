@@ -12,6 +12,7 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     trust,
     maxChainLength: config.server.maxChainLength,
     allowSha1: config.truststore.allowSha1,
+    requiredPolicies: config.truststore.requiredPolicies,
     purpose,
     intermediateCnValidation: config.intermediateCertValidation,
     principal: { emailUsername: config.tenant.emailUsername },

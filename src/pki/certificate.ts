@@ -8,6 +8,10 @@ import {
   AuthorityKeyIdentifier,
   BasicConstraints,
   CRLDistributionPoints,
+  CertificatePolicies,
+  InhibitAnyPolicy,
+  PolicyConstraints,
+  PolicyMappings,
   NameConstraints as AsnNameConstraints,
   SubjectAlternativeName,
   Certificate as AsnCertificate,
@@ -30,6 +34,9 @@ export const OID = {
   authorityKeyIdentifier: "2.5.29.35",
   subjectAltName: "2.5.29.17",
   nameConstraints: "2.5.29.30",
+  policyMappings: "2.5.29.33",
+  policyConstraints: "2.5.29.36",
+  inhibitAnyPolicy: "2.5.29.54",
   issuerAltName: "2.5.29.18",
   certificatePolicies: "2.5.29.32",
   crlDistributionPoints: "2.5.29.31",
@@ -40,13 +47,9 @@ export const OID = {
 } as const;
 
 /**
- * Critical extensions we process or whose meaning cannot change the outcome.
- * certificatePolicies: with the any-policy initial set and no policy constraints
- * (which are refused below until RFC 5280 6.1 policy processing lands) every
- * path's policy tree is valid, so a critical policies extension is satisfied.
- * Name constraints are processed (name-constraints.ts). Policy mappings and
- * constraints and inhibitAnyPolicy are not processed yet, so a critical one
- * rejects the path, as RFC 5280 4.2 requires.
+ * Critical extensions certgate processes: path building and checks (path.ts),
+ * name constraints (name-constraints.ts), policies (policy.ts). Any other critical
+ * extension rejects the path, as RFC 5280 4.2 requires.
  */
 const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.basicConstraints,
@@ -59,6 +62,9 @@ const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.authorityKeyIdentifier,
   OID.crlDistributionPoints,
   OID.nameConstraints,
+  OID.policyMappings,
+  OID.policyConstraints,
+  OID.inhibitAnyPolicy,
 ]);
 
 export const KEY_USAGE = {
@@ -93,6 +99,8 @@ export interface Certificate {
   readonly subjectAltNames: readonly GeneralNameValue[];
   /** The nameConstraints extension of a CA (RFC 5280 4.2.1.10), or undefined. */
   readonly nameConstraints: NameConstraints | undefined;
+  /** Policy extensions (RFC 5280 4.2.1.4, .5, .11, .14), for 6.1 policy processing. */
+  readonly policies: CertificatePolicyInfo;
   /** HTTP URLs of the CRL distribution points and of the OCSP responders (AIA). */
   readonly crlUrls: readonly string[];
   readonly ocspUrls: readonly string[];
@@ -121,7 +129,19 @@ interface DecodedExtensions {
   ocspUrls: string[];
   subjectAltNames: GeneralNameValue[];
   nameConstraints: NameConstraints | undefined;
+  policies: CertificatePolicyInfo;
 }
+
+export interface CertificatePolicyInfo {
+  /** Policy OIDs of certificatePolicies; undefined: no such extension. */
+  readonly identifiers: readonly string[] | undefined;
+  readonly mappings: readonly { readonly issuerDomain: string; readonly subjectDomain: string }[];
+  readonly requireExplicitPolicy: number | undefined;
+  readonly inhibitPolicyMapping: number | undefined;
+  readonly inhibitAnyPolicy: number | undefined;
+}
+
+const skipCerts = (value: ArrayBuffer | undefined) => (value === undefined ? undefined : Number(BigInt(`0x${Buffer.from(value).toString("hex") || "0"}`)));
 
 const OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
 const isHttp = (url: string | undefined): url is string => url !== undefined && /^https?:\/\//i.test(url);
@@ -138,6 +158,7 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
     ocspUrls: [],
     subjectAltNames: [],
     nameConstraints: undefined,
+    policies: { identifiers: undefined, mappings: [], requireExplicitPolicy: undefined, inhibitPolicyMapping: undefined, inhibitAnyPolicy: undefined },
   };
   const seen = new Set<string>();
   for (const extension of extensions) {
@@ -175,6 +196,23 @@ function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions |
         out.nameConstraints = { permitted: subtrees(value.permittedSubtrees), excluded: subtrees(value.excludedSubtrees) ?? [] };
         break;
       }
+      case OID.certificatePolicies:
+        out.policies = { ...out.policies, identifiers: [...extensionValue(extension, CertificatePolicies)].map((info) => info.policyIdentifier) };
+        break;
+      case OID.policyMappings:
+        out.policies = {
+          ...out.policies,
+          mappings: [...extensionValue(extension, PolicyMappings)].map((m) => ({ issuerDomain: m.issuerDomainPolicy, subjectDomain: m.subjectDomainPolicy })),
+        };
+        break;
+      case OID.policyConstraints: {
+        const value = extensionValue(extension, PolicyConstraints);
+        out.policies = { ...out.policies, requireExplicitPolicy: skipCerts(value.requireExplicitPolicy), inhibitPolicyMapping: skipCerts(value.inhibitPolicyMapping) };
+        break;
+      }
+      case OID.inhibitAnyPolicy:
+        out.policies = { ...out.policies, inhibitAnyPolicy: skipCerts(extensionValue(extension, InhibitAnyPolicy).value) };
+        break;
       case OID.crlDistributionPoints:
         out.crlUrls = [...extensionValue(extension, CRLDistributionPoints)]
           .flatMap((point) => point.distributionPoint?.fullName ?? [])

@@ -4,6 +4,7 @@
 import { fail, type Failure } from "../reason.ts";
 import { KEY_USAGE, OID, type Certificate } from "./certificate.ts";
 import { checkNameConstraints } from "./name-constraints.ts";
+import { checkPolicies } from "./policy.ts";
 import { signatureVerifies } from "./signature.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
@@ -16,6 +17,8 @@ export interface VerifyOptions {
   readonly maxChainLength: number;
   readonly allowSha1: boolean;
   readonly purpose: Purpose;
+  /** user-initial-policy-set (RFC 5280 6.1.1 (c)); empty: anyPolicy. */
+  readonly requiredPolicies?: readonly string[];
   /** Bound on signature checks while searching, against many cross-signed candidates. */
   readonly maxSignatureChecks?: number;
   /**
@@ -172,7 +175,7 @@ function checkPath(path: readonly Certificate[], indexOf: (c: Certificate) => nu
       (i > 0 ? checkIssuingCa(certificate, path.slice(1, i), indexOf(certificate)) : checkLeafPurpose(certificate, options.purpose));
     if (failure !== undefined) return failure;
   }
-  const constrained = checkNameConstraints(path, indexOf);
+  const constrained = checkNameConstraints(path, indexOf) ?? checkPolicies(path, options.requiredPolicies ?? [], indexOf);
   if (constrained !== undefined) return constrained;
   const issuer = path[1] ?? path[0]!;
   return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path };
