@@ -15,8 +15,11 @@ const policies = (...ids: string[]) => new CertificatePolicyExtension(ids, false
 const requireExplicit = (n: number) => new Extension("2.5.29.36", true, new Uint8Array(AsnConvert.serialize(new PolicyConstraints({ requireExplicitPolicy: int(n) }))));
 const inhibitMapping = (n: number) => new Extension("2.5.29.36", true, new Uint8Array(AsnConvert.serialize(new PolicyConstraints({ inhibitPolicyMapping: int(n) }))));
 const inhibitAny = (n: number) => new Extension("2.5.29.54", true, new Uint8Array(AsnConvert.serialize(new InhibitAnyPolicy(int(n)))));
-const mapping = (issuer: string, subject: string) =>
-  new Extension("2.5.29.33", true, new Uint8Array(AsnConvert.serialize(new PolicyMappings([new PolicyMapping({ issuerDomainPolicy: issuer, subjectDomainPolicy: subject })]))));
+function mapping(issuer: string, subject: string): Extension {
+  // PolicyMapping's constructor is mistyped in @peculiar/asn1-x509; set the fields instead.
+  const entry = Object.assign(new PolicyMapping(), { issuerDomainPolicy: issuer, subjectDomainPolicy: subject });
+  return new Extension("2.5.29.33", true, new Uint8Array(AsnConvert.serialize(new PolicyMappings([entry]))));
+}
 
 describe("certificate policies (RFC 5280 6.1)", () => {
   let root: Authority;
