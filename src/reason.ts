@@ -31,6 +31,7 @@ export const REASONS = [
   "REVOCATION_UNKNOWN",
   "NAME_CONSTRAINT_VIOLATION",
   "POLICY_INVALID",
+  "CERTIFICATE_TOO_LARGE",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -80,6 +81,7 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "REVOCATION_UNKNOWN":
     case "NAME_CONSTRAINT_VIOLATION":
     case "POLICY_INVALID":
+    case "CERTIFICATE_TOO_LARGE":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

@@ -36,6 +36,10 @@ export interface ValidationRequest {
 export interface ValidatorSettings {
   readonly trust: TrustStore;
   readonly maxChainLength: number;
+  /** Larger presented certificates are refused before parsing (default 16 KiB). */
+  readonly maxCertificateBytes?: number;
+  /** Signature checks one path search may spend (default 32). */
+  readonly maxPathChecks?: number;
   readonly allowSha1: boolean;
   readonly purpose: Purpose;
   /** RFC 5280 user-initial-policy-set; absent or empty: anyPolicy. */
@@ -200,7 +204,9 @@ export function createValidator(settings: ValidatorSettings): Validator {
 
   function decodeChain(ders: readonly Uint8Array[]): Certificate[] | Failure {
     const out: Certificate[] = [];
+    const limit = settings.maxCertificateBytes ?? 16 * 1024;
     for (const [index, der] of ders.entries()) {
+      if (der.length > limit) return fail("CERTIFICATE_TOO_LARGE", `certificate ${index} is ${der.length} bytes; server.max_certificate_bytes is ${limit}`, index);
       const certificate = decode(der, index);
       if ("ok" in certificate) return certificate;
       out.push(certificate);
@@ -248,6 +254,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
       allowSha1: settings.allowSha1,
       purpose: settings.purpose,
       requiredPolicies: settings.requiredPolicies ?? [],
+      maxSignatureChecks: settings.maxPathChecks ?? 32,
       verifiedSignatures,
     });
     if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };

@@ -111,6 +111,7 @@ export async function startService(configPath: string | undefined, logger: Logge
     {
       listen: initial.server.listen,
       maxRequestBytes: initial.server.maxRequestBytes,
+      maxConcurrentStreams: initial.server.maxConcurrentStreams,
       extAuthz: () => state.config.extAuthz,
       tls: loadServerTls(initial),
       allowedCallerSans: initial.server.allowedCallerSans,

@@ -13,6 +13,12 @@ export interface Config {
     readonly listen: string;
     readonly maxChainLength: number;
     readonly maxRequestBytes: number;
+    /** Larger presented certificates are refused before parsing. */
+    readonly maxCertificateBytes: number;
+    /** Signature checks one path search may spend (many cross-signed candidates). */
+    readonly maxPathChecks: number;
+    /** Concurrent calls (HTTP/2 streams) per client connection. */
+    readonly maxConcurrentStreams: number;
     /** In-flight calls get this long to finish on SIGTERM/SIGINT. */
     readonly drainSeconds: number;
     /** When non-empty, only callers whose certificate has one of these SAN values get an answer. */
@@ -89,6 +95,8 @@ export interface ExtAuthzConfig {
   /** The asserted-user header (WSO2-Identity-User), lower case. */
   readonly userHeader: string;
   readonly maxXfccElements: number;
+  /** A certificate-carrying header longer than this is refused (MALFORMED_CERTIFICATE). */
+  readonly maxHeaderBytes: number;
   /** Upstream header names for the principal, lower case. */
   readonly headers: {
     readonly user: string;
@@ -123,6 +131,7 @@ export const DEFAULT_EXT_AUTHZ: ExtAuthzConfig = {
   certHeader: "",
   userHeader: "wso2-identity-user",
   maxXfccElements: 16,
+  maxHeaderBytes: 32 * 1024,
   headers: {
     user: "x-certgate-user",
     userStore: "x-certgate-user-store",

@@ -20,7 +20,7 @@ import { readAccessControl } from "./access-control.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const TABLES = {
-  server: ["listen", "max_chain_length", "max_request_bytes", "drain_seconds", "allowed_caller_sans", "socket_mode", "tls"],
+  server: ["listen", "max_chain_length", "max_request_bytes", "max_certificate_bytes", "max_path_checks", "max_concurrent_streams", "drain_seconds", "allowed_caller_sans", "socket_mode", "tls"],
   "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
   health: ["listen"],
   cache: ["max_entries", "ttl_seconds"],
@@ -29,7 +29,7 @@ const TABLES = {
   truststore: ["ca_files", "intermediate_files", "allow_sha1", "required_policies"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
-  ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "headers"],
+  ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "max_header_bytes", "headers"],
   "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
   log: ["level", "audit"],
 } as const;
@@ -160,6 +160,9 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       listen: read.string(server, "server.listen", DEFAULT_LISTEN),
       maxChainLength: read.integer(server, "server.max_chain_length", DEFAULT_MAX_CHAIN_LENGTH, { min: 1, max: 32 }),
       maxRequestBytes: read.integer(server, "server.max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, { min: 1024, max: 16 * 1024 * 1024 }),
+      maxCertificateBytes: read.integer(server, "server.max_certificate_bytes", 16 * 1024, { min: 512, max: 1024 * 1024 }),
+      maxPathChecks: read.integer(server, "server.max_path_checks", 32, { min: 1, max: 1024 }),
+      maxConcurrentStreams: read.integer(server, "server.max_concurrent_streams", 100, { min: 1, max: 100_000 }),
       drainSeconds: read.integer(server, "server.drain_seconds", 10, { min: 0, max: 3600 }),
       allowedCallerSans: read.stringArray(server, "server.allowed_caller_sans", []),
       socketMode: parseInt(read.string(server, "server.socket_mode", "0660"), 8),
@@ -199,6 +202,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       certHeader: header(extAuthz, "ext_authz.cert_header", D.certHeader),
       userHeader: header(extAuthz, "ext_authz.user_header", D.userHeader),
       maxXfccElements: read.integer(extAuthz, "ext_authz.max_xfcc_elements", D.maxXfccElements, { min: 1, max: 256 }),
+      maxHeaderBytes: read.integer(extAuthz, "ext_authz.max_header_bytes", D.maxHeaderBytes, { min: 1024, max: 1024 * 1024 }),
       headers: {
         user: header(principalHeaders, "ext_authz.headers.user", D.headers.user),
         userStore: header(principalHeaders, "ext_authz.headers.user_store", D.headers.userStore),

@@ -11,6 +11,8 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     revocation: { mode: config.revocation.mode, store, ocsp: config.revocation.ocsp, fetch: config.revocation.fetch },
     trust,
     maxChainLength: config.server.maxChainLength,
+    maxCertificateBytes: config.server.maxCertificateBytes,
+    maxPathChecks: config.server.maxPathChecks,
     allowSha1: config.truststore.allowSha1,
     requiredPolicies: config.truststore.requiredPolicies,
     purpose,

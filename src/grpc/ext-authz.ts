@@ -8,7 +8,7 @@ import { LruCache } from "../lru-cache.ts";
 import { chainFromClientCertFields } from "../pki/client-cert-field.ts";
 import { certificateFromHeader } from "../pki/header-certificate.ts";
 import { chainFromXfcc } from "../pki/xfcc.ts";
-import type { Failure } from "../reason.ts";
+import { fail, type Failure } from "../reason.ts";
 import { refusedInput, type Decision, type ValidationRequest } from "../validator.ts";
 import { callerIdentity } from "./caller.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
@@ -68,12 +68,19 @@ function memoizedXfcc(header: string, maxElements: number): Chain | undefined {
 }
 
 function chainFrom(request: WireCheckRequest, headers: ReadonlyMap<string, string>, settings: ExtAuthzConfig): Chain | undefined {
+  for (const name of ["x-forwarded-client-cert", "client-cert", "client-cert-chain", settings.certHeader]) {
+    const value = name === "" ? undefined : headers.get(name);
+    if (value !== undefined && value.length > settings.maxHeaderBytes) {
+      return fail("MALFORMED_CERTIFICATE", `${name} is ${value.length} bytes; ext_authz.max_header_bytes is ${settings.maxHeaderBytes}`);
+    }
+  }
   const xfcc = headers.get("x-forwarded-client-cert");
   if (settings.trustXfcc && xfcc !== undefined && xfcc !== "") {
     const chain = memoizedXfcc(xfcc, settings.maxXfccElements);
     if (chain !== undefined) return chain;
   }
   const peer = request.attributes?.source?.certificate;
+  if (peer !== undefined && peer.length > settings.maxHeaderBytes) return fail("MALFORMED_CERTIFICATE", "attributes.source.certificate is too long");
   if (peer !== undefined && peer !== "") return certificateFromHeader(peer, "attributes.source.certificate");
   if (settings.trustClientCertHeaders) {
     const chain = chainFromClientCertFields(headers.get("client-cert"), headers.get("client-cert-chain"), CHAIN_SOURCE_LIMIT);

@@ -19,6 +19,8 @@ const REFLECTION_SERVICES = ["grpc.reflection.v1.ServerReflection", "grpc.reflec
 export interface ServerOptions {
   readonly listen: string;
   readonly maxRequestBytes: number;
+  /** HTTP/2 streams per connection (default 100). */
+  readonly maxConcurrentStreams?: number;
   readonly extAuthz: () => ExtAuthzConfig;
   readonly tls?: ServerTlsMaterial | undefined;
   /** Non-empty: only callers whose certificate has one of these SAN values are answered. */
@@ -70,6 +72,7 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   const allowed = options.allowedCallerSans ?? [];
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxRequestBytes,
+    "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? 100,
     interceptors: allowed.length > 0 ? [allowedCallersInterceptor(allowed, (path) => path.startsWith(`/${HEALTH_SERVICE}/`))] : [],
   });
   server.addService(serviceDefinition(descriptors, CERTGATE_SERVICE), certgateHandlers(deps));

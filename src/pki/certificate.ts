@@ -241,6 +241,10 @@ export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertifica
     const x509 = new X509Certificate(der);
     const asn = AsnConvert.parse(der, AsnCertificate);
     const tbs = asn.tbsCertificate;
+    const serial = new Uint8Array(tbs.serialNumber);
+    // RFC 5280 4.1.2.2: a positive integer of at most 20 octets (a leading zero octet keeps it positive).
+    if (serial.length === 0 || ((serial[0] ?? 0) & 0x80) !== 0) return fail("MALFORMED_CERTIFICATE", `certificate ${index}: negative serial number`, index);
+    if (serial.length > 21 || (serial.length === 21 && serial[0] !== 0)) return fail("MALFORMED_CERTIFICATE", `certificate ${index}: serial number longer than 20 octets`, index);
     const extensions = decodeExtensions(tbs.extensions ?? []);
     if (typeof extensions === "string") return fail("MALFORMED_CERTIFICATE", `certificate ${index}: ${extensions}`, index);
     const subject = distinguishedName(tbs.subject);
