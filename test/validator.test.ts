@@ -16,8 +16,8 @@ describe("validator", async () => {
   it("has a scenario producing every reason code (with the access-control scenarios)", async () => {
     const access = await buildAccessScenarios();
     // These need their own config and fixtures: access-control.test.ts (USER_NOT_MAPPED)
-    // pki/revocation.test.ts (REVOKED, REVOCATION_UNKNOWN), pki/name-constraints.test.ts and pki/policy.test.ts produce them.
-    const elsewhere = ["USER_NOT_MAPPED", "REVOKED", "REVOCATION_UNKNOWN", "NAME_CONSTRAINT_VIOLATION", "POLICY_INVALID"];
+    // pki/revocation.test.ts (REVOKED, REVOCATION_UNKNOWN), pki/name-constraints.test.ts, pki/policy.test.ts and pki/adversarial.test.ts produce them.
+    const elsewhere = ["USER_NOT_MAPPED", "REVOKED", "REVOCATION_UNKNOWN", "NAME_CONSTRAINT_VIOLATION", "POLICY_INVALID", "CERTIFICATE_TOO_LARGE"];
     const produced = new Set([...scenarios.map((s: Scenario) => s.expect), ...access.scenarios.map((s) => s.expect), ...elsewhere]);
     assert.deepEqual([...REASONS].filter((reason) => !produced.has(reason)), []);
   });

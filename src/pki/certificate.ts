@@ -1,7 +1,7 @@
 // One decoded certificate: node:crypto's X509Certificate for signatures and keys,
 // plus what node:crypto does not expose (extension details, critical flags, the
 // subject's CNs), decoded once with @peculiar/asn1-x509.
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate, createHash, type KeyObject } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   AuthorityInfoAccessSyntax,
@@ -78,6 +78,8 @@ export const KEY_USAGE = {
 export interface Certificate {
   readonly der: Uint8Array;
   readonly x509: X509Certificate;
+  /** Loaded once at decode: a key node:crypto cannot load makes the certificate malformed. */
+  readonly publicKey: KeyObject;
   /** Lower-case hex SHA-256 of the DER. */
   readonly fingerprint: string;
   readonly subject: DistinguishedName;
@@ -252,6 +254,7 @@ export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertifica
     const certificate: Certificate = {
       der,
       x509,
+      publicKey: x509.publicKey,
       fingerprint: createHash("sha256").update(der).digest("hex"),
       subject,
       issuer,

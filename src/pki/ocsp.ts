@@ -122,7 +122,7 @@ function signerOf(response: OcspResponse, issuer: Certificate, at: Date): Certif
     (delegate) =>
       named(delegate) &&
       delegate.issuer.key === issuer.subject.key &&
-      signatureVerifies(delegate.x509, issuer.x509.publicKey) &&
+      signatureVerifies(delegate.x509, issuer.publicKey) &&
       (delegate.extendedKeyUsage ?? []).includes(OID_OCSP_SIGNING) &&
       at >= delegate.notBefore &&
       at <= delegate.notAfter,
@@ -138,7 +138,7 @@ export function judgeOcspResponse(response: OcspResponse, certificate: Certifica
   if (single === undefined) return undefined;
   const signer = signerOf(response, issuer, at);
   if (signer === undefined) return { state: "unusable", why: "OCSP response is not signed by the issuer or a delegated OCSP responder" };
-  if (!signedDataVerifies(response.signed.tbs, response.signed.algorithm, response.signed.signature, signer.x509.publicKey)) {
+  if (!signedDataVerifies(response.signed.tbs, response.signed.algorithm, response.signed.signature, signer.publicKey)) {
     return { state: "unusable", why: "OCSP response signature does not verify" };
   }
   const now = at.getTime();

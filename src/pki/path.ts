@@ -70,7 +70,7 @@ function signedBy(child: Certificate, issuer: Certificate, search: Search): bool
   if (search.options.verifiedSignatures?.has(key) === true) return true;
   if (search.checksLeft <= 0) return false;
   search.checksLeft--;
-  const verified = signatureVerifies(child.x509, issuer.x509.publicKey);
+  const verified = signatureVerifies(child.x509, issuer.publicKey);
   search.signatures.set(key, verified);
   if (verified) search.options.verifiedSignatures?.add(key);
   if (!verified && search.badSignature === undefined) search.badSignature = child;
@@ -150,7 +150,7 @@ function presentedIndexer(presented: readonly Certificate[]): (certificate: Cert
 }
 
 function noPathFailure(leaf: Certificate, search: Search, indexOf: (c: Certificate) => number): Failure {
-  if (leaf.selfIssued && signatureVerifies(leaf.x509, leaf.x509.publicKey)) {
+  if (leaf.selfIssued && signatureVerifies(leaf.x509, leaf.publicKey)) {
     return fail("SELF_SIGNED_CERTIFICATE", `self-signed certificate "${leaf.subject.text}" is not a trust anchor`, 0);
   }
   if (search.badSignature !== undefined) {

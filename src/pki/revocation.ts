@@ -92,7 +92,7 @@ function judgeCrl(crl: Crl, certificate: Certificate, issuer: Certificate, at: D
   if (crl.unusable !== undefined) return { state: "unusable", why: `CRL of "${crl.issuer.text}": ${crl.unusable}` };
   if (crl.scope.indirect) return { state: "unusable", why: `CRL of "${crl.issuer.text}" is indirect (not supported)` };
   if (issuer.keyUsage !== undefined && (issuer.keyUsage & KEY_USAGE.cRLSign) === 0) return { state: "unusable", why: `"${issuer.subject.text}" may not sign CRLs (keyUsage lacks cRLSign)` };
-  if (!signedDataVerifies(crl.signed.tbs, crl.signed.algorithm, crl.signed.signature, issuer.x509.publicKey)) {
+  if (!signedDataVerifies(crl.signed.tbs, crl.signed.algorithm, crl.signed.signature, issuer.publicKey)) {
     return { state: "unusable", why: `CRL of "${crl.issuer.text}" is not signed by the issuing CA's key` };
   }
   if (crl.thisUpdate > at || crl.nextUpdate === undefined || at >= crl.nextUpdate) {
@@ -120,7 +120,7 @@ function deltaFor(base: Crl, crls: readonly Crl[], issuer: Certificate, at: Date
       c.nextUpdate !== undefined &&
       c.thisUpdate <= at &&
       at < c.nextUpdate &&
-      signedDataVerifies(c.signed.tbs, c.signed.algorithm, c.signed.signature, issuer.x509.publicKey),
+      signedDataVerifies(c.signed.tbs, c.signed.algorithm, c.signed.signature, issuer.publicKey),
   );
 }
 

@@ -46,6 +46,19 @@ describe("adversarial chains", () => {
     assert.equal(check([der, pki.intermediate.der]).reason, "BAD_SIGNATURE");
   });
 
+  // Regression, found by the server property test (seeds 2062307861 and -1138097399): a key
+  // algorithm OID node:crypto cannot load used to throw on first use and answer INTERNAL.
+  it("refuses a certificate whose public key cannot be loaded as malformed, not with an internal error", () => {
+    const der = new Uint8Array(pki.intermediate.der);
+    const ecPublicKey = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const at = der.findIndex((_, i) => ecPublicKey.every((b, k) => der[i + k] === b));
+    assert.ok(at > 0);
+    der[at + 1] = 0x3f; // 1.2.840.10045.2.1 becomes an OID nobody knows
+    const decision = check([der]);
+    assert.equal(decision.reason, "MALFORMED_CERTIFICATE");
+    assert.equal(decision.certIndex, 0);
+  });
+
   it("refuses a negative serial number and one longer than 20 octets", async () => {
     // The generator keeps serials positive, so build the negative one by hand and sign it with the intermediate's key.
     const template = AsnConvert.parse((await pki.client("neg")).der, AsnCertificate);
