@@ -104,7 +104,6 @@ export interface Service {
 export async function startService(configPath: string | undefined, logger: Logger): Promise<Service> {
   const metrics = createMetrics(() => new Date());
   let state = await buildState(configPath, 1, logger, metrics);
-  logger.level = state.config.log.level;
   warnAboutBareExemptContexts(state.config, logger);
   const initial = state.config;
   const server = await startServer(
@@ -172,6 +171,8 @@ export async function startService(configPath: string | undefined, logger: Logge
     { address: server.address, metrics: metricsServer?.address, health: server.healthAddress, config: initial.source },
     `certgate listening on ${server.address}; try: ${how}`,
   );
+  // The start-up line above is printed whatever the level; the configured level applies from here on.
+  logger.level = initial.log.level;
   return {
     server,
     metricsServer,
@@ -187,7 +188,7 @@ export async function startService(configPath: string | undefined, logger: Logge
 }
 
 export async function serveCommand(configPath: string | undefined): Promise<number> {
-  const logger = pino({ base: { service: "certgate" } });
+  const logger = pino({ base: { service: "certgate" }, level: "info" });
   let service: Service;
   try {
     service = await startService(configPath, logger);

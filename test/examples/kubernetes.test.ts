@@ -35,6 +35,8 @@ describe("deploy/kubernetes", () => {
     assert.ok(container.resources.limits.cpu && container.resources.limits.memory);
     assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    // The heap must fit the memory limit (320Mi): 192 MiB old space plus young generation and native memory.
+    assert.match(container.env.find((e: { name: string }) => e.name === "NODE_OPTIONS").value, /--max-old-space-size=192/);
     const toml = byKind("ConfigMap").data!["deployment.toml"]!;
     const config = parseConfig(toml, "configmap", "/etc/certgate/config");
     assert.ok(pod.terminationGracePeriodSeconds > config.server.drainSeconds);
