@@ -12,7 +12,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build/descriptors.binpb ./build/descriptors.binpb
 COPY package.json ./
 COPY src ./src
-ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=8"
+ENV NODE_OPTIONS="--max-old-space-size=192"
 USER 10001:10001
 EXPOSE 50051 8086 9464
 ENTRYPOINT ["node", "src/cli/main.ts"]

@@ -109,7 +109,7 @@ interface Result {
 
 // The heap limits deploy/kubernetes runs certgate with; without them V8 sizes its heap
 // from the machine's memory and peak RSS measures garbage, not what certgate keeps.
-const SERVER_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=8").split(" ").filter(Boolean);
+const SERVER_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-old-space-size=192").split(" ").filter(Boolean);
 
 function startServer(args: string[]) {
   const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir, execArgv: SERVER_FLAGS });
