@@ -14,10 +14,6 @@ export class LruCache<K, V> {
     return this.#entries.size;
   }
 
-  has(key: K): boolean {
-    return this.#entries.has(key);
-  }
-
   get(key: K): V | undefined {
     const value = this.#entries.get(key);
     if (value !== undefined) {

@@ -160,6 +160,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
   // Sidecars repeat the same PEM text and paths: decoding them once each is measurable.
   const pemChains = new LruCache<string, { ders: readonly Uint8Array[]; key: string } | Failure>(PEM_MEMO);
   const requestPaths = new LruCache<string, ReturnType<typeof normaliseRequestPath>>(PATH_MEMO);
+  const chainKeys = new WeakMap<readonly Uint8Array[], string>();
   const verifiedSignatures = { has: (key: string) => signatures.get(key) !== undefined, add: (key: string) => signatures.set(key, true) };
 
   function decode(der: Uint8Array, index: number): Certificate | Failure {
@@ -190,7 +191,13 @@ export function createValidator(settings: ValidatorSettings): Validator {
     if (ders.length > settings.maxChainLength) {
       return fail("CHAIN_TOO_LONG", `${ders.length} certificates presented; max_chain_length is ${settings.maxChainLength}`);
     }
-    return { ders, key: chainKey(ders) };
+    // An edge that memoises its parsing (XFCC) hands over the same array again: hash it once.
+    let key = chainKeys.get(ders);
+    if (key === undefined) {
+      key = chainKey(ders);
+      chainKeys.set(ders, key);
+    }
+    return { ders, key };
   }
 
   function normalisedPath(raw: string): ReturnType<typeof normaliseRequestPath> {

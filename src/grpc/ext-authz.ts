@@ -57,13 +57,13 @@ type Chain = { readonly ok: true; readonly certificates: readonly Uint8Array[] }
 
 /** The first source that carries a certificate, in the documented order; undefined: none. */
 // A proxy sends the same XFCC value for every request of a connection: parse it once.
-const xfccChains = new LruCache<string, Chain | undefined>(1_024);
+const xfccChains = new LruCache<string, { chain: Chain | undefined; maxElements: number }>(1_024);
 
 function memoizedXfcc(header: string, maxElements: number): Chain | undefined {
-  const key = `${maxElements}|${header}`;
-  if (xfccChains.has(key)) return xfccChains.get(key);
+  const known = xfccChains.get(header);
+  if (known !== undefined && known.maxElements === maxElements) return known.chain;
   const chain = chainFromXfcc(header, maxElements);
-  xfccChains.set(key, chain);
+  xfccChains.set(header, { chain, maxElements });
   return chain;
 }
 
