@@ -108,6 +108,9 @@ interface Route {
   readonly match: RuleMatch | undefined;
 }
 
+/** One shared empty list, so each cached decision does not carry its own. */
+const NONE: readonly never[] = Object.freeze([]);
+
 function decision(route: Route | undefined, outcome: Failure | { ok: true; message: string }, identity?: Identity): Decision {
   const reason: Reason = outcome.ok ? "OK" : outcome.reason;
   const rule = route?.match;
@@ -120,8 +123,8 @@ function decision(route: Route | undefined, outcome: Failure | { ok: true; messa
     certIndex: outcome.ok ? -1 : outcome.certIndex,
     identity,
     matchedRule: rule === undefined ? undefined : { context: rule.rule.context, httpMethod: rule.rule.httpMethod, index: rule.index },
-    requiredScopes: rule?.rule.scopes ?? [],
-    revocationNeeds: [],
+    requiredScopes: rule?.rule.scopes ?? NONE,
+    revocationNeeds: NONE,
   };
 }
 
@@ -130,7 +133,7 @@ export function refusedInput(failure: Failure): Decision {
   return decision(undefined, failure);
 }
 
-function identityOf(leaf: Certificate, principal: Principal | undefined): Identity {
+function newIdentity(leaf: Certificate, principal: Principal | undefined): Identity {
   return {
     principal,
     subject: leaf.subject.text,
@@ -161,6 +164,18 @@ export function createValidator(settings: ValidatorSettings): Validator {
   const pemChains = new LruCache<string, { ders: readonly Uint8Array[]; key: string } | Failure>(PEM_MEMO);
   const requestPaths = new LruCache<string, ReturnType<typeof normaliseRequestPath>>(PATH_MEMO);
   const chainKeys = new WeakMap<readonly Uint8Array[], string>();
+  // Many cached decisions (one leaf in many chains, many paths) name the same client:
+  // they share one Identity object instead of holding a copy each.
+  const identities = new LruCache<string, Identity>(DEFAULT_CERTIFICATE_CACHE);
+  function identityOf(leaf: Certificate, principal: Principal | undefined): Identity {
+    const key = `${leaf.fingerprint}|${principal?.qualifiedUsername ?? ""}|${principal?.userStoreDomain ?? ""}`;
+    let identity = identities.get(key);
+    if (identity === undefined) {
+      identity = newIdentity(leaf, principal);
+      identities.set(key, identity);
+    }
+    return identity;
+  }
   const verifiedSignatures = { has: (key: string) => signatures.get(key) !== undefined, add: (key: string) => signatures.set(key, true) };
 
   function decode(der: Uint8Array, index: number): Certificate | Failure {

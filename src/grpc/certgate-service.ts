@@ -53,17 +53,19 @@ function timestamp(date: Date): { seconds: string; nanos: number } {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }
 
-// Cached decisions come back as the same object: build their wire form once.
-const wireResponses = new WeakMap<Decision, Record<string, unknown>>();
+// Decisions about one client share its Identity: build its wire form once.
+const wirePrincipals = new WeakMap<object, Record<string, unknown>>();
 
 export function toWireResponse(decision: Decision): Record<string, unknown> {
-  let wire = wireResponses.get(decision);
-  if (wire === undefined) {
-    const view = decisionView(decision);
-    wire = { ...view, principal: view.principal === null ? null : { ...view.principal, not_after: timestamp(view.principal.not_after) } };
-    wireResponses.set(decision, wire);
+  const view = decisionView(decision);
+  const identity = decision.identity;
+  if (view.principal === null || identity === undefined) return view as unknown as Record<string, unknown>;
+  let principal = wirePrincipals.get(identity);
+  if (principal === undefined) {
+    principal = { ...view.principal, not_after: timestamp(view.principal.not_after) };
+    wirePrincipals.set(identity, principal);
   }
-  return wire;
+  return { ...view, principal };
 }
 
 export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplementation {
