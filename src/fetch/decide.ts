@@ -6,8 +6,13 @@ import type { Decision, ValidationRequest, Validator } from "../validator.ts";
 
 export async function decide(validator: Validator, request: ValidationRequest, now: () => Date, fetcher: RevocationFetcher | undefined): Promise<Decision> {
   const first = validator.validate(request, now());
-  if (first.revocationNeeds.length === 0 || fetcher === undefined) return first;
-  await fetcher(validator.revocationStore, first.revocationNeeds);
+  if (first.revocationNeeds.length === 0) return first;
+  if (fetcher === undefined) {
+    // Nothing can fetch here: the sources count as unavailable, and the mode decides.
+    for (const need of first.revocationNeeds) validator.revocationStore.recordAttempt(need.url, now().getTime() + 60_000, `${need.url}: not fetched (no fetcher)`);
+  } else {
+    await fetcher(validator.revocationStore, first.revocationNeeds);
+  }
   const second = validator.validate(request, now());
   // Fetched or marked failed: a second pass never asks again; if it did, fail closed.
   return second.revocationNeeds.length === 0 ? second : { ...second, revocationNeeds: [] };

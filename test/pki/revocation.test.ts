@@ -106,6 +106,18 @@ describe("revocation", () => {
     assert.equal((await run("soft_fail", store, held)).reason, "OK");
   });
 
+  it("without a fetcher, a source that would need fetching counts as unavailable and the mode decides", async () => {
+    const leaf = await pki.client("nofetch", { crlUrls: [`${server.url}/crl/none.crl`] });
+    const store = await storeWith(await issueCrl(pki.root, FRESH));
+    const soft = createValidator({ ...settingsFor(pki), revocation: { mode: "soft_fail", store, ocsp: false, fetch: true } });
+    const request = { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" };
+    assert.equal((await decide(soft, request, () => AT, undefined)).reason, "OK");
+    const hard = createValidator({ ...settingsFor(pki), revocation: { mode: "hard_fail", store: new RevocationStore(), ocsp: false, fetch: true } });
+    const decision = await decide(hard, request, () => AT, undefined);
+    assert.equal(decision.reason, "REVOCATION_UNKNOWN");
+    assert.deepEqual(decision.revocationNeeds, []);
+  });
+
   it("fetches the CRL from the certificate's distribution point", async () => {
     const leaf = await pki.client("dp", { crlUrls: [`${server.url}/crl/intermediate.crl`] });
     server.crls.set("/crl/intermediate.crl", await issueCrl(pki.intermediate, { ...FRESH, entries: [{ serialNumber: leaf.cert.serialNumber, reason: X509CrlReason.superseded }] }));
