@@ -362,7 +362,8 @@ export function createValidator(settings: ValidatorSettings): Validator {
       if (early !== undefined) return early;
       const chain = chainDers(request.chain);
       if ("ok" in chain) return decision(route, chain);
-      if (decisions === undefined) return decideDers(route, request, chain.ders, at).decision;
+      // A stapled OCSP answer is evidence the cached decision did not see: decide afresh.
+      if (decisions === undefined || (request.ocspResponses?.length ?? 0) > 0) return decideDers(route, request, chain.ders, at).decision;
       const key = `${chain.key}|${policyKey(route, request.userHeader)}`;
       const cached = decisions.get(key, at.getTime());
       settings.onCacheLookup?.("decision", cached !== undefined);

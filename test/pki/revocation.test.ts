@@ -167,10 +167,14 @@ describe("revocation", () => {
       assert.equal((await run("hard_fail", new RevocationStore(), leaf, { ocsp: true })).reason, "REVOCATION_UNKNOWN");
     });
 
-    it("takes a stapled answer from the request without asking the responder", async () => {
+    it("takes a stapled answer from the request without asking the responder, even after a cached allow", async () => {
       const leaf = await pki.client("stapled");
       const stapled = issueOcspResponse({ ...FRESH, issuer: pki.intermediate, entries: [{ certificate: leaf, status: "revoked" }] });
       assert.equal((await run("soft_fail", new RevocationStore(), leaf, { ocspResponses: [stapled] })).reason, "REVOKED");
+      const validator = createValidator({ ...settingsFor(pki), revocation: { mode: "soft_fail", store: new RevocationStore(), ocsp: false, fetch: false } });
+      const request = { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" };
+      assert.equal(validator.validate(request, AT).reason, "OK");
+      assert.equal(validator.validate({ ...request, ocspResponses: [stapled] }, AT).reason, "REVOKED");
     });
 
     for (const [mode, expect] of [["soft_fail", "OK"], ["hard_fail", "REVOCATION_UNKNOWN"], ["require", "REVOCATION_UNKNOWN"]] as const) {
