@@ -364,7 +364,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
       if ("ok" in chain) return decision(route, chain);
       // A stapled OCSP answer is evidence the cached decision did not see: decide afresh.
       if (decisions === undefined || (request.ocspResponses?.length ?? 0) > 0) return decideDers(route, request, chain.ders, at).decision;
-      const key = `${chain.key}|${policyKey(route, request.userHeader)}`;
+      const key = `${chain.key}|${policyKey(route, request.userHeader)}|${revocationStore.epoch}`;
       const cached = decisions.get(key, at.getTime());
       settings.onCacheLookup?.("decision", cached !== undefined);
       if (cached !== undefined) return cached;

@@ -23,8 +23,15 @@ export class RevocationStore {
   readonly #crls = new Map<string, Crl[]>();
   readonly #ocsp = new Map<string, OcspResponse[]>();
   readonly #attempts = new Map<string, { until: number; why: string | undefined }>();
+  #epoch = 0;
+
+  /** Changes whenever evidence that can revoke arrives (any CRL, an OCSP "revoked"): cached decisions keyed on it expire. */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   addCrl(crl: Crl): void {
+    this.#epoch++;
     const list = this.#crls.get(crl.issuer.key) ?? [];
     // Newest first, so the freshest usable CRL is found first.
     list.push(crl);
@@ -37,6 +44,7 @@ export class RevocationStore {
   }
 
   addOcspResponse(response: OcspResponse): void {
+    if (response.singles.some((single) => single.status === "revoked")) this.#epoch++;
     for (const single of response.singles) this.#ocsp.set(single.serialNumber, [response, ...(this.#ocsp.get(single.serialNumber) ?? [])].slice(0, 4));
   }
 

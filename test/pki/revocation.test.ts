@@ -175,6 +175,8 @@ describe("revocation", () => {
       const request = { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" };
       assert.equal(validator.validate(request, AT).reason, "OK");
       assert.equal(validator.validate({ ...request, ocspResponses: [stapled] }, AT).reason, "REVOKED");
+      // The revocation now in the store also retires the allow cached before it.
+      assert.equal(validator.validate(request, AT).reason, "REVOKED");
     });
 
     for (const [mode, expect] of [["soft_fail", "OK"], ["hard_fail", "REVOCATION_UNKNOWN"], ["require", "REVOCATION_UNKNOWN"]] as const) {
