@@ -6,10 +6,10 @@ import {
   CRLReason,
   CertificateList,
   IssuingDistributionPoint,
-  type AlgorithmIdentifier,
 } from "@peculiar/asn1-x509";
 import { firstInnerSequence, hasExactDerEnvelope } from "./der.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
+import type { SignedData } from "./signed-data.ts";
 
 const OID = {
   crlNumber: "2.5.29.20",
@@ -57,7 +57,7 @@ export interface Crl {
   readonly scope: { readonly onlyUser: boolean; readonly onlyCa: boolean; readonly partialReasons: boolean; readonly indirect: boolean };
   /** Why the CRL cannot be relied upon at all (RFC 5280 5.2/5.3: unknown critical extensions), or undefined. */
   readonly unusable: string | undefined;
-  readonly signed: { readonly tbs: Uint8Array; readonly algorithm: AlgorithmIdentifier; readonly signature: Uint8Array };
+  readonly signed: SignedData;
 }
 
 function serialHex(bytes: ArrayBuffer): string {

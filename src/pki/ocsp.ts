@@ -10,7 +10,7 @@ import { CRL_REASONS } from "./crl.ts";
 import { firstInnerSequence } from "./der.ts";
 import { distinguishedName } from "./name.ts";
 import { signatureVerifies } from "./signature.ts";
-import { signedDataVerifies } from "./signed-data.ts";
+import { signedBy, type SignedData } from "./signed-data.ts";
 
 const OID_BASIC_RESPONSE = "1.3.6.1.5.5.7.48.1.1";
 const OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
@@ -36,7 +36,7 @@ export interface OcspResponse {
   readonly singles: readonly OcspSingle[];
   readonly responder: { readonly nameKey: string | undefined; readonly keyHash: string | undefined };
   readonly certificates: readonly Certificate[];
-  readonly signed: { readonly tbs: Uint8Array; readonly algorithm: AlgorithmIdentifier; readonly signature: Uint8Array };
+  readonly signed: SignedData;
 }
 
 const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
@@ -138,7 +138,7 @@ export function judgeOcspResponse(response: OcspResponse, certificate: Certifica
   if (single === undefined) return undefined;
   const signer = signerOf(response, issuer, at);
   if (signer === undefined) return { state: "unusable", why: "OCSP response is not signed by the issuer or a delegated OCSP responder" };
-  if (!signedDataVerifies(response.signed.tbs, response.signed.algorithm, response.signed.signature, signer.publicKey)) {
+  if (!signedBy(response.signed, signer)) {
     return { state: "unusable", why: "OCSP response signature does not verify" };
   }
   const now = at.getTime();

@@ -7,7 +7,7 @@ import { KEY_USAGE, type Certificate } from "./certificate.ts";
 import type { Crl } from "./crl.ts";
 import { judgeOcspResponse, type OcspResponse } from "./ocsp.ts";
 import type { VerifiedPath } from "./path.ts";
-import { signedDataVerifies } from "./signed-data.ts";
+import { signedBy } from "./signed-data.ts";
 
 export type RevocationMode = "off" | "soft_fail" | "hard_fail" | "require";
 
@@ -63,10 +63,6 @@ export class RevocationStore {
     return attempt !== undefined && at < attempt.until ? attempt : undefined;
   }
 
-  get crlCount(): number {
-    return [...this.#crls.values()].reduce((sum, list) => sum + list.length, 0);
-  }
-
   /** Age in seconds of the newest CRL of each issuer, for metrics. */
   crlAges(at: number): { issuer: string; seconds: number }[] {
     return [...this.#crls.values()].map((list) => ({ issuer: list[0]!.issuer.text, seconds: (at - list[0]!.thisUpdate.getTime()) / 1000 }));
@@ -100,7 +96,7 @@ function judgeCrl(crl: Crl, certificate: Certificate, issuer: Certificate, at: D
   if (crl.unusable !== undefined) return { state: "unusable", why: `CRL of "${crl.issuer.text}": ${crl.unusable}` };
   if (crl.scope.indirect) return { state: "unusable", why: `CRL of "${crl.issuer.text}" is indirect (not supported)` };
   if (issuer.keyUsage !== undefined && (issuer.keyUsage & KEY_USAGE.cRLSign) === 0) return { state: "unusable", why: `"${issuer.subject.text}" may not sign CRLs (keyUsage lacks cRLSign)` };
-  if (!signedDataVerifies(crl.signed.tbs, crl.signed.algorithm, crl.signed.signature, issuer.publicKey)) {
+  if (!signedBy(crl.signed, issuer)) {
     return { state: "unusable", why: `CRL of "${crl.issuer.text}" is not signed by the issuing CA's key` };
   }
   if (crl.thisUpdate > at || crl.nextUpdate === undefined || at >= crl.nextUpdate) {
@@ -128,7 +124,7 @@ function deltaFor(base: Crl, crls: readonly Crl[], issuer: Certificate, at: Date
       c.nextUpdate !== undefined &&
       c.thisUpdate <= at &&
       at < c.nextUpdate &&
-      signedDataVerifies(c.signed.tbs, c.signed.algorithm, c.signed.signature, issuer.publicKey),
+      signedBy(c.signed, issuer),
   );
 }
 

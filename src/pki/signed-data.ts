@@ -4,6 +4,14 @@ import { constants, verify, type KeyObject } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import type { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { RsaSaPssParams } from "@peculiar/asn1-rsa";
+import type { Certificate } from "./certificate.ts";
+
+/** The signed part of a CRL or OCSP response, its algorithm and signature. */
+export interface SignedData {
+  readonly tbs: Uint8Array;
+  readonly algorithm: AlgorithmIdentifier;
+  readonly signature: Uint8Array;
+}
 
 const HASH_BY_SIGNATURE_OID: Readonly<Record<string, string | null>> = {
   "1.2.840.113549.1.1.5": "sha1",
@@ -25,6 +33,26 @@ const HASH_BY_DIGEST_OID: Readonly<Record<string, string>> = {
 };
 
 const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
+
+const verdicts = new WeakMap<SignedData, Map<string, boolean>>();
+
+/**
+ * Whether `signer` signed `signed`, checked once per pair: a CRL or OCSP answer is
+ * held for many requests and its signature does not change between them.
+ */
+export function signedBy(signed: SignedData, signer: Certificate): boolean {
+  let bySigner = verdicts.get(signed);
+  if (bySigner === undefined) {
+    bySigner = new Map();
+    verdicts.set(signed, bySigner);
+  }
+  let verdict = bySigner.get(signer.fingerprint);
+  if (verdict === undefined) {
+    verdict = signedDataVerifies(signed.tbs, signed.algorithm, signed.signature, signer.publicKey);
+    bySigner.set(signer.fingerprint, verdict);
+  }
+  return verdict;
+}
 
 /** True only when the signature verifies; unknown algorithms and bad keys are false, never thrown. */
 export function signedDataVerifies(data: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array, key: KeyObject): boolean {
