@@ -6,7 +6,7 @@ import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { crlDirFiles, loadRevocationStore, loadServerTls, loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadServerTls, loadTrustStore } from "../config/trust-material.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { ensureDevPki } from "../devpki/dev-pki.ts";
@@ -80,13 +80,13 @@ function restartOnly(config: Config): string {
   return JSON.stringify([config.server.listen, config.server.tls, config.server.allowedCallerSans, config.server.maxRequestBytes, config.health, config.metrics]);
 }
 
+/** The files a reload depends on; crl_dirs are watched whole (see rewatch). */
 function watchedFiles(config: Config, configPath: string | undefined): string[] {
   return [
     ...(configPath === undefined ? [] : [configPath]),
     ...config.truststore.caFiles,
     ...config.truststore.intermediateFiles,
     ...config.revocation.crlFiles,
-    ...crlDirFiles(config),
   ];
 }
 

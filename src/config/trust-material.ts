@@ -76,8 +76,8 @@ export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
   return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
 }
 
-/** Every file of crl_dirs, sorted, for loading and for watching. */
-export function crlDirFiles(config: Config): string[] {
+/** Every file of crl_dirs, sorted. */
+function crlDirFiles(config: Config): string[] {
   return config.revocation.crlDirs.flatMap((dir) => {
     try {
       return readdirSync(dir)
