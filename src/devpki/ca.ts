@@ -1,7 +1,9 @@
 // In-memory certificate authority for the dev PKI, the tests and benchmarks.
 // Issuing code lives here once so `certgate certs` and the tests generate the same
 // shapes of certificate (go-spiffe's internal/test/ca.go is the model).
-import { webcrypto } from "node:crypto";
+import { KeyObject, constants, sign, webcrypto } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate as AsnCertificate, type TBSCertificate } from "@peculiar/asn1-x509";
 import * as x509 from "./x509.ts";
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -35,7 +37,10 @@ export interface IssueOptions {
   /** CRL distribution point and OCSP responder URLs to embed. */
   readonly crlUrls?: readonly string[];
   readonly ocspUrls?: readonly string[];
+  /** Added after the defaults; one with the OID of a default extension replaces it (to issue defects). */
   readonly extraExtensions?: readonly x509.Extension[];
+  /** Default extensions to leave out, by OID (e.g. the key identifiers, to issue a defect). */
+  readonly omitExtensions?: readonly string[];
   readonly keyAlgorithm?: KeyAlgorithm;
   readonly hash?: HashAlgorithm;
   /** Reuse an existing key pair (cross-signing, key-rollover tests). */
@@ -98,7 +103,14 @@ function extensionsFor(options: IssueOptions): x509.Extension[] {
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   if (options.crlUrls !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([...options.crlUrls]));
   if (options.ocspUrls !== undefined) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }));
-  return [...extensions, ...(options.extraExtensions ?? [])];
+  return extensions;
+}
+
+/** The defaults plus the extra extensions, an extra one replacing a default of its OID; omitted ones dropped. */
+function finalExtensions(options: IssueOptions, defaults: readonly x509.Extension[]): x509.Extension[] {
+  const extra = options.extraExtensions ?? [];
+  const replaced = new Set([...extra.map((extension) => extension.type), ...(options.omitExtensions ?? [])]);
+  return [...defaults.filter((extension) => !replaced.has(extension.type)), ...extra];
 }
 
 /**
@@ -158,7 +170,7 @@ export class Authority {
       notAfter: full.notAfter,
       keys,
       signingAlgorithm: signingAlgorithm(keyAlgorithm, full.hash ?? "SHA-256"),
-      extensions: [...extensionsFor(full), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
+      extensions: finalExtensions(full, [...extensionsFor(full), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)]),
     });
     return new Authority(await finish(cert, keys, keyAlgorithm));
   }
@@ -176,13 +188,30 @@ export class Authority {
       publicKey: keys.publicKey,
       signingKey: this.issued.keys.privateKey,
       signingAlgorithm: signingAlgorithm(this.issued.keyAlgorithm, options.hash ?? "SHA-256"),
-      extensions: [
+      extensions: finalExtensions(options, [
         ...extensionsFor(options),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(this.issued.keys.publicKey),
-      ],
+      ]),
     });
     return finish(cert, keys, keyAlgorithm);
+  }
+
+  /**
+   * `der` with its TBSCertificate changed by `mutate` and signed again with this
+   * authority's key: for defects no issuing option expresses (a negative serial,
+   * a malformed field), still carrying a valid signature.
+   */
+  resign(der: Uint8Array, mutate: (tbs: TBSCertificate) => void): Uint8Array {
+    const certificate = AsnConvert.parse(der, AsnCertificate);
+    mutate(certificate.tbsCertificate);
+    const tbs = new Uint8Array(AsnConvert.serialize(certificate.tbsCertificate));
+    const key = KeyObject.from(this.issued.keys.privateKey);
+    const signature = this.issued.keyAlgorithm === "ed25519" ? sign(null, tbs, key) : this.issued.keyAlgorithm === "rsa-pss-2048"
+      ? sign("sha256", tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+      : sign("sha256", tbs, key);
+    certificate.signatureValue = new Uint8Array(signature).buffer;
+    return new Uint8Array(AsnConvert.serialize(certificate));
   }
 
   /** A subordinate CA: cA=TRUE, keyCertSign|cRLSign. */

@@ -1,114 +1,44 @@
-// One decoded certificate: node:crypto's X509Certificate for signatures and keys,
-// plus what node:crypto does not expose (extension details, critical flags, the
-// subject's CNs), decoded once with @peculiar/asn1-x509.
-import { X509Certificate, createHash, type KeyObject } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import {
-  AuthorityInfoAccessSyntax,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  CRLDistributionPoints,
-  CertificatePolicies,
-  InhibitAnyPolicy,
-  PolicyConstraints,
-  PolicyMappings,
-  NameConstraints as AsnNameConstraints,
-  SubjectAlternativeName,
-  Certificate as AsnCertificate,
-  ExtendedKeyUsage,
-  KeyUsage,
-  SubjectKeyIdentifier,
-  type Extension,
-} from "@peculiar/asn1-x509";
+// One decoded certificate (RFC 5280 4.1): its fields located by the strict DER
+// reader and sliced from the input, its extensions decoded once, its public key
+// loaded by node:crypto. A never-seen certificate costs one walk over its bytes.
+import { X509Certificate, hash, type KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
-import { hasExactDerEnvelope } from "./der.ts";
+import { DerCursor, DerError, TAG, bitString, contents, contextTag, encoding, integerBytes, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
+import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
-import { generalName, type GeneralNameValue, type NameConstraints } from "./general-name.ts";
-import { weakHashOf, type WeakHash } from "./signature.ts";
+import { weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
 
-export const OID = {
-  basicConstraints: "2.5.29.19",
-  keyUsage: "2.5.29.15",
-  extKeyUsage: "2.5.29.37",
-  subjectKeyIdentifier: "2.5.29.14",
-  authorityKeyIdentifier: "2.5.29.35",
-  subjectAltName: "2.5.29.17",
-  nameConstraints: "2.5.29.30",
-  policyMappings: "2.5.29.33",
-  policyConstraints: "2.5.29.36",
-  inhibitAnyPolicy: "2.5.29.54",
-  issuerAltName: "2.5.29.18",
-  certificatePolicies: "2.5.29.32",
-  crlDistributionPoints: "2.5.29.31",
-  authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
-  anyExtendedKeyUsage: "2.5.29.37.0",
-  clientAuth: "1.3.6.1.5.5.7.3.2",
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-} as const;
-
-/**
- * Critical extensions certgate processes: path building and checks (path.ts),
- * name constraints (name-constraints.ts), policies (policy.ts). Any other critical
- * extension rejects the path, as RFC 5280 4.2 requires.
- */
-const UNDERSTOOD_CRITICAL = new Set<string>([
-  OID.basicConstraints,
-  OID.keyUsage,
-  OID.extKeyUsage,
-  OID.subjectAltName,
-  OID.issuerAltName,
-  OID.certificatePolicies,
-  OID.subjectKeyIdentifier,
-  OID.authorityKeyIdentifier,
-  OID.crlDistributionPoints,
-  OID.nameConstraints,
-  OID.policyMappings,
-  OID.policyConstraints,
-  OID.inhibitAnyPolicy,
-]);
-
-export const KEY_USAGE = {
-  digitalSignature: 1,
-  keyEncipherment: 4,
-  keyAgreement: 16,
-  keyCertSign: 32,
-  cRLSign: 64,
-} as const;
-
-export interface Certificate {
+export interface Certificate extends DecodedExtensions {
   readonly der: Uint8Array;
-  readonly x509: X509Certificate;
-  /** Loaded once at decode: a key node:crypto cannot load makes the certificate malformed. */
-  readonly publicKey: KeyObject;
+  /** 1, 2 or 3. */
+  readonly version: number;
+  /**
+   * The serial number as an integer in hex, upper case ("-" for a negative one; RFC
+   * 5280 4.1.2.2 asks users to handle them): equal strings mean equal integers.
+   */
+  readonly serialNumber: string;
+  /** What the issuer signed (TBSCertificate as received), how, and the signature. */
+  readonly signed: SignedData;
+  /**
+   * Loaded once at decode: a key node:crypto cannot load makes the certificate
+   * malformed. undefined only for a DSA key whose parameters are inherited from
+   * its issuer (RFC 5280 6.1.4 (e)-(f)): the path supplies them.
+   */
+  readonly publicKey: KeyObject | undefined;
+  readonly publicKeyAlgorithm: string;
   /** Lower-case hex SHA-256 of the DER. */
   readonly fingerprint: string;
   readonly subject: DistinguishedName;
   readonly issuer: DistinguishedName;
-  /** Upper-case hex, as OpenSSL prints it. */
-  readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** undefined: no basicConstraints extension. */
-  readonly basicConstraints: { readonly ca: boolean; readonly pathLength: number | undefined } | undefined;
-  /** Bit flags (KEY_USAGE); undefined: no keyUsage extension. */
-  readonly keyUsage: number | undefined;
-  /** OIDs; undefined: no extendedKeyUsage extension. */
-  readonly extendedKeyUsage: readonly string[] | undefined;
-  readonly subjectKeyId: string | undefined;
-  readonly authorityKeyId: string | undefined;
-  readonly unknownCriticalExtensions: readonly string[];
-  /** subjectAltName entries, in a form the name-constraint checks compare. */
-  readonly subjectAltNames: readonly GeneralNameValue[];
-  /** The nameConstraints extension of a CA (RFC 5280 4.2.1.10), or undefined. */
-  readonly nameConstraints: NameConstraints | undefined;
-  /** Policy extensions (RFC 5280 4.2.1.4, .5, .11, .14), for 6.1 policy processing. */
-  readonly policies: CertificatePolicyInfo;
-  /** HTTP URLs of the CRL distribution points and of the OCSP responders (AIA). */
+  /** HTTP URLs of the full-name CRL distribution points. */
   readonly crlUrls: readonly string[];
-  readonly ocspUrls: readonly string[];
   /** DER of the subject Name and the subjectPublicKey bits: what an OCSP CertID hashes when this certificate is the issuer. */
   readonly subjectDer: Uint8Array;
   readonly publicKeyBits: Uint8Array;
+  /** The whole SubjectPublicKeyInfo, for completing an inherited DSA key. */
+  readonly publicKeyInfo: Uint8Array;
   readonly weakHash: WeakHash | undefined;
   /** RFC 5280 4.1.1.2: the signature field inside TBSCertificate must equal signatureAlgorithm. */
   readonly signatureAlgorithmsMatch: boolean;
@@ -116,159 +46,192 @@ export interface Certificate {
   readonly selfIssued: boolean;
 }
 
-function extensionValue<T>(extension: Extension, type: new () => T): T {
-  return AsnConvert.parse(extension.extnValue, type);
-}
-
-interface DecodedExtensions {
-  basicConstraints: Certificate["basicConstraints"];
-  keyUsage: number | undefined;
-  extendedKeyUsage: string[] | undefined;
-  subjectKeyId: string | undefined;
-  authorityKeyId: string | undefined;
-  unknownCriticalExtensions: string[];
-  crlUrls: string[];
-  ocspUrls: string[];
-  subjectAltNames: GeneralNameValue[];
-  nameConstraints: NameConstraints | undefined;
-  policies: CertificatePolicyInfo;
-}
-
-export interface CertificatePolicyInfo {
-  /** Policy OIDs of certificatePolicies; undefined: no such extension. */
-  readonly identifiers: readonly string[] | undefined;
-  readonly mappings: readonly { readonly issuerDomain: string; readonly subjectDomain: string }[];
-  readonly requireExplicitPolicy: number | undefined;
-  readonly inhibitPolicyMapping: number | undefined;
-  readonly inhibitAnyPolicy: number | undefined;
-}
-
-const skipCerts = (value: ArrayBuffer | undefined) => (value === undefined ? undefined : Number(BigInt(`0x${Buffer.from(value).toString("hex") || "0"}`)));
-
-const OID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
-const isHttp = (url: string | undefined): url is string => url !== undefined && /^https?:\/\//i.test(url);
-
-function decodeExtensions(extensions: readonly Extension[]): DecodedExtensions | string {
-  const out: DecodedExtensions = {
-    basicConstraints: undefined,
-    keyUsage: undefined,
-    extendedKeyUsage: undefined,
-    subjectKeyId: undefined,
-    authorityKeyId: undefined,
-    unknownCriticalExtensions: [],
-    crlUrls: [],
-    ocspUrls: [],
-    subjectAltNames: [],
-    nameConstraints: undefined,
-    policies: { identifiers: undefined, mappings: [], requireExplicitPolicy: undefined, inhibitPolicyMapping: undefined, inhibitAnyPolicy: undefined },
-  };
-  const seen = new Set<string>();
-  for (const extension of extensions) {
-    // RFC 5280 4.2: a certificate MUST NOT include more than one instance of an extension.
-    if (seen.has(extension.extnID)) return `duplicate extension ${extension.extnID}`;
-    seen.add(extension.extnID);
-    if (extension.critical && !UNDERSTOOD_CRITICAL.has(extension.extnID)) out.unknownCriticalExtensions.push(extension.extnID);
-    switch (extension.extnID) {
-      case OID.basicConstraints: {
-        const value = extensionValue(extension, BasicConstraints);
-        out.basicConstraints = { ca: value.cA, pathLength: value.pathLenConstraint };
-        break;
-      }
-      case OID.keyUsage:
-        out.keyUsage = extensionValue(extension, KeyUsage).toNumber();
-        break;
-      case OID.extKeyUsage:
-        out.extendedKeyUsage = [...extensionValue(extension, ExtendedKeyUsage)];
-        break;
-      case OID.subjectKeyIdentifier:
-        out.subjectKeyId = Buffer.from(extensionValue(extension, SubjectKeyIdentifier).buffer).toString("hex");
-        break;
-      case OID.authorityKeyIdentifier: {
-        const keyId = extensionValue(extension, AuthorityKeyIdentifier).keyIdentifier;
-        out.authorityKeyId = keyId === undefined ? undefined : Buffer.from(keyId.buffer).toString("hex");
-        break;
-      }
-      case OID.subjectAltName:
-        out.subjectAltNames = [...extensionValue(extension, SubjectAlternativeName)].map(generalName);
-        break;
-      case OID.nameConstraints: {
-        const value = extensionValue(extension, AsnNameConstraints);
-        const subtrees = (list: typeof value.permittedSubtrees) =>
-          list === undefined ? undefined : [...list].map((subtree) => ({ name: generalName(subtree.base), bounded: subtree.minimum !== 0 || subtree.maximum !== undefined }));
-        out.nameConstraints = { permitted: subtrees(value.permittedSubtrees), excluded: subtrees(value.excludedSubtrees) ?? [] };
-        break;
-      }
-      case OID.certificatePolicies:
-        out.policies = { ...out.policies, identifiers: [...extensionValue(extension, CertificatePolicies)].map((info) => info.policyIdentifier) };
-        break;
-      case OID.policyMappings:
-        out.policies = {
-          ...out.policies,
-          mappings: [...extensionValue(extension, PolicyMappings)].map((m) => ({ issuerDomain: m.issuerDomainPolicy, subjectDomain: m.subjectDomainPolicy })),
-        };
-        break;
-      case OID.policyConstraints: {
-        const value = extensionValue(extension, PolicyConstraints);
-        out.policies = { ...out.policies, requireExplicitPolicy: skipCerts(value.requireExplicitPolicy), inhibitPolicyMapping: skipCerts(value.inhibitPolicyMapping) };
-        break;
-      }
-      case OID.inhibitAnyPolicy:
-        out.policies = { ...out.policies, inhibitAnyPolicy: skipCerts(extensionValue(extension, InhibitAnyPolicy).value) };
-        break;
-      case OID.crlDistributionPoints:
-        out.crlUrls = [...extensionValue(extension, CRLDistributionPoints)]
-          .flatMap((point) => point.distributionPoint?.fullName ?? [])
-          .map((name) => name.uniformResourceIdentifier)
-          .filter(isHttp);
-        break;
-      case OID.authorityInfoAccess:
-        out.ocspUrls = [...extensionValue(extension, AuthorityInfoAccessSyntax)]
-          .filter((access) => access.accessMethod === OID_AD_OCSP)
-          .map((access) => access.accessLocation.uniformResourceIdentifier)
-          .filter(isHttp);
-        break;
-    }
-  }
-  return out;
-}
-
 export type DecodedCertificate = { readonly ok: true; readonly certificate: Certificate } | Failure;
 
-/** Decodes one DER certificate; `index` is its place in the presented chain, for the failure. */
-export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertificate {
-  if (!hasExactDerEnvelope(der)) {
-    return fail("MALFORMED_CERTIFICATE", `certificate ${index}: not a single DER SEQUENCE (truncated, trailing bytes or non-DER length)`, index);
+const OID_DSA = "1.2.840.10040.4.1";
+/** RFC 5280 4.1.2.2: at most 20 octets (21 when a leading zero keeps a 20-octet value positive). */
+const MAX_SERIAL_OCTETS = 20;
+
+/** The integer in hex: magnitude, upper case, "-" when negative. */
+export function serialText(value: Uint8Array): string {
+  if ((value[0]! & 0x80) === 0) {
+    const digits = Buffer.from(value[0] === 0 && value.length > 1 ? value.subarray(1) : value).toString("hex");
+    return digits.toUpperCase();
   }
+  // Two's complement: the magnitude of a negative value is (~value + 1).
+  let magnitude = 0n;
+  for (const byte of value) magnitude = (magnitude << 8n) | BigInt(~byte & 0xff);
+  let digits = (magnitude + 1n).toString(16).toUpperCase();
+  if (digits.length % 2 === 1) digits = `0${digits}`;
+  return `-${digits}`;
+}
+
+/** The DER INTEGER contents of a serialText() string (for OCSP requests). */
+export function serialBytes(text: string): Uint8Array {
+  const negative = text.startsWith("-");
+  let value = BigInt(`0x${negative ? text.slice(1) : text}`);
+  if (negative) value = -value;
+  const bytes: number[] = [];
+  for (;;) {
+    bytes.unshift(Number(value & 0xffn));
+    const rest = value >> 8n;
+    const signBit = (bytes[0]! & 0x80) !== 0;
+    if ((rest === 0n && !signBit) || (rest === -1n && signBit)) break;
+    value = rest;
+  }
+  return new Uint8Array(bytes);
+}
+
+function algorithmIdentifier(bytes: Uint8Array, element: Element): AlgorithmIdentifier {
+  const fields = new DerCursor(bytes, element);
+  const oid = objectIdentifier(bytes, fields.next());
+  const parameters = fields.done ? undefined : encoding(bytes, fields.next());
+  fields.finish();
+  return { oid, parameters };
+}
+
+function validity(bytes: Uint8Array, element: Element): { notBefore: Date; notAfter: Date } {
+  const fields = new DerCursor(bytes, element);
+  const notBefore = time(bytes, fields.next());
+  const notAfter = time(bytes, fields.next());
+  fields.finish();
+  return { notBefore, notAfter };
+}
+
+const NO_SIGNATURE = new Uint8Array(0);
+
+/**
+ * The signature octets. A signature that is not a whole number of octets cannot be
+ * one of the algorithms' (RFC 5280 4.1.1.3): it is kept as a signature that never
+ * verifies, so the answer is BAD_SIGNATURE, as OpenSSL gives, not a parse error.
+ */
+function signatureValue(bytes: Uint8Array, element: Element): Uint8Array {
+  const value = contents(bytes, element);
+  if (value.length === 0) throw new DerError("empty signatureValue");
+  return value[0] === 0 ? value.subarray(1) : NO_SIGNATURE;
+}
+
+interface PublicKeyFields {
+  readonly algorithm: string;
+  readonly info: Uint8Array;
+  readonly bits: Uint8Array;
+  readonly inheritsParameters: boolean;
+}
+
+function subjectPublicKeyInfo(bytes: Uint8Array, element: Element): PublicKeyFields {
+  const fields = new DerCursor(bytes, element);
+  const algorithm = algorithmIdentifier(bytes, fields.next(TAG.SEQUENCE));
+  const key = bitString(bytes, fields.next(TAG.BIT_STRING));
+  fields.finish();
+  if (key.unusedBits !== 0) throw new DerError("subjectPublicKey is not a whole number of octets");
+  return { algorithm: algorithm.oid, info: encoding(bytes, element), bits: key.bytes, inheritsParameters: algorithm.oid === OID_DSA && algorithm.parameters === undefined };
+}
+
+interface TbsFields {
+  readonly version: number;
+  readonly serial: Uint8Array;
+  readonly signature: AlgorithmIdentifier;
+  readonly signatureEncoding: Uint8Array;
+  readonly issuer: DistinguishedName;
+  readonly validity: { notBefore: Date; notAfter: Date };
+  readonly subject: DistinguishedName;
+  readonly subjectDer: Uint8Array;
+  readonly publicKey: PublicKeyFields;
+  readonly extensions: DecodedExtensions;
+}
+
+/** TBSCertificate (RFC 5280 4.1.2), field by field. */
+function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
+  const fields = new DerCursor(bytes, element);
+  const versionElement = fields.optional(contextTag(0, true));
+  let version = 1;
+  if (versionElement !== undefined) {
+    const inner = new DerCursor(bytes, versionElement);
+    version = smallInteger(bytes, inner.next()) + 1;
+    inner.finish();
+    if (version > 3) throw new DerError(`unknown certificate version ${version}`);
+  }
+  const serial = integerBytes(bytes, fields.next());
+  const signatureElement = fields.next(TAG.SEQUENCE);
+  const issuer = distinguishedName(bytes, fields.next(TAG.SEQUENCE));
+  const dates = validity(bytes, fields.next(TAG.SEQUENCE));
+  const subjectElement = fields.next(TAG.SEQUENCE);
+  const publicKey = subjectPublicKeyInfo(bytes, fields.next(TAG.SEQUENCE));
+  // issuerUniqueID and subjectUniqueID (v2 and v3 only), then extensions (v3 only).
+  const uniqueIds = [fields.optional(contextTag(1, false)), fields.optional(contextTag(2, false))];
+  if (version === 1 && uniqueIds.some((id) => id !== undefined)) throw new DerError("unique identifiers in a version 1 certificate");
+  const extensionsElement = fields.optional(contextTag(3, true));
+  fields.finish();
+  let extensionList: Element | undefined;
+  if (extensionsElement !== undefined) {
+    if (version !== 3) throw new DerError(`extensions in a version ${version} certificate`);
+    const inner = new DerCursor(bytes, extensionsElement);
+    extensionList = inner.next(TAG.SEQUENCE);
+    inner.finish();
+  }
+  return {
+    version,
+    serial,
+    signature: algorithmIdentifier(bytes, signatureElement),
+    signatureEncoding: encoding(bytes, signatureElement),
+    issuer,
+    validity: dates,
+    subject: distinguishedName(bytes, subjectElement),
+    subjectDer: encoding(bytes, subjectElement),
+    publicKey,
+    extensions: decodeExtensions(bytes, extensionList),
+  };
+}
+
+/** The key node:crypto loads, or undefined for a DSA key that inherits its parameters; throws when unloadable. */
+function loadPublicKey(der: Uint8Array, inheritsParameters: boolean): KeyObject | undefined {
+  if (inheritsParameters) return undefined;
+  // X509Certificate's key loads faster than createPublicKey(spki), and OpenSSL's
+  // own parse of the whole certificate is a second opinion on its structure.
+  return new X509Certificate(der).publicKey;
+}
+
+function certificateFields(der: Uint8Array, index: number): Certificate | Failure {
+  const outer = readSingle(der, TAG.SEQUENCE);
+  const fields = new DerCursor(der, outer);
+  const tbsElement = fields.next(TAG.SEQUENCE);
+  const algorithmElement = fields.next(TAG.SEQUENCE);
+  const signature = signatureValue(der, fields.next(TAG.BIT_STRING));
+  fields.finish();
+  const tbs = tbsCertificate(der, tbsElement);
+  if (tbs.serial.length > MAX_SERIAL_OCTETS + 1 || (tbs.serial.length === MAX_SERIAL_OCTETS + 1 && tbs.serial[0] !== 0)) {
+    return fail("MALFORMED_CERTIFICATE", `certificate ${index}: serial number longer than ${MAX_SERIAL_OCTETS} octets`, index);
+  }
+  const algorithm = algorithmIdentifier(der, algorithmElement);
+  const { extensions } = tbs;
+  return {
+    der,
+    version: tbs.version,
+    serialNumber: serialText(tbs.serial),
+    signed: { tbs: encoding(der, tbsElement), algorithm, signature },
+    publicKey: loadPublicKey(der, tbs.publicKey.inheritsParameters),
+    publicKeyAlgorithm: tbs.publicKey.algorithm,
+    fingerprint: hash("sha256", der, "hex"),
+    subject: tbs.subject,
+    issuer: tbs.issuer,
+    notBefore: tbs.validity.notBefore,
+    notAfter: tbs.validity.notAfter,
+    ...extensions,
+    crlUrls: extensions.distributionPoints.flatMap((point) => point.fullName ?? []).flatMap((name) => (name.type === "uri" && isHttp(name.value) ? [name.value] : [])),
+    subjectDer: tbs.subjectDer,
+    publicKeyBits: tbs.publicKey.bits,
+    publicKeyInfo: tbs.publicKey.info,
+    weakHash: weakHashOf(algorithm),
+    signatureAlgorithmsMatch: Buffer.from(tbs.signatureEncoding).equals(encoding(der, algorithmElement)),
+    selfIssued: tbs.subject.key === tbs.issuer.key,
+  };
+}
+
+/** Decodes one DER certificate; `index` is its place in the presented chain, for the failure. Never throws. */
+export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertificate {
   try {
-    const x509 = new X509Certificate(der);
-    const asn = AsnConvert.parse(der, AsnCertificate);
-    const tbs = asn.tbsCertificate;
-    const serial = new Uint8Array(tbs.serialNumber);
-    // RFC 5280 4.1.2.2: a positive integer of at most 20 octets (a leading zero octet keeps it positive).
-    if (serial.length === 0 || ((serial[0] ?? 0) & 0x80) !== 0) return fail("MALFORMED_CERTIFICATE", `certificate ${index}: negative serial number`, index);
-    if (serial.length > 21 || (serial.length === 21 && serial[0] !== 0)) return fail("MALFORMED_CERTIFICATE", `certificate ${index}: serial number longer than 20 octets`, index);
-    const extensions = decodeExtensions(tbs.extensions ?? []);
-    if (typeof extensions === "string") return fail("MALFORMED_CERTIFICATE", `certificate ${index}: ${extensions}`, index);
-    const subject = distinguishedName(tbs.subject);
-    const issuer = distinguishedName(tbs.issuer);
-    const certificate: Certificate = {
-      der,
-      x509,
-      publicKey: x509.publicKey,
-      fingerprint: createHash("sha256").update(der).digest("hex"),
-      subject,
-      issuer,
-      serialNumber: x509.serialNumber.toUpperCase(),
-      notBefore: x509.validFromDate,
-      notAfter: x509.validToDate,
-      ...extensions,
-      weakHash: weakHashOf(asn.signatureAlgorithm),
-      subjectDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
-      publicKeyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
-      signatureAlgorithmsMatch: Buffer.from(AsnConvert.serialize(tbs.signature)).equals(Buffer.from(AsnConvert.serialize(asn.signatureAlgorithm))),
-      selfIssued: subject.key === issuer.key,
-    };
-    return { ok: true, certificate };
+    const certificate = certificateFields(der, index);
+    return "ok" in certificate ? certificate : { ok: true, certificate };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     return fail("MALFORMED_CERTIFICATE", `certificate ${index}: cannot be parsed (${detail.slice(0, 200)})`, index);

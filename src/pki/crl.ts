@@ -8,8 +8,10 @@ import {
   IssuingDistributionPoint,
 } from "@peculiar/asn1-x509";
 import { firstInnerSequence, hasExactDerEnvelope } from "./der.ts";
-import { distinguishedName, type DistinguishedName } from "./name.ts";
-import type { SignedData } from "./signed-data.ts";
+import { serialText } from "./certificate.ts";
+import { distinguishedNameFromDer, type DistinguishedName } from "./name.ts";
+import type { SignedData } from "./signature.ts";
+import { algorithmFromAsn } from "./signed-data.ts";
 
 const OID = {
   crlNumber: "2.5.29.20",
@@ -60,12 +62,6 @@ export interface Crl {
   readonly signed: SignedData;
 }
 
-function serialHex(bytes: ArrayBuffer): string {
-  const hex = Buffer.from(bytes).toString("hex").toUpperCase();
-  // Certificates' serials come from node:crypto, which prints whole bytes without a sign-padding zero byte.
-  return hex.startsWith("00") && hex.length > 2 ? hex.slice(2) : hex;
-}
-
 /** Decodes a DER CRL; a reason string when it is not one. */
 export function decodeCrl(der: Uint8Array): Crl | string {
   if (!hasExactDerEnvelope(der)) return "not a single DER SEQUENCE";
@@ -102,10 +98,10 @@ export function decodeCrl(der: Uint8Array): Crl | string {
       if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.extnID)) unusable ??= `unknown critical CRL entry extension ${extension.extnID}`;
       if (extension.extnID === OID.reasonCode) reason = CRL_REASONS[AsnConvert.parse(extension.extnValue, CRLReason).reason] ?? "unspecified";
     }
-    revoked.set(serialHex(entry.userCertificate), { reason, revokedAt: entry.revocationDate.getTime() });
+    revoked.set(serialText(new Uint8Array(entry.userCertificate)), { reason, revokedAt: entry.revocationDate.getTime() });
   }
   return {
-    issuer: distinguishedName(tbs.issuer),
+    issuer: distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(tbs.issuer))),
     thisUpdate: tbs.thisUpdate.getTime(),
     nextUpdate: tbs.nextUpdate?.getTime(),
     number,
@@ -113,6 +109,6 @@ export function decodeCrl(der: Uint8Array): Crl | string {
     revoked,
     scope,
     unusable,
-    signed: { tbs: tbsBytes, algorithm: list.signatureAlgorithm, signature: new Uint8Array(list.signature) },
+    signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
   };
 }

@@ -1,25 +1,332 @@
-// The outer DER envelope of a certificate. node:crypto and the ASN.1 library both
-// ignore bytes after the certificate; we refuse them so that two different byte
-// strings never pass as the same certificate (and hash to different cache keys).
-// Only the outermost tag and length are read here; the rest is the libraries' job.
+// A strict DER reader (X.690 section 10), the one hand-written parser on the request
+// path: a never-seen certificate is decoded here, and a general ASN.1 library that
+// builds an object tree per certificate costs more than the signature check.
+// Strict where DER is strict about structure: definite lengths in their minimal form,
+// low-tag-number identifiers, primitive or constructed as the type demands, minimal
+// INTEGERs, canonical BOOLEANs, no bytes after an element's parent ends. Elements are
+// offsets into the input, so callers slice what a signature covers or a hash is taken
+// of, and never re-encode.
 
-/** Header size and total size of the SEQUENCE starting at `at`, or undefined when it is not one. */
-function sequenceAt(der: Uint8Array, at: number): { header: number; total: number } | undefined {
-  if (der.length < at + 2 || der[at] !== 0x30) return undefined;
-  const first = der[at + 1] ?? 0;
-  if (first < 0x80) return { header: 2, total: 2 + first };
-  const count = first & 0x7f;
-  // DER forbids the indefinite form (0x80) and lengths needing over 4 bytes here.
-  if (count === 0 || count > 4 || der.length < at + 2 + count) return undefined;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + (der[at + 2 + i] ?? 0);
-  // Minimal length encoding is a DER rule (X.690 10.1).
-  if (length < 0x80 || (count > 1 && der[at + 2] === 0)) return undefined;
-  return { header: 2 + count, total: 2 + count + length };
+/** Thrown inside decoders and caught at their public entry point, which answers with a failure value. */
+export class DerError extends Error {
+  override name = "DerError";
 }
 
-function announcedLength(der: Uint8Array): number | undefined {
-  return sequenceAt(der, 0)?.total;
+export const TAG = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  ENUMERATED: 0x0a,
+  UTF8_STRING: 0x0c,
+  PRINTABLE_STRING: 0x13,
+  TELETEX_STRING: 0x14,
+  IA5_STRING: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  UNIVERSAL_STRING: 0x1c,
+  BMP_STRING: 0x1e,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
+
+/** The identifier octet of a context-specific [n] tag. */
+export function contextTag(n: number, constructed: boolean): number {
+  return 0x80 | (constructed ? 0x20 : 0) | n;
+}
+
+/** One element: its identifier octet and where its header and contents lie in the input. */
+export interface Element {
+  readonly tag: number;
+  readonly start: number;
+  readonly contentStart: number;
+  readonly end: number;
+}
+
+const MAX_LENGTH_OCTETS = 4;
+
+/** The element starting at `at`, which must end by `limit`. */
+export function readElement(bytes: Uint8Array, at: number, limit: number): Element {
+  if (at + 2 > limit) throw new DerError(`truncated element at offset ${at}`);
+  const tag = bytes[at]!;
+  // High-tag-number form (X.690 8.1.2.4): X.509 never needs it.
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`unsupported high tag number at offset ${at}`);
+  const first = bytes[at + 1]!;
+  let length: number;
+  let contentStart: number;
+  if (first < 0x80) {
+    length = first;
+    contentStart = at + 2;
+  } else {
+    const count = first & 0x7f;
+    // 0x80 is the indefinite form, which DER forbids (X.690 10.1).
+    if (count === 0) throw new DerError(`indefinite length at offset ${at}`);
+    if (count > MAX_LENGTH_OCTETS) throw new DerError(`length of over ${MAX_LENGTH_OCTETS} octets at offset ${at}`);
+    if (at + 2 + count > limit) throw new DerError(`truncated length at offset ${at}`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[at + 2 + i]!;
+    // DER lengths use the fewest octets (X.690 10.1): no long form below 128, no leading zero.
+    if (length < 0x80 || bytes[at + 2] === 0) throw new DerError(`non-minimal length at offset ${at}`);
+    contentStart = at + 2 + count;
+  }
+  const end = contentStart + length;
+  if (end > limit) throw new DerError(`element at offset ${at} runs past its container`);
+  return { tag, start: at, contentStart, end };
+}
+
+/** The single element `bytes` holds: nothing before, nothing after. */
+export function readSingle(bytes: Uint8Array, tag: number): Element {
+  const element = readElement(bytes, 0, bytes.length);
+  if (element.end !== bytes.length) throw new DerError("bytes after the outermost element");
+  expectTag(element, tag);
+  return element;
+}
+
+export function expectTag(element: Element, tag: number): void {
+  if (element.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, found 0x${element.tag.toString(16)} at offset ${element.start}`);
+}
+
+/** The children of a constructed element, read in order. */
+export class DerCursor {
+  readonly #bytes: Uint8Array;
+  readonly #end: number;
+  #at: number;
+
+  constructor(bytes: Uint8Array, parent: Element) {
+    if ((parent.tag & 0x20) === 0) throw new DerError(`primitive element at offset ${parent.start} read as constructed`);
+    this.#bytes = bytes;
+    this.#at = parent.contentStart;
+    this.#end = parent.end;
+  }
+
+  get done(): boolean {
+    return this.#at >= this.#end;
+  }
+
+  /** The next child's identifier octet, or undefined at the end. */
+  peek(): number | undefined {
+    return this.#at < this.#end ? this.#bytes[this.#at] : undefined;
+  }
+
+  next(tag?: number): Element {
+    if (this.done) throw new DerError(`missing element at offset ${this.#at}`);
+    const element = readElement(this.#bytes, this.#at, this.#end);
+    if (tag !== undefined) expectTag(element, tag);
+    this.#at = element.end;
+    return element;
+  }
+
+  /** The next child when it has this tag (an OPTIONAL or DEFAULT field). */
+  optional(tag: number): Element | undefined {
+    return this.peek() === tag ? this.next() : undefined;
+  }
+
+  /** Asserts that every child was read: a SEQUENCE with unknown trailing fields is not the type we know. */
+  finish(): void {
+    if (!this.done) throw new DerError(`unexpected element at offset ${this.#at}`);
+  }
+}
+
+/** Every child of a SEQUENCE OF / SET OF. */
+export function children(bytes: Uint8Array, parent: Element, tag?: number): Element[] {
+  const cursor = new DerCursor(bytes, parent);
+  const out: Element[] = [];
+  while (!cursor.done) out.push(cursor.next(tag));
+  return out;
+}
+
+export function contents(bytes: Uint8Array, element: Element): Uint8Array {
+  return bytes.subarray(element.contentStart, element.end);
+}
+
+/** The whole encoding of an element, header included. */
+export function encoding(bytes: Uint8Array, element: Element): Uint8Array {
+  return bytes.subarray(element.start, element.end);
+}
+
+function primitive(element: Element, what: string): void {
+  if ((element.tag & 0x20) !== 0) throw new DerError(`${what} at offset ${element.start} must be primitive`);
+}
+
+/** An INTEGER's two's-complement contents, checked to be minimal (X.690 8.3.2). */
+export function integerBytes(bytes: Uint8Array, element: Element): Uint8Array {
+  expectTag(element, TAG.INTEGER);
+  const value = contents(bytes, element);
+  if (value.length === 0) throw new DerError(`empty INTEGER at offset ${element.start}`);
+  if (value.length > 1) {
+    const redundant = (value[0] === 0x00 && value[1]! < 0x80) || (value[0] === 0xff && value[1]! >= 0x80);
+    if (redundant) throw new DerError(`non-minimal INTEGER at offset ${element.start}`);
+  }
+  return value;
+}
+
+/** A non-negative INTEGER small enough for a number (pathLenConstraint, SkipCerts, versions). */
+export function smallInteger(bytes: Uint8Array, element: Element): number {
+  const value = integerBytes(bytes, element);
+  if ((value[0]! & 0x80) !== 0) throw new DerError(`negative INTEGER at offset ${element.start}`);
+  if (value.length > 5 || (value.length === 5 && value[0] !== 0)) throw new DerError(`INTEGER too large at offset ${element.start}`);
+  let n = 0;
+  for (const byte of value) n = n * 256 + byte;
+  return n;
+}
+
+/** DER BOOLEAN: one octet, 0x00 or 0xFF (X.690 11.1). */
+export function boolean(bytes: Uint8Array, element: Element): boolean {
+  expectTag(element, TAG.BOOLEAN);
+  const value = contents(bytes, element);
+  if (value.length !== 1 || (value[0] !== 0x00 && value[0] !== 0xff)) throw new DerError(`non-DER BOOLEAN at offset ${element.start}`);
+  return value[0] === 0xff;
+}
+
+export function nullValue(bytes: Uint8Array, element: Element): void {
+  expectTag(element, TAG.NULL);
+  if (element.end !== element.contentStart) throw new DerError(`NULL with contents at offset ${element.start}`);
+}
+
+/** Dotted OBJECT IDENTIFIER, each arc minimally encoded (X.690 8.19). */
+export function objectIdentifier(bytes: Uint8Array, element: Element): string {
+  expectTag(element, TAG.OID);
+  const { contentStart, end } = element;
+  if (end === contentStart) throw new DerError(`empty OBJECT IDENTIFIER at offset ${element.start}`);
+  const arcs: number[] = [];
+  let value = 0;
+  let fresh = true;
+  for (let i = contentStart; i < end; i++) {
+    const byte = bytes[i]!;
+    if (fresh && byte === 0x80) throw new DerError(`non-minimal OBJECT IDENTIFIER arc at offset ${element.start}`);
+    fresh = false;
+    value = value * 128 + (byte & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER / 128) throw new DerError(`OBJECT IDENTIFIER arc too large at offset ${element.start}`);
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+      fresh = true;
+    }
+  }
+  if (!fresh) throw new DerError(`truncated OBJECT IDENTIFIER at offset ${element.start}`);
+  const first = arcs[0]!;
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+  return [...head, ...arcs.slice(1)].join(".");
+}
+
+export interface BitString {
+  readonly unusedBits: number;
+  readonly bytes: Uint8Array;
+}
+
+export function bitString(bytes: Uint8Array, element: Element): BitString {
+  expectTag(element, TAG.BIT_STRING);
+  const value = contents(bytes, element);
+  const unusedBits = value[0];
+  if (unusedBits === undefined || unusedBits > 7 || (value.length === 1 && unusedBits !== 0)) {
+    throw new DerError(`malformed BIT STRING at offset ${element.start}`);
+  }
+  // DER sets the unused bits to zero (X.690 11.2.1).
+  if (unusedBits > 0 && (value[value.length - 1]! & ((1 << unusedBits) - 1)) !== 0) throw new DerError(`BIT STRING with set unused bits at offset ${element.start}`);
+  return { unusedBits, bytes: value.subarray(1) };
+}
+
+export function octetString(bytes: Uint8Array, element: Element): Uint8Array {
+  expectTag(element, TAG.OCTET_STRING);
+  return contents(bytes, element);
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * UTCTime or GeneralizedTime in the forms RFC 5280 4.1.2.5 allows: seconds present,
+ * "Z", no fractions; two-digit years 50-99 are 19xx.
+ */
+export function time(bytes: Uint8Array, element: Element): Date {
+  primitive(element, "time");
+  const text = Buffer.from(contents(bytes, element)).toString("latin1");
+  const utc = element.tag === TAG.UTC_TIME;
+  if (!utc && element.tag !== TAG.GENERALIZED_TIME) throw new DerError(`expected a time at offset ${element.start}`);
+  const yearDigits = utc ? 2 : 4;
+  if (text.length !== yearDigits + 11 || !text.endsWith("Z")) throw new DerError(`time "${text.slice(0, 20)}" is not in RFC 5280 form`);
+  let year = digits(text, 0, yearDigits);
+  if (utc) year += year >= 50 ? 1900 : 2000;
+  const [month, day, hour, minute, second] = [0, 1, 2, 3, 4].map((i) => digits(text, yearDigits + 2 * i, 2)) as [number, number, number, number, number];
+  const valid =
+    month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(year);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (!valid || (month === 2 && day === 29 && !leap)) throw new DerError(`time "${text}" is not a valid date`);
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf16be = new TextDecoder("utf-16be", { fatal: true });
+
+function utf32be(value: Uint8Array): string {
+  if (value.length % 4 !== 0) throw new DerError("UniversalString length is not a multiple of 4");
+  let out = "";
+  for (let i = 0; i < value.length; i += 4) {
+    const code = ((value[i]! << 24) | (value[i + 1]! << 16) | (value[i + 2]! << 8) | value[i + 3]!) >>> 0;
+    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new DerError("UniversalString holds no valid character");
+    out += String.fromCodePoint(code);
+  }
+  return out;
+}
+
+/** IA5String: seven-bit ASCII, as names compared byte for byte (DNS, e-mail, URI) must be. */
+export function ia5String(bytes: Uint8Array, element: Element): string {
+  expectTag(element, TAG.IA5_STRING);
+  const value = contents(bytes, element);
+  for (const byte of value) if (byte > 0x7f) throw new DerError(`IA5String with a non-ASCII octet at offset ${element.start}`);
+  return Buffer.from(value).toString("latin1");
+}
+
+/**
+ * The text of a directory string, or undefined when the element is not one of the
+ * string types names use. Invalid UTF-8/16/32 is refused: two different encodings
+ * must never read as the same name.
+ */
+export function directoryString(bytes: Uint8Array, element: Element): string | undefined {
+  const value = contents(bytes, element);
+  try {
+    switch (element.tag) {
+      case TAG.UTF8_STRING:
+        return utf8.decode(value);
+      case TAG.PRINTABLE_STRING:
+      case TAG.TELETEX_STRING:
+        // T.61 as Latin-1 is what OpenSSL and browsers do.
+        return Buffer.from(value).toString("latin1");
+      case TAG.IA5_STRING:
+        return ia5String(bytes, element);
+      case TAG.BMP_STRING:
+        if (value.length % 2 !== 0) throw new DerError("BMPString of odd length");
+        return utf16be.decode(value);
+      case TAG.UNIVERSAL_STRING:
+        return utf32be(value);
+      default:
+        return undefined;
+    }
+  } catch (error) {
+    if (error instanceof DerError) throw error;
+    throw new DerError(`invalid string encoding at offset ${element.start}`);
+  }
+}
+
+/** Whether `der` is exactly one SEQUENCE (checked before handing a CRL or OCSP answer to a BER-tolerant library). */
+export function hasExactDerEnvelope(der: Uint8Array): boolean {
+  try {
+    readSingle(der, TAG.SEQUENCE);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -28,13 +335,10 @@ function announcedLength(der: Uint8Array): number | undefined {
  * as received, so they are sliced, never re-encoded.
  */
 export function firstInnerSequence(der: Uint8Array): Uint8Array | undefined {
-  const outer = sequenceAt(der, 0);
-  if (outer === undefined) return undefined;
-  const inner = sequenceAt(der, outer.header);
-  if (inner === undefined || outer.header + inner.total > outer.total) return undefined;
-  return der.subarray(outer.header, outer.header + inner.total);
-}
-
-export function hasExactDerEnvelope(der: Uint8Array): boolean {
-  return announcedLength(der) === der.length;
+  try {
+    const outer = readSingle(der, TAG.SEQUENCE);
+    return encoding(der, new DerCursor(der, outer).next(TAG.SEQUENCE));
+  } catch {
+    return undefined;
+  }
 }

@@ -82,7 +82,10 @@ function within(name: GeneralNameValue, subtree: GeneralNameValue): boolean {
       const base = (subtree as { value: { rdnKeys: readonly string[] } }).value.rdnKeys;
       return base.every((rdn, i) => name.value.rdnKeys[i] === rdn);
     }
-    case "other":
+    case "otherName":
+    case "x400Address":
+    case "ediPartyName":
+    case "registeredID":
       return false;
   }
 }
@@ -94,17 +97,20 @@ function namesOf(certificate: Certificate): GeneralNameValue[] {
   return [...subject, ...emails, ...certificate.subjectAltNames];
 }
 
+const OTHER_FORMS = new Set(["otherName", "x400Address", "ediPartyName", "registeredID"]);
+const isOtherForm = (name: GeneralNameValue) => OTHER_FORMS.has(name.type);
+
 function describe(name: GeneralNameValue): string {
   return `${name.type} ${name.type === "dn" ? name.value.text : name.value}`;
 }
 
 function violation(certificate: Certificate, constraints: NameConstraints, ca: Certificate): string | undefined {
   const subtrees: readonly Subtree[] = [...(constraints.permitted ?? []), ...constraints.excluded];
-  if (subtrees.some((subtree) => subtree.bounded || subtree.name.type === "other")) {
+  if (subtrees.some((subtree) => subtree.bounded || isOtherForm(subtree.name))) {
     return `"${ca.subject.text}" has name constraints certgate cannot evaluate (a bounded subtree or an unsupported name form)`;
   }
   for (const name of namesOf(certificate)) {
-    if (name.type === "other") {
+    if (isOtherForm(name)) {
       if (subtrees.length > 0) return `"${certificate.subject.text}" has a name form the constraints of "${ca.subject.text}" cannot be checked against`;
       continue;
     }

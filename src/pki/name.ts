@@ -1,8 +1,7 @@
 // Distinguished names: the RFC 4514 string shown to people and the normalised key
 // used for name chaining (RFC 5280 section 7.1: RFC 4518 string preparation -
 // case folding and insignificant-space handling - and RDNs compared as sets).
-import { AsnConvert } from "@peculiar/asn1-schema";
-import type { AttributeValue, Name } from "@peculiar/asn1-x509";
+import { DerCursor, DerError, TAG, children, directoryString, encoding, objectIdentifier, readSingle, type Element } from "./der.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_EMAIL = "1.2.840.113549.1.9.1";
@@ -36,14 +35,6 @@ export interface DistinguishedName {
   readonly rdnKeys: readonly string[];
 }
 
-function stringValue(value: AttributeValue): string | undefined {
-  return value.utf8String ?? value.printableString ?? value.ia5String ?? value.bmpString ?? value.universalString ?? value.teletexString;
-}
-
-function rawHex(value: AttributeValue): string {
-  return "#" + Buffer.from(value.anyValue ?? AsnConvert.serialize(value)).toString("hex");
-}
-
 /** RFC 4518 in the form implementations use: NFKC, case fold, trim, collapse spaces. */
 function prepared(value: string): string {
   return value.normalize("NFKC").toLowerCase().trim().replace(/\s+/g, " ");
@@ -56,24 +47,44 @@ function escaped(value: string): string {
   return out;
 }
 
-export function distinguishedName(name: Name): DistinguishedName {
+interface Attribute {
+  readonly type: string;
+  /** The string value; undefined when the value is not a directory string. */
+  readonly value: string | undefined;
+  readonly text: string;
+  readonly key: string;
+}
+
+/** The attributes of one RelativeDistinguishedName (a non-empty SET). */
+function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
+  const attributes = children(bytes, rdn, TAG.SEQUENCE).map((attribute): Attribute => {
+    const fields = new DerCursor(bytes, attribute);
+    const type = objectIdentifier(bytes, fields.next());
+    const valueElement = fields.next();
+    fields.finish();
+    const value = directoryString(bytes, valueElement);
+    const raw = value === undefined ? "#" + Buffer.from(encoding(bytes, valueElement)).toString("hex") : undefined;
+    const label = SHORT_NAMES[type] ?? type;
+    return { type, value, text: `${label}=${raw ?? escaped(value!)}`, key: `${type}=${raw ?? prepared(value!)}` };
+  });
+  if (attributes.length === 0) throw new DerError("empty RelativeDistinguishedName");
+  return attributes;
+}
+
+/** The Name (RFC 5280 4.1.2.4) at `element` of `bytes`. */
+export function distinguishedName(bytes: Uint8Array, element: Element): DistinguishedName {
   const commonNames: string[] = [];
   const emails: string[] = [];
   const rdnTexts: string[] = [];
   const rdnKeys: string[][] = [];
-  for (const rdn of name) {
-    const texts: string[] = [];
-    const keys: string[] = [];
-    for (const attribute of rdn) {
-      const value = stringValue(attribute.value);
-      if (attribute.type === OID_CN && value !== undefined) commonNames.push(value);
-      if (attribute.type === OID_EMAIL && value !== undefined) emails.push(value);
-      const label = SHORT_NAMES[attribute.type] ?? attribute.type;
-      texts.push(`${label}=${value === undefined ? rawHex(attribute.value) : escaped(value)}`);
-      keys.push(`${attribute.type}=${value === undefined ? rawHex(attribute.value) : prepared(value)}`);
+  for (const rdn of children(bytes, element, TAG.SET)) {
+    const attributes = rdnAttributes(bytes, rdn);
+    for (const { type, value } of attributes) {
+      if (type === OID_CN && value !== undefined) commonNames.push(value);
+      if (type === OID_EMAIL && value !== undefined) emails.push(value);
     }
-    rdnTexts.push(texts.join("+"));
-    rdnKeys.push(keys.sort());
+    rdnTexts.push(attributes.map((a) => a.text).join("+"));
+    rdnKeys.push(attributes.map((a) => a.key).sort());
   }
   return {
     text: rdnTexts.reverse().join(","),
@@ -83,6 +94,23 @@ export function distinguishedName(name: Name): DistinguishedName {
     emails,
     rdnKeys: rdnKeys.map((rdn) => rdn.join("+")),
   };
+}
+
+/** One RDN's sorted attribute keys (a distribution point's nameRelativeToCRLIssuer), from an element of any tag. */
+export function relativeNameKeys(bytes: Uint8Array, rdn: Element): string[] {
+  return rdnAttributes(bytes, rdn)
+    .map((a) => a.key)
+    .sort();
+}
+
+/** The comparison key of `name` with one more RDN appended (RFC 5280 4.2.1.13 nameRelativeToCRLIssuer). */
+export function appendedNameKey(name: DistinguishedName, rdn: readonly string[]): string {
+  return JSON.stringify([...(JSON.parse(name.key) as string[][]), rdn]);
+}
+
+/** A Name given as its own DER encoding (from a CRL or OCSP structure another library decoded). */
+export function distinguishedNameFromDer(der: Uint8Array): DistinguishedName {
+  return distinguishedName(der, readSingle(der, TAG.SEQUENCE));
 }
 
 function unordered(rdnKeys: readonly (readonly string[])[]): string {

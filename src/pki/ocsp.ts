@@ -5,15 +5,15 @@ import { createHash } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from "@peculiar/asn1-ocsp";
-import { decodeCertificate, type Certificate } from "./certificate.ts";
+import { decodeCertificate, serialBytes, serialText, type Certificate } from "./certificate.ts";
 import { CRL_REASONS } from "./crl.ts";
 import { firstInnerSequence } from "./der.ts";
-import { distinguishedName } from "./name.ts";
-import { signatureVerifies } from "./signature.ts";
-import { signedBy, type SignedData } from "./signed-data.ts";
+import { OID } from "./extensions.ts";
+import { distinguishedNameFromDer } from "./name.ts";
+import { signedDataVerifies, type SignedData } from "./signature.ts";
+import { algorithmFromAsn, signedBy } from "./signed-data.ts";
 
 const OID_BASIC_RESPONSE = "1.3.6.1.5.5.7.48.1.1";
-const OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
 const HASHES: Readonly<Record<string, string>> = { "1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512" };
 /** A response without nextUpdate is taken as fresh this long after thisUpdate. */
 const NO_NEXT_UPDATE_MAX_AGE_MS = 60 * 60 * 1000;
@@ -40,10 +40,6 @@ export interface OcspResponse {
 }
 
 const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
-const serialHex = (bytes: ArrayBuffer) => {
-  const text = hex(bytes).toUpperCase();
-  return text.startsWith("00") && text.length > 2 ? text.slice(2) : text;
-};
 
 /** Decodes a DER OCSPResponse; a reason string when it is unusable. */
 export function decodeOcspResponse(der: Uint8Array): OcspResponse | string {
@@ -71,18 +67,18 @@ export function decodeOcspResponse(der: Uint8Array): OcspResponse | string {
         hashAlgorithm: single.certID.hashAlgorithm.algorithm,
         issuerNameHash: hex(single.certID.issuerNameHash.buffer),
         issuerKeyHash: hex(single.certID.issuerKeyHash.buffer),
-        serialNumber: serialHex(single.certID.serialNumber),
+        serialNumber: serialText(new Uint8Array(single.certID.serialNumber)),
         status: single.certStatus.revoked !== undefined ? "revoked" : single.certStatus.unknown !== undefined ? "unknown" : "good",
         reason: single.certStatus.revoked?.revocationReason === undefined ? undefined : CRL_REASONS[single.certStatus.revoked.revocationReason.reason],
         thisUpdate: single.thisUpdate.getTime(),
         nextUpdate: single.nextUpdate?.getTime(),
       })),
       responder: {
-        nameKey: data.responderID.byName === undefined ? undefined : distinguishedName(data.responderID.byName).key,
+        nameKey: data.responderID.byName === undefined ? undefined : distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(data.responderID.byName))).key,
         keyHash: data.responderID.byKey === undefined ? undefined : hex(data.responderID.byKey.buffer),
       },
       certificates,
-      signed: { tbs, algorithm: basic.signatureAlgorithm, signature: new Uint8Array(basic.signature) },
+      signed: { tbs, algorithm: algorithmFromAsn(basic.signatureAlgorithm), signature: new Uint8Array(basic.signature) },
     };
   } catch (error) {
     return `cannot be parsed (${(error as Error).message.slice(0, 120)})`;
@@ -102,7 +98,7 @@ export function encodeOcspRequest(certificate: Certificate, issuer: Certificate)
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: "1.3.14.3.2.26", parameters: null }),
     issuerNameHash: new OctetString(Buffer.from(hashes.name, "hex")),
     issuerKeyHash: new OctetString(Buffer.from(hashes.key, "hex")),
-    serialNumber: new Uint8Array(Buffer.from(certificate.serialNumber.length % 2 === 0 ? certificate.serialNumber : `0${certificate.serialNumber}`, "hex")).buffer,
+    serialNumber: serialBytes(certificate.serialNumber).slice().buffer,
   });
   return new Uint8Array(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
 }
@@ -122,8 +118,9 @@ function signerOf(response: OcspResponse, issuer: Certificate, at: Date): Certif
     (delegate) =>
       named(delegate) &&
       delegate.issuer.key === issuer.subject.key &&
-      signatureVerifies(delegate.x509, issuer.publicKey) &&
-      (delegate.extendedKeyUsage ?? []).includes(OID_OCSP_SIGNING) &&
+      issuer.publicKey !== undefined &&
+      signedDataVerifies(delegate.signed, issuer.publicKey) &&
+      (delegate.extendedKeyUsage ?? []).includes(OID.ocspSigning) &&
       at >= delegate.notBefore &&
       at <= delegate.notAfter,
   );

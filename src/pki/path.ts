@@ -2,13 +2,37 @@
 // chain: from the presented leaf to a configured trust anchor, through presented
 // certificates (any order, duplicates and extras allowed) and the intermediate pool.
 import { fail, type Failure } from "../reason.ts";
-import { KEY_USAGE, OID, type Certificate } from "./certificate.ts";
+import type { KeyObject } from "node:crypto";
+import type { Certificate } from "./certificate.ts";
+import { KEY_USAGE, OID } from "./extensions.ts";
 import { checkNameConstraints } from "./name-constraints.ts";
 import { checkPolicies } from "./policy.ts";
-import { signatureVerifies } from "./signature.ts";
+import { signedDataVerifies } from "./signature.ts";
+import { workingKeys } from "./working-key.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
 export type Purpose = "client" | "server" | "any";
+
+/**
+ * Critical extensions certgate processes: path building and checks (here), name
+ * constraints (name-constraints.ts), policies (policy.ts), distribution points
+ * (revocation). Any other critical extension rejects the path (RFC 5280 4.2).
+ */
+const UNDERSTOOD_CRITICAL = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectAltName,
+  OID.issuerAltName,
+  OID.certificatePolicies,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+  OID.crlDistributionPoints,
+  OID.nameConstraints,
+  OID.policyMappings,
+  OID.policyConstraints,
+  OID.inhibitAnyPolicy,
+]);
 
 export interface VerifyOptions {
   /** Validation time: passed in, never read from a clock here. */
@@ -42,6 +66,8 @@ export interface VerifiedPath {
   readonly issuerIndex: number;
   /** Leaf first, trust anchor last. */
   readonly path: readonly Certificate[];
+  /** The working public key of each certificate of `path` (RFC 5280 6.1.4 (d)-(f)). */
+  readonly keys: readonly (KeyObject | undefined)[];
 }
 
 export type PathResult = VerifiedPath | Failure;
@@ -63,6 +89,8 @@ interface Search {
 }
 
 function signedBy(child: Certificate, issuer: Certificate, search: Search): boolean {
+  // A key that inherits its DSA parameters is only complete on a whole path: checkPath verifies it.
+  if (issuer.publicKey === undefined) return true;
   const key = child.fingerprint + issuer.fingerprint;
   const known = search.signatures.get(key);
   if (known !== undefined) return known;
@@ -70,7 +98,7 @@ function signedBy(child: Certificate, issuer: Certificate, search: Search): bool
   if (search.options.verifiedSignatures?.has(key) === true) return true;
   if (search.checksLeft <= 0) return false;
   search.checksLeft--;
-  const verified = signatureVerifies(child.x509, issuer.publicKey);
+  const verified = signedDataVerifies(child.signed, issuer.publicKey);
   search.signatures.set(key, verified);
   if (verified) search.options.verifiedSignatures?.add(key);
   if (!verified && search.badSignature === undefined) search.badSignature = child;
@@ -150,7 +178,7 @@ function presentedIndexer(presented: readonly Certificate[]): (certificate: Cert
 }
 
 function noPathFailure(leaf: Certificate, search: Search, indexOf: (c: Certificate) => number): Failure {
-  if (leaf.selfIssued && signatureVerifies(leaf.x509, leaf.publicKey)) {
+  if (leaf.selfIssued && leaf.publicKey !== undefined && signedDataVerifies(leaf.signed, leaf.publicKey)) {
     return fail("SELF_SIGNED_CERTIFICATE", `self-signed certificate "${leaf.subject.text}" is not a trust anchor`, 0);
   }
   if (search.badSignature !== undefined) {
@@ -177,8 +205,25 @@ function checkPath(path: readonly Certificate[], indexOf: (c: Certificate) => nu
   }
   const constrained = checkNameConstraints(path, indexOf) ?? checkPolicies(path, options.requiredPolicies ?? [], indexOf);
   if (constrained !== undefined) return constrained;
+  const keys = workingKeys(path);
+  const unverified = checkInheritedKeySignatures(path, keys, indexOf);
+  if (unverified !== undefined) return unverified;
   const issuer = path[1] ?? path[0]!;
-  return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path };
+  return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path, keys };
+}
+
+/** Signatures by issuers whose DSA keys inherit their parameters, deferred by the search until the path was whole. */
+function checkInheritedKeySignatures(path: readonly Certificate[], keys: readonly (KeyObject | undefined)[], indexOf: (c: Certificate) => number): Failure | undefined {
+  for (let i = 0; i < path.length - 1; i++) {
+    const issuer = path[i + 1]!;
+    if (issuer.publicKey !== undefined) continue;
+    const key = keys[i + 1];
+    if (key === undefined) return fail("BAD_SIGNATURE", `"${issuer.subject.text}" has a DSA key without parameters and no DSA issuer to inherit them from`, indexOf(issuer));
+    if (!signedDataVerifies(path[i]!.signed, key)) {
+      return fail("BAD_SIGNATURE", `signature of "${path[i]!.subject.text}" does not verify with the key of its issuer "${issuer.subject.text}"`, indexOf(path[i]!));
+    }
+  }
+  return undefined;
 }
 
 function checkCertificate(certificate: Certificate, where: { isAnchor: boolean; index: number }, options: VerifyOptions): Failure | undefined {
@@ -198,7 +243,7 @@ function checkCertificate(certificate: Certificate, where: { isAnchor: boolean; 
   if (options.at > certificate.notAfter) {
     return fail("CERTIFICATE_EXPIRED", `"${name}" expired at ${certificate.notAfter.toISOString()}`, index);
   }
-  const unknown = certificate.unknownCriticalExtensions;
+  const unknown = certificate.extensions.filter((extension) => extension.critical && !UNDERSTOOD_CRITICAL.has(extension.id)).map((extension) => extension.id);
   if (unknown.length > 0) return fail("UNKNOWN_CRITICAL_EXTENSION", `"${name}" has unprocessed critical extension ${unknown.join(", ")}`, index);
   return undefined;
 }

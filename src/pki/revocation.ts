@@ -3,7 +3,8 @@
 // fetched, stapled), judged here synchronously. When a source must be fetched,
 // the answer says so and the edge fetches within its timeout and asks again.
 import { fail, type Failure } from "../reason.ts";
-import { KEY_USAGE, type Certificate } from "./certificate.ts";
+import type { Certificate } from "./certificate.ts";
+import { KEY_USAGE } from "./extensions.ts";
 import type { Crl } from "./crl.ts";
 import { judgeOcspResponse, type OcspResponse } from "./ocsp.ts";
 import type { VerifiedPath } from "./path.ts";

@@ -105,18 +105,16 @@ describe("decodeCertificate", () => {
 });
 
 describe("weakHashOf", () => {
-  const cases: { name: string; algorithm: AlgorithmIdentifier; expect: string | undefined }[] = [
-    { name: "md5WithRSAEncryption", algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.4" }), expect: "md5" },
-    { name: "sha1WithRSAEncryption", algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.5" }), expect: "sha1" },
-    { name: "ecdsa-with-SHA1", algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.10045.4.1" }), expect: "sha1" },
-    { name: "ecdsa-with-SHA256", algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.10045.4.3.2" }), expect: undefined },
-    { name: "RSASSA-PSS without parameters (SHA-1 default)", algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.10" }), expect: "sha1" },
+  const algorithm = (oid: string, parameters?: ArrayBuffer) => ({ oid, parameters: parameters === undefined ? undefined : new Uint8Array(parameters) });
+  const cases: { name: string; algorithm: ReturnType<typeof algorithm>; expect: string | undefined }[] = [
+    { name: "md5WithRSAEncryption", algorithm: algorithm("1.2.840.113549.1.1.4"), expect: "md5" },
+    { name: "sha1WithRSAEncryption", algorithm: algorithm("1.2.840.113549.1.1.5"), expect: "sha1" },
+    { name: "ecdsa-with-SHA1", algorithm: algorithm("1.2.840.10045.4.1"), expect: "sha1" },
+    { name: "ecdsa-with-SHA256", algorithm: algorithm("1.2.840.10045.4.3.2"), expect: undefined },
+    { name: "RSASSA-PSS without parameters (SHA-1 default)", algorithm: algorithm("1.2.840.113549.1.1.10"), expect: "sha1" },
     {
       name: "RSASSA-PSS with SHA-256",
-      algorithm: new AlgorithmIdentifier({
-        algorithm: "1.2.840.113549.1.1.10",
-        parameters: AsnConvert.serialize(new RsaSaPssParams({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" }) })),
-      }),
+      algorithm: algorithm("1.2.840.113549.1.1.10", AsnConvert.serialize(new RsaSaPssParams({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" }), maskGenAlgorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.8", parameters: AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" })) }) }))),
       expect: undefined,
     },
   ];
