@@ -6,8 +6,10 @@ import { DecisionCache, chainKey, isCacheable, type CacheWindow } from "./decisi
 import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
 import { decodeOcspResponse } from "./pki/ocsp.ts";
-import { verifyPath, type Purpose, type VerifiedPath } from "./pki/path.ts";
-import { RevocationStore, checkRevocation, type RevocationMode, type RevocationNeed } from "./pki/revocation.ts";
+import { crlSignerSource } from "./pki/crl-signers.ts";
+import { verifyPath, type Purpose, type VerifiedPath, type VerifyOptions } from "./pki/path.ts";
+import { checkRevocation, type RevocationMode, type RevocationNeed, type RevocationOptions } from "./pki/revocation.ts";
+import { RevocationStore } from "./pki/revocation-store.ts";
 import { decodePemChain } from "./pki/pem.ts";
 import type { TrustStore } from "./pki/trust-store.ts";
 import { checkCrossTenant, tenantOfPath } from "./policy/cross-tenant.ts";
@@ -266,11 +268,19 @@ export function createValidator(settings: ValidatorSettings): Validator {
       if (typeof response !== "string") revocationStore.addOcspResponse(response);
     }
     const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
-    return checkRevocation(path, revocationStore, { mode: revocation.mode, at, ocsp: revocation.ocsp, fetchCrls: revocation.fetch, indexOf });
+    const options: RevocationOptions = { mode: revocation.mode, at, ocsp: revocation.ocsp, fetchCrls: revocation.fetch, indexOf };
+    const crlSigners = crlSignerSource({
+      trust: settings.trust,
+      presented: chain,
+      verify: verifyOptions(at),
+      // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
+      notRevoked: (signerPath) => checkRevocation(signerPath, revocationStore, { ...options, ocsp: false, fetchCrls: false, crlSigners }).ok === true,
+    });
+    return checkRevocation(path, revocationStore, { ...options, crlSigners });
   }
 
-  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[]; until?: number } {
-    const path = verifyPath(chain, settings.trust, {
+  function verifyOptions(at: Date): VerifyOptions {
+    return {
       at,
       maxChainLength: settings.maxChainLength,
       allowSha1: settings.allowSha1,
@@ -278,7 +288,11 @@ export function createValidator(settings: ValidatorSettings): Validator {
       requiredPolicies: settings.requiredPolicies ?? [],
       maxSignatureChecks: settings.maxPathChecks ?? 32,
       verifiedSignatures,
-    });
+    };
+  }
+
+  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[]; until?: number } {
+    const path = verifyPath(chain, settings.trust, verifyOptions(at));
     if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };
     const revoked = revocationOf(path, chain, request, at);
     if (revoked.ok === "fetch") {

@@ -15,14 +15,16 @@ import { createValidator, type ValidatorSettings } from "../validator.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { decide } from "../fetch/decide.ts";
 import { decodeCrl } from "../pki/crl.ts";
-import { RevocationStore, type RevocationMode } from "../pki/revocation.ts";
+import { type RevocationMode } from "../pki/revocation.ts";
+import { RevocationStore } from "../pki/revocation-store.ts";
 
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
                        [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
-                       LEAF_FILE
+                       [--allow-sha1] LEAF_FILE
   LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
   Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
+  --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
   Exit: 0 allowed, 1 denied, 2 usage error.`;
 
 export class UsageError extends Error {
@@ -73,7 +75,7 @@ function parseMaxChainLength(value: string | undefined, fallback: number): numbe
 
 const MODES: readonly RevocationMode[] = ["off", "soft_fail", "hard_fail", "require"];
 
-function revocationFor(values: Record<string, string | string[] | undefined>, config: Config | undefined): NonNullable<ValidatorSettings["revocation"]> {
+function revocationFor(values: Record<string, string | string[] | boolean | undefined>, config: Config | undefined): NonNullable<ValidatorSettings["revocation"]> {
   const crls = (values.crl as string[] | undefined) ?? [];
   const mode = (values.revocation as string | undefined) ?? config?.revocation.mode ?? (crls.length > 0 ? "soft_fail" : "off");
   if (!MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${MODES.join(", ")}`);
@@ -90,7 +92,7 @@ function revocationFor(values: Record<string, string | string[] | undefined>, co
   return { mode: mode as RevocationMode, store, ocsp: config?.revocation.ocsp ?? false, fetch: config?.revocation.fetch ?? false };
 }
 
-function settingsFor(values: Record<string, string | string[] | undefined>): ValidatorSettings {
+function settingsFor(values: Record<string, string | string[] | boolean | undefined>): ValidatorSettings {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
@@ -102,7 +104,7 @@ function settingsFor(values: Record<string, string | string[] | undefined>): Val
     return {
       trust: createTrustStore(anchors, pool),
       maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULT_MAX_CHAIN_LENGTH),
-      allowSha1: false,
+      allowSha1: values["allow-sha1"] === true,
       purpose,
       intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
       principal: { emailUsername: false },
@@ -113,6 +115,7 @@ function settingsFor(values: Record<string, string | string[] | undefined>): Val
   const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], [...configured.intermediates, ...pool]), purpose);
   return {
     ...settings,
+    allowSha1: settings.allowSha1 || values["allow-sha1"] === true,
     revocation: revocationFor(values, config),
     maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength),
   };
@@ -136,6 +139,7 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
         "max-chain-length": { type: "string" },
         crl: { type: "string", multiple: true },
         revocation: { type: "string" },
+        "allow-sha1": { type: "boolean" },
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");

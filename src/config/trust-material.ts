@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decodeCrl } from "../pki/crl.ts";
-import { RevocationStore } from "../pki/revocation.ts";
+import { RevocationStore } from "../pki/revocation-store.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
 import { createTrustStore, type TrustStore } from "../pki/trust-store.ts";

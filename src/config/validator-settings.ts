@@ -1,6 +1,6 @@
 // Config + loaded trust material -> the core's ValidatorSettings.
 import type { Purpose } from "../pki/path.ts";
-import { RevocationStore } from "../pki/revocation.ts";
+import { RevocationStore } from "../pki/revocation-store.ts";
 import { staticGrantSource } from "../policy/grants.ts";
 import type { TrustStore } from "../pki/trust-store.ts";
 import type { ValidatorSettings } from "../validator.ts";

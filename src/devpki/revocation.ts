@@ -12,6 +12,8 @@ export interface CrlEntry {
   readonly serialNumber: string;
   readonly reason?: x509.X509CrlReason;
   readonly revokedAt?: Date;
+  /** Entry extensions (e.g. certificateIssuer of an indirect CRL). */
+  readonly extensions?: readonly x509.Extension[];
 }
 
 export interface CrlOptions {
@@ -53,6 +55,7 @@ export async function issueCrl(authority: Authority, options: CrlOptions): Promi
       serialNumber: entry.serialNumber,
       revocationDate: entry.revokedAt ?? options.thisUpdate,
       ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+      ...(entry.extensions === undefined ? {} : { extensions: [...entry.extensions] }),
     })),
   });
   return new Uint8Array(crl.rawData);

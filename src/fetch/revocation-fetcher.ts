@@ -5,7 +5,8 @@
 import { decodeCrl } from "../pki/crl.ts";
 import { decodeOcspResponse, encodeOcspRequest } from "../pki/ocsp.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
-import type { RevocationNeed, RevocationStore } from "../pki/revocation.ts";
+import type { RevocationNeed } from "../pki/revocation.ts";
+import type { RevocationStore } from "../pki/revocation-store.ts";
 
 export interface FetchLimits {
   readonly timeoutMs: number;

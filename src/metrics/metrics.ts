@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Certificate } from "../pki/certificate.ts";
-import type { RevocationStore } from "../pki/revocation.ts";
+import type { RevocationStore } from "../pki/revocation-store.ts";
 import type { Reason } from "../reason.ts";
 
 export interface TrustMaterial {

@@ -1,14 +1,13 @@
 // Certificate revocation lists (RFC 5280 section 5), decoded once when loaded or
-// fetched; checking a certificate against one is then a map lookup.
+// fetched: the outer structure by @peculiar/asn1-x509 (CRLs are held, not decoded per
+// request), the extension values by the same DER reader certificates use, so a
+// distribution point name reads the same in a certificate and in a CRL.
 import { AsnConvert } from "@peculiar/asn1-schema";
-import {
-  CRLNumber,
-  CRLReason,
-  CertificateList,
-  IssuingDistributionPoint,
-} from "@peculiar/asn1-x509";
-import { firstInnerSequence, hasExactDerEnvelope } from "./der.ts";
+import { CertificateList, type Extension } from "@peculiar/asn1-x509";
 import { serialText } from "./certificate.ts";
+import { DerCursor, TAG, boolean, contextTag, integerBytes, readSingle, firstInnerSequence, hasExactDerEnvelope, type Element } from "./der.ts";
+import { authorityKeyId, distributionPointName, namedBits, type DistributionPoint } from "./extensions.ts";
+import { generalNames, type GeneralNameValue } from "./general-name.ts";
 import { distinguishedNameFromDer, type DistinguishedName } from "./name.ts";
 import type { SignedData } from "./signature.ts";
 import { algorithmFromAsn } from "./signed-data.ts";
@@ -20,13 +19,23 @@ const OID = {
   authorityKeyIdentifier: "2.5.29.35",
   issuerAltName: "2.5.29.18",
   freshestCrl: "2.5.29.46",
+  authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
   reasonCode: "2.5.29.21",
   invalidityDate: "2.5.29.24",
   certificateIssuer: "2.5.29.29",
+  holdInstructionCode: "2.5.29.23",
 } as const;
 
-const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.crlNumber, OID.deltaCrlIndicator, OID.issuingDistributionPoint, OID.authorityKeyIdentifier, OID.issuerAltName, OID.freshestCrl]);
-const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.reasonCode, OID.invalidityDate]);
+const KNOWN_CRL_EXTENSIONS = new Set<string>([
+  OID.crlNumber,
+  OID.deltaCrlIndicator,
+  OID.issuingDistributionPoint,
+  OID.authorityKeyIdentifier,
+  OID.issuerAltName,
+  OID.freshestCrl,
+  OID.authorityInfoAccess,
+]);
+const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.reasonCode, OID.invalidityDate, OID.certificateIssuer, OID.holdInstructionCode]);
 
 export const CRL_REASONS = [
   "unspecified",
@@ -47,6 +56,20 @@ export interface RevokedEntry {
   readonly revokedAt: Date;
 }
 
+/** The issuingDistributionPoint extension (RFC 5280 5.2.5): which certificates the CRL covers. */
+export interface CrlScope {
+  /** The distribution point name, as in a certificate's DistributionPoint; undefined when absent. */
+  readonly name: Pick<DistributionPoint, "fullName" | "relativeName"> | undefined;
+  readonly onlyUser: boolean;
+  readonly onlyCa: boolean;
+  readonly onlyAttribute: boolean;
+  /** ReasonFlags bits; undefined: all reasons. */
+  readonly onlySomeReasons: number | undefined;
+  readonly indirect: boolean;
+  /** The extension's DER, to match a delta CRL's scope to its base (6.3.3 (c)(2)). */
+  readonly encoding: string;
+}
+
 export interface Crl {
   readonly issuer: DistinguishedName;
   readonly thisUpdate: Date;
@@ -54,61 +77,151 @@ export interface Crl {
   readonly number: bigint | undefined;
   /** Set on a delta CRL: the number of the base CRL it updates. */
   readonly deltaBase: bigint | undefined;
-  /** Serial (upper-case hex, as Certificate.serialNumber) -> entry. */
+  readonly authorityKeyId: string | undefined;
+  /** undefined: no issuingDistributionPoint (the CRL covers every certificate of its issuer, for every reason). */
+  readonly scope: CrlScope | undefined;
+  /** Entries by revocationKey(certificate issuer, serial): an indirect CRL lists other issuers' certificates (5.3.3). */
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
-  readonly scope: { readonly onlyUser: boolean; readonly onlyCa: boolean; readonly partialReasons: boolean; readonly indirect: boolean };
-  /** Why the CRL cannot be relied upon at all (RFC 5280 5.2/5.3: unknown critical extensions), or undefined. */
+  /**
+   * Why the CRL cannot vouch for a certificate (unknown critical extensions, a missing
+   * or critical cRLNumber), or undefined. Such a CRL still revokes what it lists.
+   */
   readonly unusable: string | undefined;
   readonly signed: SignedData;
+}
+
+/** The key of a CRL entry: the certificate's issuer name and its serial number. */
+export function revocationKey(issuerKey: string, serialNumber: string): string {
+  return `${serialNumber}\n${issuerKey}`;
+}
+
+function value(extension: Extension): { bytes: Uint8Array; element: Element } {
+  const bytes = new Uint8Array(extension.extnValue.buffer);
+  return { bytes, element: readSingle(bytes, bytes[0] ?? 0) };
+}
+
+function crlNumber(extension: Extension): bigint {
+  const { bytes, element } = value(extension);
+  const number = integerBytes(bytes, element);
+  return BigInt(`0x${Buffer.from(number).toString("hex")}`);
+}
+
+/** IssuingDistributionPoint ::= SEQUENCE { [0] name, [1]-[2] only user/CA, [3] reasons, [4] indirect, [5] only attribute }. */
+function issuingDistributionPoint(extension: Extension): CrlScope {
+  const { bytes, element } = value(extension);
+  const fields = new DerCursor(bytes, element);
+  const nameElement = fields.optional(contextTag(0, true));
+  const flag = (n: number) => {
+    const tagged = fields.optional(contextTag(n, false));
+    return tagged === undefined ? false : boolean(bytes, { ...tagged, tag: TAG.BOOLEAN });
+  };
+  const onlyUser = flag(1);
+  const onlyCa = flag(2);
+  const reasons = fields.optional(contextTag(3, false));
+  const indirect = flag(4);
+  const onlyAttribute = flag(5);
+  fields.finish();
+  return {
+    name: nameElement === undefined ? undefined : distributionPointName(bytes, nameElement),
+    onlyUser,
+    onlyCa,
+    onlyAttribute,
+    onlySomeReasons: reasons === undefined ? undefined : namedBits(bytes, { ...reasons, tag: TAG.BIT_STRING }),
+    indirect,
+    encoding: Buffer.from(bytes).toString("hex"),
+  };
+}
+
+/** The directory name a certificateIssuer entry extension names (5.3.3). */
+function certificateIssuerKey(extension: Extension): string | undefined {
+  const { bytes, element } = value(extension);
+  const names: GeneralNameValue[] = generalNames(bytes, element);
+  const name = names.find((n) => n.type === "dn");
+  return name?.type === "dn" ? name.value.key : undefined;
+}
+
+interface CrlExtensions {
+  number: bigint | undefined;
+  deltaBase: bigint | undefined;
+  authorityKeyId: string | undefined;
+  scope: CrlScope | undefined;
+  unusable: string | undefined;
+}
+
+function crlExtensions(extensions: readonly Extension[]): CrlExtensions {
+  const out: CrlExtensions = { number: undefined, deltaBase: undefined, authorityKeyId: undefined, scope: undefined, unusable: undefined };
+  let numberCritical = false;
+  for (const extension of extensions) {
+    if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.extnID)) out.unusable ??= `unknown critical CRL extension ${extension.extnID}`;
+    switch (extension.extnID) {
+      case OID.crlNumber:
+        out.number = crlNumber(extension);
+        numberCritical = extension.critical;
+        break;
+      case OID.deltaCrlIndicator:
+        out.deltaBase = crlNumber(extension);
+        break;
+      case OID.issuingDistributionPoint:
+        out.scope = issuingDistributionPoint(extension);
+        break;
+      case OID.authorityKeyIdentifier: {
+        const { bytes, element } = value(extension);
+        out.authorityKeyId = authorityKeyId(bytes, element);
+        break;
+      }
+    }
+  }
+  // RFC 5280 5.2.3: conforming CRL issuers MUST include cRLNumber and mark it non-critical.
+  if (out.number === undefined) out.unusable ??= "no cRLNumber extension (RFC 5280 5.2.3)";
+  else if (numberCritical) out.unusable ??= "cRLNumber is marked critical (RFC 5280 5.2.3)";
+  if (out.scope?.onlyAttribute === true) out.unusable ??= "covers attribute certificates only";
+  return out;
+}
+
+function revokedEntries(list: CertificateList, issuer: DistinguishedName): { revoked: Map<string, RevokedEntry>; unusable: string | undefined } {
+  const revoked = new Map<string, RevokedEntry>();
+  let unusable: string | undefined;
+  // In an indirect CRL an entry without certificateIssuer belongs to the issuer of the entry before it (5.3.3).
+  let issuerKey = issuer.key;
+  for (const entry of list.tbsCertList.revokedCertificates ?? []) {
+    let reason: string = "unspecified";
+    for (const extension of entry.crlEntryExtensions ?? []) {
+      if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.extnID)) unusable ??= `unknown critical CRL entry extension ${extension.extnID}`;
+      if (extension.extnID === OID.reasonCode) {
+        const { bytes, element } = value(extension);
+        reason = CRL_REASONS[bytes[element.contentStart] ?? 0] ?? "unspecified";
+      }
+      if (extension.extnID === OID.certificateIssuer) issuerKey = certificateIssuerKey(extension) ?? issuerKey;
+    }
+    revoked.set(revocationKey(issuerKey, serialText(new Uint8Array(entry.userCertificate))), { reason, revokedAt: entry.revocationDate.getTime() });
+  }
+  return { revoked, unusable };
 }
 
 /** Decodes a DER CRL; a reason string when it is not one. */
 export function decodeCrl(der: Uint8Array): Crl | string {
   if (!hasExactDerEnvelope(der)) return "not a single DER SEQUENCE";
-  let list: CertificateList;
   try {
-    list = AsnConvert.parse(der, CertificateList);
+    const list = AsnConvert.parse(der, CertificateList);
+    const tbs = list.tbsCertList;
+    const tbsBytes = firstInnerSequence(der);
+    if (tbsBytes === undefined) return "no TBSCertList";
+    const issuer = distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(tbs.issuer)));
+    const extensions = crlExtensions(tbs.crlExtensions ?? []);
+    const entries = revokedEntries(list, issuer);
+    return {
+      issuer,
+      thisUpdate: tbs.thisUpdate.getTime(),
+      nextUpdate: tbs.nextUpdate?.getTime(),
+      number: extensions.number,
+      deltaBase: extensions.deltaBase,
+      authorityKeyId: extensions.authorityKeyId,
+      scope: extensions.scope,
+      revoked: entries.revoked,
+      unusable: extensions.unusable ?? entries.unusable,
+      signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
+    };
   } catch (error) {
     return `cannot be parsed (${(error as Error).message.slice(0, 120)})`;
   }
-  const tbs = list.tbsCertList;
-  const tbsBytes = firstInnerSequence(der);
-  if (tbsBytes === undefined) return "no TBSCertList";
-  let unusable: string | undefined;
-  let number: bigint | undefined;
-  let deltaBase: bigint | undefined;
-  const scope = { onlyUser: false, onlyCa: false, partialReasons: false, indirect: false };
-  for (const extension of tbs.crlExtensions ?? []) {
-    if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.extnID)) unusable ??= `unknown critical CRL extension ${extension.extnID}`;
-    if (extension.extnID === OID.crlNumber) number = BigInt(AsnConvert.parse(extension.extnValue, CRLNumber).value);
-    if (extension.extnID === OID.deltaCrlIndicator) deltaBase = BigInt(AsnConvert.parse(extension.extnValue, CRLNumber).value);
-    if (extension.extnID === OID.issuingDistributionPoint) {
-      const idp = AsnConvert.parse(extension.extnValue, IssuingDistributionPoint);
-      scope.onlyUser = idp.onlyContainsUserCerts;
-      scope.onlyCa = idp.onlyContainsCACerts;
-      scope.partialReasons = idp.onlySomeReasons !== undefined;
-      scope.indirect = idp.indirectCRL;
-      if (idp.onlyContainsAttributeCerts) unusable ??= "covers attribute certificates only";
-    }
-  }
-  const revoked = new Map<string, RevokedEntry>();
-  for (const entry of tbs.revokedCertificates ?? []) {
-    let reason: string = "unspecified";
-    for (const extension of entry.crlEntryExtensions ?? []) {
-      if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.extnID)) unusable ??= `unknown critical CRL entry extension ${extension.extnID}`;
-      if (extension.extnID === OID.reasonCode) reason = CRL_REASONS[AsnConvert.parse(extension.extnValue, CRLReason).reason] ?? "unspecified";
-    }
-    revoked.set(serialText(new Uint8Array(entry.userCertificate)), { reason, revokedAt: entry.revocationDate.getTime() });
-  }
-  return {
-    issuer: distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(tbs.issuer))),
-    thisUpdate: tbs.thisUpdate.getTime(),
-    nextUpdate: tbs.nextUpdate?.getTime(),
-    number,
-    deltaBase,
-    revoked,
-    scope,
-    unusable,
-    signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
-  };
 }

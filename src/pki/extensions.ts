@@ -132,7 +132,7 @@ function oidList(bytes: Uint8Array, value: Element): string[] {
 
 const hex = (value: Uint8Array) => Buffer.from(value).toString("hex");
 
-function authorityKeyId(bytes: Uint8Array, value: Element): string | undefined {
+export function authorityKeyId(bytes: Uint8Array, value: Element): string | undefined {
   const fields = new DerCursor(bytes, value);
   const keyId = fields.optional(contextTag(0, false));
   const issuer = fields.optional(contextTag(1, true));

@@ -1,7 +1,7 @@
 // OCSP (RFC 6960): requests built and responses decoded with @peculiar/asn1-ocsp;
 // a response is judged against the verified path (issuer or delegated responder
 // signature, CertID, freshness) with node:crypto, synchronously, in the core.
-import { createHash } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from "@peculiar/asn1-ocsp";
@@ -109,33 +109,33 @@ export type OcspVerdict =
   | { readonly state: "unusable"; readonly why: string }
   | undefined;
 
-/** Who signed the response: the issuer itself, or a responder it delegated with id-kp-OCSPSigning. */
-function signerOf(response: OcspResponse, issuer: Certificate, at: Date): Certificate | undefined {
+/** Who signed the response and with which key: the issuer itself, or a responder it delegated with id-kp-OCSPSigning. */
+function signerOf(response: OcspResponse, issuer: Certificate, issuerKey: KeyObject, at: Date): { certificate: Certificate; key: KeyObject | undefined } | undefined {
   const named = (c: Certificate) =>
     response.responder.nameKey === c.subject.key || response.responder.keyHash === createHash("sha1").update(c.publicKeyBits).digest("hex");
-  if (named(issuer)) return issuer;
-  return response.certificates.find(
-    (delegate) =>
-      named(delegate) &&
-      delegate.issuer.key === issuer.subject.key &&
-      issuer.publicKey !== undefined &&
-      signedDataVerifies(delegate.signed, issuer.publicKey) &&
-      (delegate.extendedKeyUsage ?? []).includes(OID.ocspSigning) &&
-      at >= delegate.notBefore &&
-      at <= delegate.notAfter,
+  if (named(issuer)) return { certificate: issuer, key: issuerKey };
+  const delegate = response.certificates.find(
+    (candidate) =>
+      named(candidate) &&
+      candidate.issuer.key === issuer.subject.key &&
+      signedDataVerifies(candidate.signed, issuerKey) &&
+      (candidate.extendedKeyUsage ?? []).includes(OID.ocspSigning) &&
+      at >= candidate.notBefore &&
+      at <= candidate.notAfter,
   );
+  return delegate === undefined ? undefined : { certificate: delegate, key: delegate.publicKey };
 }
 
 /** The status this response gives `certificate` at `at`; undefined when it says nothing about it. */
-export function judgeOcspResponse(response: OcspResponse, certificate: Certificate, issuer: Certificate, at: Date): OcspVerdict {
+export function judgeOcspResponse(response: OcspResponse, certificate: Certificate, issuer: Certificate, issuerKey: KeyObject | undefined, at: Date): OcspVerdict {
   const single = response.singles.find((s) => {
     const hashes = certIdHashes(issuer, s.hashAlgorithm);
     return hashes !== undefined && s.serialNumber === certificate.serialNumber && s.issuerNameHash === hashes.name && s.issuerKeyHash === hashes.key;
   });
   if (single === undefined) return undefined;
-  const signer = signerOf(response, issuer, at);
+  const signer = issuerKey === undefined ? undefined : signerOf(response, issuer, issuerKey, at);
   if (signer === undefined) return { state: "unusable", why: "OCSP response is not signed by the issuer or a delegated OCSP responder" };
-  if (!signedBy(response.signed, signer)) {
+  if (!signedBy(response.signed, signer.certificate, signer.key)) {
     return { state: "unusable", why: "OCSP response signature does not verify" };
   }
   const now = at.getTime();

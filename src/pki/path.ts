@@ -50,6 +50,8 @@ export interface VerifyOptions {
    * fingerprints: a leaf under a known intermediate then costs one check.
    */
   readonly verifiedSignatures?: VerifiedSignatures;
+  /** Only paths ending at this trust anchor (a CRL signer's path must share the certificate's anchor, RFC 5280 6.3.3 (f)). */
+  readonly anchor?: Certificate;
 }
 
 export interface VerifiedSignatures {
@@ -117,6 +119,7 @@ function* candidatePaths(path: readonly Certificate[], search: Search): Generato
   let found = false;
   if (path.length + 1 <= options.maxChainLength) {
     for (const anchor of trust.anchorsNamed(current.issuer.key)) {
+      if (options.anchor !== undefined && anchor.fingerprint !== options.anchor.fingerprint) continue;
       if (keyIdsAgree(current, anchor) && signedBy(current, anchor, search)) {
         found = true;
         yield [...path, anchor];

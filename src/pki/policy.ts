@@ -70,7 +70,8 @@ function processMappings(tree: PolicyNode[][], depth: number, certificate: Certi
       if (any?.parent !== undefined) addChild(tree, depth, any.parent, issuerDomain, subjectDomains);
     }
   }
-  return mappingAllowed ? tree : prune(tree, depth + 1);
+  // 6.1.4 (b)(2)(ii): only nodes of depth i-1 or less lose their place for lack of children.
+  return mappingAllowed ? tree : prune(tree, depth);
 }
 
 /**

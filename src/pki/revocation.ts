@@ -1,14 +1,14 @@
 // Revocation checking for a verified path, like a trusted PKI library does it:
-// CRLs (RFC 5280 6.3) and OCSP (RFC 6960) from a store the edge fills (files,
-// fetched, stapled), judged here synchronously. When a source must be fetched,
-// the answer says so and the edge fetches within its timeout and asks again.
+// CRLs (RFC 5280 6.3, crl-status.ts) and OCSP (RFC 6960) from a store the edge fills
+// (files, fetched, stapled), judged here synchronously. When a source must be
+// fetched, the answer says so and the edge fetches within its timeout and asks again.
+import type { KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
 import type { Certificate } from "./certificate.ts";
-import { KEY_USAGE } from "./extensions.ts";
-import type { Crl } from "./crl.ts";
-import { judgeOcspResponse, type OcspResponse } from "./ocsp.ts";
+import { crlStatus, type CrlSignerSource } from "./crl-status.ts";
+import { judgeOcspResponse } from "./ocsp.ts";
 import type { VerifiedPath } from "./path.ts";
-import { signedBy } from "./signed-data.ts";
+import type { RevocationStore } from "./revocation-store.ts";
 
 export type RevocationMode = "off" | "soft_fail" | "hard_fail" | "require";
 
@@ -19,57 +19,6 @@ export interface RevocationNeed {
   readonly issuer: Certificate;
 }
 
-/** CRLs by issuer name, OCSP responses by serial, and sources that failed recently. */
-export class RevocationStore {
-  readonly #crls = new Map<string, Crl[]>();
-  readonly #ocsp = new Map<string, OcspResponse[]>();
-  readonly #attempts = new Map<string, { until: number; why: string | undefined }>();
-  #epoch = 0;
-
-  /** Changes whenever evidence that can revoke arrives (any CRL, an OCSP "revoked"): cached decisions keyed on it expire. */
-  get epoch(): number {
-    return this.#epoch;
-  }
-
-  addCrl(crl: Crl): void {
-    this.#epoch++;
-    const list = this.#crls.get(crl.issuer.key) ?? [];
-    // Newest first, so the freshest usable CRL is found first.
-    list.push(crl);
-    list.sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime());
-    this.#crls.set(crl.issuer.key, list.slice(0, 8));
-  }
-
-  crlsFor(issuerKey: string): readonly Crl[] {
-    return this.#crls.get(issuerKey) ?? [];
-  }
-
-  addOcspResponse(response: OcspResponse): void {
-    if (response.singles.some((single) => single.status === "revoked")) this.#epoch++;
-    for (const single of response.singles) this.#ocsp.set(single.serialNumber, [response, ...(this.#ocsp.get(single.serialNumber) ?? [])].slice(0, 4));
-  }
-
-  ocspFor(serialNumber: string): readonly OcspResponse[] {
-    return this.#ocsp.get(serialNumber) ?? [];
-  }
-
-  /** A fetch of `url` happened (`why`: it failed); the source is not asked again until `until`. */
-  recordAttempt(url: string, until: number, why?: string): void {
-    this.#attempts.set(url, { until, why });
-  }
-
-  /** The recent attempt on `url`, if any: `why` is set when it failed. */
-  attempt(url: string, at: number): { why: string | undefined } | undefined {
-    const attempt = this.#attempts.get(url);
-    return attempt !== undefined && at < attempt.until ? attempt : undefined;
-  }
-
-  /** Age in seconds of the newest CRL of each issuer, for metrics. */
-  crlAges(at: number): { issuer: string; seconds: number }[] {
-    return [...this.#crls.values()].map((list) => ({ issuer: list[0]!.issuer.text, seconds: (at - list[0]!.thisUpdate.getTime()) / 1000 }));
-  }
-}
-
 export interface RevocationOptions {
   readonly mode: RevocationMode;
   readonly at: Date;
@@ -78,6 +27,8 @@ export interface RevocationOptions {
   /** Fetch CRLs from the certificate's distribution points when none is held. */
   readonly fetchCrls: boolean;
   readonly indexOf: (certificate: Certificate) => number;
+  /** Certificates besides the path that may have signed a CRL; absent: only the path's own. */
+  readonly crlSigners?: CrlSignerSource;
 }
 
 export type RevocationResult =
@@ -90,45 +41,6 @@ type Status =
   | { state: "revoked"; reason: string; source: string }
   | { state: "unknown"; failed: string | undefined; needs: RevocationNeed[] };
 
-type CrlVerdict = { state: "good"; until: number } | { state: "revoked"; reason: string } | { state: "unusable"; why: string };
-
-/** RFC 5280 6.3 for one CRL: issuer, signature, freshness, scope; then the serial. */
-function judgeCrl(crl: Crl, certificate: Certificate, issuer: Certificate, at: Date, delta: Crl | undefined): CrlVerdict {
-  if (crl.unusable !== undefined) return { state: "unusable", why: `CRL of "${crl.issuer.text}": ${crl.unusable}` };
-  if (crl.scope.indirect) return { state: "unusable", why: `CRL of "${crl.issuer.text}" is indirect (not supported)` };
-  if (issuer.keyUsage !== undefined && (issuer.keyUsage & KEY_USAGE.cRLSign) === 0) return { state: "unusable", why: `"${issuer.subject.text}" may not sign CRLs (keyUsage lacks cRLSign)` };
-  if (!signedBy(crl.signed, issuer)) {
-    return { state: "unusable", why: `CRL of "${crl.issuer.text}" is not signed by the issuing CA's key` };
-  }
-  if (crl.thisUpdate > at || crl.nextUpdate === undefined || at >= crl.nextUpdate) {
-    return { state: "unusable", why: `CRL of "${crl.issuer.text}" is stale or not yet valid (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"})` };
-  }
-  const isCa = certificate.basicConstraints?.ca === true;
-  if ((crl.scope.onlyUser && isCa) || (crl.scope.onlyCa && !isCa)) return { state: "unusable", why: `CRL of "${crl.issuer.text}" does not cover this kind of certificate` };
-  const deltaEntry = delta?.revoked.get(certificate.serialNumber);
-  if (deltaEntry !== undefined) return deltaEntry.reason === "removeFromCRL" ? { state: "good", until: delta!.nextUpdate!.getTime() } : { state: "revoked", reason: deltaEntry.reason };
-  const entry = crl.revoked.get(certificate.serialNumber);
-  if (entry !== undefined && entry.reason !== "removeFromCRL") return { state: "revoked", reason: entry.reason };
-  // A CRL limited to some reasons cannot say a certificate is good.
-  if (crl.scope.partialReasons) return { state: "unusable", why: `CRL of "${crl.issuer.text}" covers only some reasons` };
-  return { state: "good", until: Math.min(crl.nextUpdate.getTime(), delta?.nextUpdate?.getTime() ?? Infinity) };
-}
-
-/** A usable delta CRL for `base`, if one was loaded. */
-function deltaFor(base: Crl, crls: readonly Crl[], issuer: Certificate, at: Date): Crl | undefined {
-  return crls.find(
-    (c) =>
-      c.deltaBase !== undefined &&
-      base.number !== undefined &&
-      c.deltaBase <= base.number &&
-      c.unusable === undefined &&
-      c.nextUpdate !== undefined &&
-      c.thisUpdate <= at &&
-      at < c.nextUpdate &&
-      signedBy(c.signed, issuer),
-  );
-}
-
 /** Sources to fetch for `urls`, unless fetched recently; recent failures are reported instead. */
 function fetchNeeds(kind: "crl" | "ocsp", urls: readonly string[], certificate: Certificate, issuer: Certificate, store: RevocationStore, at: Date, failures: string[]): RevocationNeed[] {
   const needs: RevocationNeed[] = [];
@@ -140,33 +52,34 @@ function fetchNeeds(kind: "crl" | "ocsp", urls: readonly string[], certificate: 
   return needs;
 }
 
-function statusOf(certificate: Certificate, issuer: Certificate, store: RevocationStore, options: RevocationOptions): Status {
-  const at = options.at;
-  const failures: string[] = [];
-  const needs: RevocationNeed[] = [];
+/** OCSP answers held (fetched or stapled) always count; responders are asked only with ocsp = true. */
+function ocspStatus(certificate: Certificate, issuer: Certificate, issuerKey: KeyObject | undefined, store: RevocationStore, options: RevocationOptions, failures: string[]): Status | number | undefined {
+  const verdicts = store.ocspFor(certificate.serialNumber).map((response) => judgeOcspResponse(response, certificate, issuer, issuerKey, options.at));
+  const revoked = verdicts.find((v) => v?.state === "revoked");
+  if (revoked?.state === "revoked") return { state: "revoked", reason: revoked.reason, source: "OCSP" };
   let good: number | undefined;
-  // OCSP answers held (fetched or stapled) always count; responders are asked only with ocsp = true.
-  const verdicts = store.ocspFor(certificate.serialNumber).map((response) => judgeOcspResponse(response, certificate, issuer, at));
-  const revokedByOcsp = verdicts.find((v) => v?.state === "revoked");
-  if (revokedByOcsp?.state === "revoked") return { state: "revoked", reason: revokedByOcsp.reason, source: "OCSP" };
   for (const verdict of verdicts) {
     if (verdict?.state === "good") good = Math.max(good ?? 0, verdict.until);
     else if (verdict?.state === "unusable") failures.push(verdict.why);
   }
-  if (good === undefined && options.ocsp) needs.push(...fetchNeeds("ocsp", certificate.ocspUrls, certificate, issuer, store, at, failures));
-  const crls = store.crlsFor(certificate.issuer.key);
-  let goodByCrl: number | undefined;
-  for (const crl of crls.filter((c) => c.deltaBase === undefined)) {
-    const verdict = judgeCrl(crl, certificate, issuer, at, deltaFor(crl, crls, issuer, at));
-    if (verdict.state === "revoked") return { state: "revoked", reason: verdict.reason, source: "CRL" };
-    if (verdict.state === "good") {
-      goodByCrl = verdict.until;
-      break;
-    }
-    failures.push(verdict.why);
-  }
-  if (good === undefined && goodByCrl === undefined && options.fetchCrls) needs.push(...fetchNeeds("crl", certificate.crlUrls, certificate, issuer, store, at, failures));
-  const until = Math.min(good ?? Infinity, goodByCrl ?? Infinity);
+  return good;
+}
+
+function statusOf(path: VerifiedPath, position: number, store: RevocationStore, options: RevocationOptions): Status {
+  const certificate = path.path[position]!;
+  const issuer = path.path[position + 1]!;
+  const at = options.at;
+  const failures: string[] = [];
+  const needs: RevocationNeed[] = [];
+  const ocsp = ocspStatus(certificate, issuer, path.keys[position + 1], store, options, failures);
+  if (typeof ocsp === "object") return ocsp;
+  if (ocsp === undefined && options.ocsp) needs.push(...fetchNeeds("ocsp", certificate.ocspUrls, certificate, issuer, store, at, failures));
+  const crl = crlStatus({ certificate, position, path }, store, at, options.crlSigners);
+  if (crl.state === "revoked") return { state: "revoked", reason: crl.reason, source: "CRL" };
+  if (crl.state === "unknown") failures.push(...crl.failures);
+  const goodByCrl = crl.state === "good" ? crl.until : undefined;
+  if (ocsp === undefined && goodByCrl === undefined && options.fetchCrls) needs.push(...fetchNeeds("crl", certificate.crlUrls, certificate, issuer, store, at, failures));
+  const until = Math.min(ocsp ?? Infinity, goodByCrl ?? Infinity);
   if (until !== Infinity) return { state: "good", until };
   return { state: "unknown", failed: failures[0], needs };
 }
@@ -183,7 +96,7 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
   let unknown: Failure | undefined;
   for (let i = 0; i < path.path.length - 1; i++) {
     const certificate = path.path[i]!;
-    const status = statusOf(certificate, path.path[i + 1]!, store, options);
+    const status = statusOf(path, i, store, options);
     const index = options.indexOf(certificate);
     if (status.state === "revoked") return fail("REVOKED", `"${certificate.subject.text}" is revoked (${status.source}, reason ${status.reason})`, index);
     if (status.state === "good") {

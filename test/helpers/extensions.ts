@@ -11,9 +11,11 @@ import {
   DistributionPoint,
   DistributionPointName,
   GeneralName,
+  GeneralNames,
   GeneralSubtree,
   GeneralSubtrees,
   InhibitAnyPolicy,
+  IssuingDistributionPoint,
   Name,
   NameConstraints,
   PolicyConstraints,
@@ -103,4 +105,33 @@ export function distributionPointsExtension(points: DistributionPointSpec[], oid
 
 export function basicConstraintsExtension(ca: boolean, critical: boolean, pathLength?: number): Extension {
   return raw("2.5.29.19", critical, new BasicConstraints({ cA: ca, pathLenConstraint: pathLength }));
+}
+
+export interface IssuingDistributionPointSpec {
+  readonly fullName?: NameSpec[];
+  readonly onlyUser?: boolean;
+  readonly onlyCa?: boolean;
+  /** ReasonFlags bits (bit n = reason code n). */
+  readonly onlySomeReasons?: number;
+  readonly indirect?: boolean;
+}
+
+/** A CRL's issuingDistributionPoint (RFC 5280 5.2.5), critical as the RFC requires. */
+export function issuingDistributionPointExtension(spec: IssuingDistributionPointSpec): Extension {
+  return raw(
+    "2.5.29.28",
+    true,
+    new IssuingDistributionPoint({
+      distributionPoint: spec.fullName === undefined ? undefined : new DistributionPointName({ fullName: spec.fullName.map(generalName) }),
+      onlyContainsUserCerts: spec.onlyUser ?? false,
+      onlyContainsCACerts: spec.onlyCa ?? false,
+      onlySomeReasons: spec.onlySomeReasons === undefined ? undefined : new Reason(spec.onlySomeReasons),
+      indirectCRL: spec.indirect ?? false,
+    }),
+  );
+}
+
+/** The certificateIssuer CRL entry extension (5.3.3) naming a directory name. */
+export function certificateIssuerExtension(dn: [type: string, value: string][]): Extension {
+  return raw("2.5.29.29", true, new GeneralNames([generalName({ dn })]));
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { Extension, KeyUsageFlags } from "../../src/devpki/x509.ts";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type Issued } from "../../src/devpki/ca.ts";
 import { verifyPath, type Purpose, type VerifyOptions } from "../../src/pki/path.ts";
-import type { TrustStore } from "../../src/pki/trust-store.ts";
+import { createTrustStore, type TrustStore } from "../../src/pki/trust-store.ts";
 import type { FailureReason } from "../../src/reason.ts";
 import { AT, VALID, decoded, newPki, trustStoreOf, type TestPki } from "../helpers/pki.ts";
 
@@ -189,5 +190,28 @@ describe("verifyPath", () => {
     const leaf = await pki.client("alice");
     const result = verifyPath([leaf, ...decoys].map((c) => decoded(c.der)), trust, { ...OPTIONS, maxSignatureChecks: 3 });
     assert.equal(result.ok, false);
+  });
+});
+
+// DSA keys cannot be issued by the test CA (WebCrypto has no DSA), so this uses PKITS's own.
+describe("RFC 5280 6.1.4 (e)-(f): DSA parameter inheritance", () => {
+  const pkits = (file: string) => decoded(new Uint8Array(readFileSync(new URL(`../fixtures/pkits/certs/${file}`, import.meta.url))));
+  const at = new Date("2020-06-01T00:00:00Z");
+  const anchor = () => createTrustStore([pkits("TrustAnchorRootCertificate.crt")]);
+
+  it("decodes a DSA key without parameters and completes it from its issuer's key on the path", () => {
+    const inherited = pkits("DSAParametersInheritedCACert.crt");
+    assert.equal(inherited.publicKey, undefined);
+    const chain = [pkits("ValidDSAParameterInheritanceTest5EE.crt"), inherited, pkits("DSACACert.crt")];
+    const result = verifyPath(chain, anchor(), { ...OPTIONS, at, allowSha1: true, purpose: "any" });
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.keys[1]?.asymmetricKeyType, "dsa");
+  });
+
+  it("still checks the signature made with the completed key", () => {
+    const tampered = new Uint8Array(pkits("ValidDSAParameterInheritanceTest5EE.crt").der);
+    tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 0x01;
+    const chain = [decoded(tampered), pkits("DSAParametersInheritedCACert.crt"), pkits("DSACACert.crt")];
+    expectFailure(verifyPath(chain, anchor(), { ...OPTIONS, at, allowSha1: true, purpose: "any" }), "BAD_SIGNATURE", 0);
   });
 });

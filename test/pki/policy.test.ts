@@ -5,6 +5,7 @@ import { InhibitAnyPolicy, PolicyConstraints, PolicyMapping, PolicyMappings } fr
 import { Authority } from "../../src/devpki/ca.ts";
 import { CertificatePolicyExtension, Extension } from "../../src/devpki/x509.ts";
 import { verifyPath } from "../../src/pki/path.ts";
+import { policyConstraintsExtension } from "../helpers/extensions.ts";
 import { AT, VALID, decoded, trustStoreOf } from "../helpers/pki.ts";
 
 const P = "1.3.6.1.4.1.99999.1.1";
@@ -63,6 +64,19 @@ describe("certificate policies (RFC 5280 6.1)", () => {
     const leaf2 = await mapper2.client({ subject: "CN=leaf", ...VALID, extraExtensions: [policies(Q)] });
     const ok = verifyPath([leaf2, mapper2, mappable].map((c) => decoded(c.der)), trustStoreOf([root]), { at: AT, maxChainLength: 8, allowSha1: false, purpose: "client", requiredPolicies: [P] });
     assert.ok(ok.ok, JSON.stringify(ok));
+  });
+
+  it("RFC 5280 6.1.4 (b)(2): a mapping removed under inhibitPolicyMapping prunes only the levels above it", async () => {
+    // PKITS 4.11.4 in miniature: P and Q mapped to R and S, then R mapped again where mapping is
+    // inhibited. Deleting R's node must leave the sibling branch Q -> S -> S intact.
+    const [R, S] = ["1.3.6.1.4.1.99999.1.3", "1.3.6.1.4.1.99999.1.4"];
+    const twoMappings = new Extension("2.5.29.33", true, new Uint8Array(AsnConvert.serialize(new PolicyMappings([P, Q].map((issuerDomainPolicy, i) => Object.assign(new PolicyMapping(), { issuerDomainPolicy, subjectDomainPolicy: [R, S][i]! }))))));
+    const top = await root.intermediate({ subject: "CN=top", ...VALID, extraExtensions: [policies(P, Q), policyConstraintsExtension({ requireExplicitPolicy: 0, inhibitPolicyMapping: 1 })] });
+    const mapper = await top.intermediate({ subject: "CN=mapper", ...VALID, extraExtensions: [policies(P, Q), twoMappings] });
+    const inhibited = await mapper.intermediate({ subject: "CN=inhibited", ...VALID, extraExtensions: [policies(R, S), mapping(R, P)] });
+    const leaf = await inhibited.client({ subject: "CN=leaf", ...VALID, extraExtensions: [policies(S)] });
+    const result = verifyPath([leaf, inhibited, mapper, top].map((c) => decoded(c.der)), trustStoreOf([root]), { at: AT, maxChainLength: 8, allowSha1: false, purpose: "client" });
+    assert.ok(result.ok, JSON.stringify(result));
   });
 
   for (const { name, ca, leaf, required = [], expect } of cases) {

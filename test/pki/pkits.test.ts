@@ -1,0 +1,72 @@
+// NIST PKITS (RFC 5280 path validation conformance), every case of the manifest run
+// through `certgate verify` in-process: its outcome, and the reason certgate gives.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { verifyCommand } from "../../src/cli/verify.ts";
+
+const DIR = fileURLToPath(new URL("../fixtures/pkits/", import.meta.url));
+
+interface Case {
+  readonly id: string;
+  readonly leaf: string;
+  readonly intermediates: readonly string[];
+  readonly crls: readonly string[];
+  readonly require_revocation: boolean;
+  readonly expect: "valid" | "invalid";
+  readonly either_if_sha1_rejected?: boolean;
+}
+
+const manifest = JSON.parse(readFileSync(`${DIR}manifest.json`, "utf8")) as { trust_anchor: string; cases: Case[] };
+const reasons = JSON.parse(readFileSync(`${DIR}expected-reasons.json`, "utf8")) as Record<string, string>;
+
+/** The case as the README's command line, PKITS's default settings, validation time 2020-06-01. */
+async function verify(c: Case, extra: readonly string[] = []): Promise<{ code: number; reason: string; message: string }> {
+  const args = [
+    "--at",
+    "2020-06-01T00:00:00Z",
+    "--ca",
+    `${DIR}certs/${manifest.trust_anchor}`,
+    ...c.intermediates.flatMap((file) => ["--untrusted", `${DIR}certs/${file}`]),
+    ...c.crls.flatMap((file) => ["--crl", `${DIR}crls/${file}`]),
+    "--revocation",
+    c.require_revocation ? "require" : "hard_fail",
+    ...extra,
+    `${DIR}certs/${c.leaf}`,
+  ];
+  let out = "";
+  let err = "";
+  const code = await verifyCommand(args, (text) => (out += text), (text) => (err += text));
+  assert.notEqual(code, 2, `${c.id}: usage error: ${err}`);
+  const decision = JSON.parse(out) as { reason: string; message: string };
+  return { code, reason: decision.reason, message: decision.message };
+}
+
+describe("NIST PKITS", () => {
+  it("has an expected reason for every case, OK exactly for the valid ones", () => {
+    assert.equal(manifest.cases.length, 172);
+    for (const c of manifest.cases) {
+      const reason = reasons[c.id];
+      assert.ok(reason !== undefined, c.id);
+      const valid = c.expect === "valid" && c.either_if_sha1_rejected !== true;
+      assert.equal(reason === "OK", valid, `${c.id}: expected reason ${reason} disagrees with the manifest`);
+      if (c.either_if_sha1_rejected === true && c.expect === "valid") assert.equal(reason, "WEAK_SIGNATURE_ALGORITHM", c.id);
+    }
+  });
+
+  for (const c of manifest.cases) {
+    it(`${c.id}: ${reasons[c.id]}`, async () => {
+      const { code, reason, message } = await verify(c);
+      assert.equal(reason, reasons[c.id], `${c.id}: ${message}`);
+      assert.equal(code, reason === "OK" ? 0 : 1);
+    });
+  }
+
+  for (const c of manifest.cases.filter((each) => each.either_if_sha1_rejected === true)) {
+    it(`${c.id} with --allow-sha1: ${c.expect}`, async () => {
+      const { code, message } = await verify(c, ["--allow-sha1"]);
+      assert.equal(code, c.expect === "valid" ? 0 : 1, `${c.id}: ${message}`);
+    });
+  }
+});
