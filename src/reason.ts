@@ -32,6 +32,7 @@ export const REASONS = [
   "NAME_CONSTRAINT_VIOLATION",
   "POLICY_INVALID",
   "CERTIFICATE_TOO_LARGE",
+  "NONCONFORMING_CERTIFICATE",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -82,6 +83,7 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "NAME_CONSTRAINT_VIOLATION":
     case "POLICY_INVALID":
     case "CERTIFICATE_TOO_LARGE":
+    case "NONCONFORMING_CERTIFICATE":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":

@@ -7,6 +7,7 @@ import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
 import { decodeOcspResponse } from "./pki/ocsp.ts";
 import { crlSignerSource } from "./pki/crl-signers.ts";
+import type { Profile } from "./pki/profile.ts";
 import { verifyPath, type Purpose, type VerifiedPath, type VerifyOptions } from "./pki/path.ts";
 import { checkRevocation, type RevocationMode, type RevocationNeed, type RevocationOptions } from "./pki/revocation.ts";
 import { RevocationStore } from "./pki/revocation-store.ts";
@@ -43,6 +44,8 @@ export interface ValidatorSettings {
   /** Signature checks one path search may spend (default 32). */
   readonly maxPathChecks?: number;
   readonly allowSha1: boolean;
+  /** The RFC 5280 profile (default "strict"). */
+  readonly profile?: Profile;
   readonly purpose: Purpose;
   /** RFC 5280 user-initial-policy-set; absent or empty: anyPolicy. */
   readonly requiredPolicies?: readonly string[];
@@ -284,6 +287,7 @@ export function createValidator(settings: ValidatorSettings): Validator {
       at,
       maxChainLength: settings.maxChainLength,
       allowSha1: settings.allowSha1,
+      profile: settings.profile ?? "strict",
       purpose: settings.purpose,
       requiredPolicies: settings.requiredPolicies ?? [],
       maxSignatureChecks: settings.maxPathChecks ?? 32,

@@ -17,14 +17,16 @@ import { decide } from "../fetch/decide.ts";
 import { decodeCrl } from "../pki/crl.ts";
 import { type RevocationMode } from "../pki/revocation.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
+import { PROFILES, type Profile } from "../pki/profile.ts";
 
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
                        [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
-                       [--allow-sha1] LEAF_FILE
+                       [--allow-sha1] [--profile strict|compatible] LEAF_FILE
   LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
   Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
   --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
+  --profile: the RFC 5280 profile certificates must keep (truststore.profile, default strict).
   Exit: 0 allowed, 1 denied, 2 usage error.`;
 
 export class UsageError extends Error {
@@ -57,6 +59,12 @@ function parsePurpose(value: string | undefined): Purpose {
   if (value === undefined) return "client";
   if (!PURPOSES.includes(value as Purpose)) throw new UsageError(`--purpose must be one of ${PURPOSES.join(", ")}`);
   return value as Purpose;
+}
+
+function parseProfile(value: string | undefined, fallback: Profile): Profile {
+  if (value === undefined) return fallback;
+  if (!PROFILES.includes(value as Profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(", ")}`);
+  return value as Profile;
 }
 
 function parseAt(value: string | undefined): Date {
@@ -99,12 +107,14 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
   const config: Config | undefined = values.config === undefined ? undefined : loadConfigFile(values.config as string);
   if (config === undefined && cas.length === 0) throw new UsageError("give at least one --ca FILE (or --config FILE)");
   const anchors = certificatesIn(cas, "--ca");
+  const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? "strict");
   const pool = certificatesIn(untrusted, "--untrusted");
   if (config === undefined) {
     return {
       trust: createTrustStore(anchors, pool),
       maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULT_MAX_CHAIN_LENGTH),
       allowSha1: values["allow-sha1"] === true,
+      profile,
       purpose,
       intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
       principal: { emailUsername: false },
@@ -116,6 +126,7 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
   return {
     ...settings,
     allowSha1: settings.allowSha1 || values["allow-sha1"] === true,
+    profile,
     revocation: revocationFor(values, config),
     maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength),
   };
@@ -140,6 +151,7 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
         crl: { type: "string", multiple: true },
         revocation: { type: "string" },
         "allow-sha1": { type: "boolean" },
+        profile: { type: "string" },
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");

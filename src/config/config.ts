@@ -1,6 +1,7 @@
 // The typed, validated configuration. File paths are already resolved; the
 // certificates they name are loaded separately (trust-material.ts).
 
+import type { Profile } from "../pki/profile.ts";
 import type { AccessControlConfig } from "./access-control.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -33,6 +34,8 @@ export interface Config {
     readonly allowSha1: boolean;
     /** RFC 5280 user-initial-policy-set; empty: anyPolicy, no explicit policy required. */
     readonly requiredPolicies: readonly string[];
+    /** The RFC 5280 profile certificates must keep: "strict" (default) or "compatible". */
+    readonly profile: Profile;
   };
   readonly intermediateCertValidation: {
     readonly enable: boolean;

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
+import { PROFILES, type Profile } from "../pki/profile.ts";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
 import {
   ConfigError,
@@ -26,7 +27,7 @@ const TABLES = {
   cache: ["max_entries", "ttl_seconds"],
   revocation: ["mode", "crl_files", "crl_dirs", "fetch", "ocsp", "timeout_ms", "max_fetch_bytes", "failure_backoff_seconds"],
   metrics: ["listen"],
-  truststore: ["ca_files", "intermediate_files", "allow_sha1", "required_policies"],
+  truststore: ["ca_files", "intermediate_files", "allow_sha1", "required_policies", "profile"],
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "max_header_bytes", "headers"],
@@ -146,6 +147,8 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   if (!REVOCATION_MODES.includes(revocationMode)) read.problems.push(`revocation.mode: must be one of ${REVOCATION_MODES.join(", ")}, found ${JSON.stringify(revocationMode)}`);
   const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
+  const profile = read.string(truststore, "truststore.profile", "strict");
+  if (!PROFILES.includes(profile as Profile)) read.problems.push(`truststore.profile: must be one of ${PROFILES.join(", ")}, found ${JSON.stringify(profile)}`);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
   const tenant = read.table("tenant", TABLES.tenant);
   const log = read.table("log", TABLES.log);
@@ -189,6 +192,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       intermediateFiles: files("truststore.intermediate_files"),
       allowSha1: read.boolean(truststore, "truststore.allow_sha1", false),
       requiredPolicies: read.stringArray(truststore, "truststore.required_policies", []),
+      profile: profile as Profile,
     },
     intermediateCertValidation: {
       enable: read.boolean(validation, "intermediate_cert_validation.enable", true),

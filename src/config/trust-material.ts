@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { decodeCrl } from "../pki/crl.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
+import { checkProfile, type Profile } from "../pki/profile.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
 import { createTrustStore, type TrustStore } from "../pki/trust-store.ts";
 import { ConfigError, type Config } from "./config.ts";
@@ -35,13 +36,23 @@ function readCertificates(files: readonly string[], key: string, problems: strin
   return out;
 }
 
+/**
+ * A trust anchor must be a CA, and must keep the configured profile: an anchor that
+ * would refuse every path is a configuration error, named at start.
+ */
+export function anchorProblems(anchors: readonly Certificate[], profile: Profile): string[] {
+  return anchors.flatMap((anchor) => {
+    if (anchor.basicConstraints !== undefined && !anchor.basicConstraints.ca) return [`truststore.ca_files: "${anchor.subject.text}" is not a CA certificate (basicConstraints cA is false)`];
+    const nonconforming = checkProfile(anchor, { isAnchor: true, issues: true }, profile, -1);
+    return nonconforming === undefined ? [] : [`truststore.ca_files: ${nonconforming.message}`];
+  });
+}
+
 export function loadTrustStore(config: Config): TrustStore {
   const problems: string[] = [];
   const anchors = readCertificates(config.truststore.caFiles, "truststore.ca_files", problems);
   const intermediates = readCertificates(config.truststore.intermediateFiles, "truststore.intermediate_files", problems);
-  anchors.forEach((anchor) => {
-    if (anchor.basicConstraints?.ca !== true) problems.push(`truststore.ca_files: "${anchor.subject.text}" is not a CA certificate (basicConstraints cA)`);
-  });
+  problems.push(...anchorProblems(anchors, config.truststore.profile));
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return createTrustStore(anchors, intermediates);
 }

@@ -14,6 +14,7 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     maxCertificateBytes: config.server.maxCertificateBytes,
     maxPathChecks: config.server.maxPathChecks,
     allowSha1: config.truststore.allowSha1,
+    profile: config.truststore.profile,
     requiredPolicies: config.truststore.requiredPolicies,
     purpose,
     intermediateCnValidation: config.intermediateCertValidation,

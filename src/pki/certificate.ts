@@ -3,7 +3,7 @@
 // loaded by node:crypto. A never-seen certificate costs one walk over its bytes.
 import { X509Certificate, hash, type KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
-import { DerCursor, DerError, TAG, bitString, contents, contextTag, encoding, integerBytes, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
+import { DerCursor, DerError, TAG, bitString, checkWellFormed, contents, contextTag, encoding, integerBytes, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
 import { weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
@@ -185,14 +185,15 @@ function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
 
 /** The key node:crypto loads, or undefined for a DSA key that inherits its parameters; throws when unloadable. */
 function loadPublicKey(der: Uint8Array, inheritsParameters: boolean): KeyObject | undefined {
-  if (inheritsParameters) return undefined;
   // X509Certificate's key loads faster than createPublicKey(spki), and OpenSSL's
   // own parse of the whole certificate is a second opinion on its structure.
-  return new X509Certificate(der).publicKey;
+  const x509 = new X509Certificate(der);
+  return inheritsParameters ? undefined : x509.publicKey;
 }
 
 function certificateFields(der: Uint8Array, index: number): Certificate | Failure {
   const outer = readSingle(der, TAG.SEQUENCE);
+  checkWellFormed(der, outer);
   const fields = new DerCursor(der, outer);
   const tbsElement = fields.next(TAG.SEQUENCE);
   const algorithmElement = fields.next(TAG.SEQUENCE);

@@ -76,6 +76,24 @@ export function readElement(bytes: Uint8Array, at: number, limit: number): Eleme
   return { tag, start: at, contentStart, end };
 }
 
+/** Nesting deeper than X.509 ever needs is refused, so hostile input cannot recurse without bound. */
+export const MAX_DEPTH = 24;
+
+/**
+ * Checks every constructed element under `element`, to `MAX_DEPTH`: children exactly
+ * fill their parent, each with a definite, minimal length. Fields certgate reads
+ * only as a whole (policy qualifiers, algorithm parameters) are then well formed too.
+ */
+export function checkWellFormed(bytes: Uint8Array, element: Element, depth = 0): void {
+  if ((element.tag & 0x20) === 0) return;
+  if (depth >= MAX_DEPTH) throw new DerError(`nesting deeper than ${MAX_DEPTH} at offset ${element.start}`);
+  for (let at = element.contentStart; at < element.end; ) {
+    const child = readElement(bytes, at, element.end);
+    checkWellFormed(bytes, child, depth + 1);
+    at = child.end;
+  }
+}
+
 /** The single element `bytes` holds: nothing before, nothing after. */
 export function readSingle(bytes: Uint8Array, tag: number): Element {
   const element = readElement(bytes, 0, bytes.length);

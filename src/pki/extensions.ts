@@ -7,6 +7,7 @@ import {
   TAG,
   bitString,
   boolean,
+  checkWellFormed,
   children,
   contextTag,
   objectIdentifier,
@@ -168,13 +169,25 @@ function nameConstraints(bytes: Uint8Array, value: Element): NameConstraints {
   return { permitted, excluded: excluded ?? NONE };
 }
 
+/** PolicyQualifiers (CPS pointers, user notices) are for people; only their shape is checked. */
+function policyQualifiers(bytes: Uint8Array, list: Element): void {
+  const qualifiers = children(bytes, list, TAG.SEQUENCE);
+  if (qualifiers.length === 0) throw new DerError("empty policyQualifiers");
+  for (const qualifier of qualifiers) {
+    const fields = new DerCursor(bytes, qualifier);
+    objectIdentifier(bytes, fields.next());
+    fields.next();
+    fields.finish();
+  }
+}
+
 function certificatePolicies(bytes: Uint8Array, value: Element): string[] {
   const identifiers = children(bytes, value, TAG.SEQUENCE).map((information) => {
     const fields = new DerCursor(bytes, information);
     const policy = objectIdentifier(bytes, fields.next());
-    // Qualifiers (CPS pointers, user notices) are for people; only their shape is checked.
-    fields.optional(TAG.SEQUENCE);
+    const qualifiers = fields.optional(TAG.SEQUENCE);
     fields.finish();
+    if (qualifiers !== undefined) policyQualifiers(bytes, qualifiers);
     return policy;
   });
   if (identifiers.length === 0) throw new DerError("empty certificatePolicies");
@@ -341,7 +354,11 @@ export function decodeExtensions(bytes: Uint8Array, list: Element | undefined): 
     const value = bytes.subarray(valueElement.contentStart, valueElement.end);
     const tag = VALUE_TAG[id];
     // The value is itself one DER element of the extension's type, with nothing after it.
-    if (tag !== undefined) decodeExtension(id, value, readSingle(value, tag), out);
+    if (tag !== undefined) {
+      const inner = readSingle(value, tag);
+      checkWellFormed(value, inner);
+      decodeExtension(id, value, inner, out);
+    }
   }
   if (infos.length === 0) throw new DerError("empty extensions");
   out.extensions = infos;

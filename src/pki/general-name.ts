@@ -3,7 +3,7 @@
 // subnets) as text, directory names by their comparison keys. Forms certgate does not
 // compare keep their form, so a constraint on a form can tell whether a name of that
 // form is present.
-import { DerCursor, DerError, TAG, children, contents, ia5String, objectIdentifier, type Element } from "./der.ts";
+import { DerCursor, DerError, TAG, children, contents, directoryString, ia5String, objectIdentifier, type Element } from "./der.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
 
 export type OtherNameForm = "otherName" | "x400Address" | "ediPartyName" | "registeredID";
@@ -75,7 +75,21 @@ function ipText(value: Uint8Array, inConstraint: boolean): string {
   return `${addressText(value.subarray(0, half))}/${prefix}`;
 }
 
-const OTHER_FORMS: Readonly<Record<number, OtherNameForm>> = { 0xa0: "otherName", 0xa3: "x400Address", 0xa5: "ediPartyName" };
+const OTHER_FORMS: Readonly<Record<number, OtherNameForm>> = { 0xa3: "x400Address" };
+
+/** EDIPartyName ::= SEQUENCE { nameAssigner [0] DirectoryString OPTIONAL, partyName [1] DirectoryString }, tags explicit (CHOICE). */
+function ediPartyName(bytes: Uint8Array, element: Element): void {
+  const fields = new DerCursor(bytes, element);
+  const explicitString = (tagged: Element) => {
+    const inner = new DerCursor(bytes, tagged);
+    if (directoryString(bytes, inner.next()) === undefined) throw new DerError("EDIPartyName with a value that is not a DirectoryString");
+    inner.finish();
+  };
+  const assigner = fields.optional(0xa0);
+  if (assigner !== undefined) explicitString(assigner);
+  explicitString(fields.next(0xa1));
+  fields.finish();
+}
 
 /** One GeneralName; `inConstraint`: read as the base of a name constraint (iPAddress carries a mask). */
 export function generalName(bytes: Uint8Array, element: Element, inConstraint = false): GeneralNameValue {
@@ -105,6 +119,9 @@ export function generalName(bytes: Uint8Array, element: Element, inConstraint = 
       fields.finish();
       return { type: "otherName", value: typeId };
     }
+    case 0xa5:
+      ediPartyName(bytes, element);
+      return { type: "ediPartyName", value: "ediPartyName" };
     default: {
       const form = OTHER_FORMS[element.tag];
       if (form === undefined) throw new DerError(`unknown GeneralName tag 0x${element.tag.toString(16)}`);

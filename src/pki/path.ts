@@ -7,6 +7,7 @@ import type { Certificate } from "./certificate.ts";
 import { KEY_USAGE, OID } from "./extensions.ts";
 import { checkNameConstraints } from "./name-constraints.ts";
 import { checkPolicies } from "./policy.ts";
+import { checkProfile, type Profile } from "./profile.ts";
 import { signedDataVerifies } from "./signature.ts";
 import { workingKeys } from "./working-key.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
@@ -50,6 +51,8 @@ export interface VerifyOptions {
    * fingerprints: a leaf under a known intermediate then costs one check.
    */
   readonly verifiedSignatures?: VerifiedSignatures;
+  /** The RFC 5280 profile certificates must keep (default "strict"). */
+  readonly profile?: Profile;
   /** Only paths ending at this trust anchor (a CRL signer's path must share the certificate's anchor, RFC 5280 6.3.3 (f)). */
   readonly anchor?: Certificate;
 }
@@ -201,18 +204,28 @@ function noPathFailure(leaf: Certificate, search: Search, indexOf: (c: Certifica
 function checkPath(path: readonly Certificate[], indexOf: (c: Certificate) => number, options: VerifyOptions): PathResult {
   for (let i = path.length - 1; i >= 0; i--) {
     const certificate = path[i]!;
+    const isAnchor = i === path.length - 1;
     const failure =
-      checkCertificate(certificate, { isAnchor: i === path.length - 1, index: indexOf(certificate) }, options) ??
-      (i > 0 ? checkIssuingCa(certificate, path.slice(1, i), indexOf(certificate)) : checkLeafPurpose(certificate, options.purpose));
+      checkCertificate(certificate, { isAnchor, index: indexOf(certificate) }, options) ??
+      (i > 0 ? checkIssuingCa(certificate, path.slice(1, i), { isAnchor, index: indexOf(certificate) }) : checkLeafPurpose(certificate, options.purpose));
     if (failure !== undefined) return failure;
   }
   const constrained = checkNameConstraints(path, indexOf) ?? checkPolicies(path, options.requiredPolicies ?? [], indexOf);
   if (constrained !== undefined) return constrained;
   const keys = workingKeys(path);
-  const unverified = checkInheritedKeySignatures(path, keys, indexOf);
+  const unverified = checkInheritedKeySignatures(path, keys, indexOf) ?? checkPathProfile(path, indexOf, options.profile ?? "strict");
   if (unverified !== undefined) return unverified;
   const issuer = path[1] ?? path[0]!;
   return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path, keys };
+}
+
+/** RFC 5280 section 4's MUSTs, anchor first, after the section 6 checks so those keep their more specific codes. */
+function checkPathProfile(path: readonly Certificate[], indexOf: (c: Certificate) => number, profile: Profile): Failure | undefined {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const failure = checkProfile(path[i]!, { isAnchor: i === path.length - 1, issues: i > 0 }, profile, indexOf(path[i]!));
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
 }
 
 /** Signatures by issuers whose DSA keys inherit their parameters, deferred by the search until the path was whole. */
@@ -240,10 +253,12 @@ function checkCertificate(certificate: Certificate, where: { isAnchor: boolean; 
       return fail("WEAK_SIGNATURE_ALGORITHM", `"${name}" is signed with ${weak.toUpperCase()}`, index);
     }
   }
-  if (options.at < certificate.notBefore) {
+  // Certificate times have one-second granularity: valid from the start of notBefore's second through the end of notAfter's.
+  const second = Math.floor(options.at.getTime() / 1000) * 1000;
+  if (second < certificate.notBefore.getTime()) {
     return fail("CERTIFICATE_NOT_YET_VALID", `"${name}" is valid from ${certificate.notBefore.toISOString()}`, index);
   }
-  if (options.at > certificate.notAfter) {
+  if (second > certificate.notAfter.getTime()) {
     return fail("CERTIFICATE_EXPIRED", `"${name}" expired at ${certificate.notAfter.toISOString()}`, index);
   }
   const unknown = certificate.extensions.filter((extension) => extension.critical && !UNDERSTOOD_CRITICAL.has(extension.id)).map((extension) => extension.id);
@@ -251,14 +266,19 @@ function checkCertificate(certificate: Certificate, where: { isAnchor: boolean; 
   return undefined;
 }
 
-/** `below`: the intermediates between this CA and the leaf. */
-function checkIssuingCa(ca: Certificate, below: readonly Certificate[], index: number): Failure | undefined {
+/**
+ * `below`: the intermediates between this CA and the leaf. A trust anchor without
+ * basicConstraints (a version 1 root) is the profile's business, not 6.1.4 (k)'s.
+ */
+function checkIssuingCa(ca: Certificate, below: readonly Certificate[], where: { isAnchor: boolean; index: number }): Failure | undefined {
+  const { index } = where;
   const name = ca.subject.text;
-  if (ca.basicConstraints?.ca !== true) return fail("NOT_A_CA", `"${name}" issues certificates but is not a CA (basicConstraints cA)`, index);
+  const anchorWithoutConstraints = where.isAnchor && ca.basicConstraints === undefined;
+  if (ca.basicConstraints?.ca !== true && !anchorWithoutConstraints) return fail("NOT_A_CA", `"${name}" issues certificates but is not a CA (basicConstraints cA)`, index);
   if (ca.keyUsage !== undefined && (ca.keyUsage & KEY_USAGE.keyCertSign) === 0) {
     return fail("KEY_USAGE_INVALID", `"${name}" issues certificates but its keyUsage lacks keyCertSign`, index);
   }
-  const limit = ca.basicConstraints.pathLength;
+  const limit = ca.basicConstraints?.pathLength;
   // RFC 5280 6.1.4 (l): self-issued intermediates do not count against pathLen.
   const counted = below.filter((certificate) => !certificate.selfIssued).length;
   if (limit !== undefined && counted > limit) {
