@@ -250,7 +250,8 @@ export function createValidator(settings: ValidatorSettings): Validator {
   function windowOf(certificates: readonly Certificate[]): CacheWindow {
     return {
       from: Math.max(...certificates.map((c) => c.notBefore.getTime())),
-      until: Math.min(...certificates.map((c) => c.notAfter.getTime())),
+      // Valid through the whole second of notAfter, as path validation counts it.
+      until: Math.min(...certificates.map((c) => c.notAfter.getTime())) + 999,
     };
   }
 

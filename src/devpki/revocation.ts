@@ -21,6 +21,8 @@ export interface CrlOptions {
   readonly nextUpdate: Date;
   readonly entries?: readonly CrlEntry[];
   readonly number?: number;
+  /** How the cRLNumber extension is issued: non-critical (default, as RFC 5280 5.2.3 requires), critical, or not at all (defects). */
+  readonly numberExtension?: "normal" | "critical" | "none";
   /** Makes this a delta CRL on the base CRL with that number. */
   readonly deltaOf?: number;
   readonly extraExtensions?: readonly x509.Extension[];
@@ -42,7 +44,8 @@ function integerExtension(oid: string, value: number, critical: boolean): x509.E
 
 /** A CRL of `authority`, DER. */
 export async function issueCrl(authority: Authority, options: CrlOptions): Promise<Uint8Array> {
-  const extensions: x509.Extension[] = [integerExtension("2.5.29.20", options.number ?? 1, false)];
+  const numbering = options.numberExtension ?? "normal";
+  const extensions: x509.Extension[] = numbering === "none" ? [] : [integerExtension("2.5.29.20", options.number ?? 1, numbering === "critical")];
   if (options.deltaOf !== undefined) extensions.push(integerExtension("2.5.29.27", options.deltaOf, true));
   const crl = await x509.X509CrlGenerator.create({
     issuer: authority.issued.cert.subject,

@@ -4,11 +4,12 @@
 // constraining CA on its own is the intersection 6.1.4 (g) builds.
 import { fail, type Failure } from "../reason.ts";
 import type { Certificate } from "./certificate.ts";
-import type { GeneralNameValue, NameConstraints, Subtree } from "./general-name.ts";
+import type { GeneralNameValue, NameConstraints } from "./general-name.ts";
+import { isDnsName, isMailbox, isWildcard } from "./name-syntax.ts";
 
 /** DNS: the constraint and any name formed by adding labels to its left. */
 function dnsWithin(name: string, base: string): boolean {
-  const b = base.toLowerCase().replace(/^\./, "");
+  const b = base.toLowerCase();
   if (b === "") return true;
   return name === b || name.endsWith(`.${b}`);
 }
@@ -104,21 +105,44 @@ function describe(name: GeneralNameValue): string {
   return `${name.type} ${name.type === "dn" ? name.value.text : name.value}`;
 }
 
-function violation(certificate: Certificate, constraints: NameConstraints, ca: Certificate): string | undefined {
-  const subtrees: readonly Subtree[] = [...(constraints.permitted ?? []), ...constraints.excluded];
-  if (subtrees.some((subtree) => subtree.bounded || isOtherForm(subtree.name))) {
-    return `"${ca.subject.text}" has name constraints certgate cannot evaluate (a bounded subtree or an unsupported name form)`;
+/** Why a constraint itself is malformed (RFC 5280 4.2.1.10), or undefined. */
+function malformedConstraint(constraints: NameConstraints): string | undefined {
+  for (const { name, bounded } of [...(constraints.permitted ?? []), ...constraints.excluded]) {
+    // The profile fixes minimum at 0 and forbids maximum.
+    if (bounded) return "a subtree with minimum or maximum";
+    // Only URI (and e-mail domain) constraints may start with a period; a DNS one adds labels to the left itself.
+    if (name.type === "dns" && name.value !== "" && !isDnsName(name.value, { wildcard: false })) return `dNSName constraint "${name.value}" is not a DNS name`;
   }
+  return undefined;
+}
+
+/** The names a wildcard "*.d" can stand for meet an excluded subtree when the subtree is d or lies one label below it. */
+function wildcardMeets(name: string, base: string): boolean {
+  const domain = name.slice(2);
+  const labels = base.split(".");
+  return labels.length > 1 && labels.slice(1).join(".") === domain;
+}
+
+function syntaxProblem(name: GeneralNameValue): string | undefined {
+  if (name.type === "dns" && !isDnsName(name.value, { wildcard: true })) return "is not a valid DNS name";
+  if (name.type === "email" && !isMailbox(name.value)) return "is not a valid e-mail address";
+  return undefined;
+}
+
+function violation(certificate: Certificate, constraints: NameConstraints, ca: Certificate): string | undefined {
+  const subject = certificate.subject.text;
   for (const name of namesOf(certificate)) {
-    if (isOtherForm(name)) {
-      if (subtrees.length > 0) return `"${certificate.subject.text}" has a name form the constraints of "${ca.subject.text}" cannot be checked against`;
-      continue;
-    }
-    const excluded = constraints.excluded.find((subtree) => within(name, subtree.name));
-    if (excluded !== undefined) return `${describe(name)} of "${certificate.subject.text}" is excluded by "${ca.subject.text}"`;
-    const permittedOfForm = (constraints.permitted ?? []).filter((subtree) => subtree.name.type === name.type);
-    if (permittedOfForm.length > 0 && !permittedOfForm.some((subtree) => within(name, subtree.name))) {
-      return `${describe(name)} of "${certificate.subject.text}" is outside the names "${ca.subject.text}" permits`;
+    const permitted = (constraints.permitted ?? []).filter((subtree) => subtree.name.type === name.type);
+    const excluded = constraints.excluded.filter((subtree) => subtree.name.type === name.type);
+    // A form no constraint names is not constrained.
+    if (permitted.length === 0 && excluded.length === 0) continue;
+    if (isOtherForm(name)) return `${name.type} of "${subject}" is a form certgate cannot check against the constraints of "${ca.subject.text}"`;
+    const bad = syntaxProblem(name);
+    if (bad !== undefined) return `${describe(name)} of "${subject}" ${bad}, so the constraints of "${ca.subject.text}" cannot be checked`;
+    const hit = excluded.find((subtree) => within(name, subtree.name) || (name.type === "dns" && isWildcard(name.value) && wildcardMeets(name.value, subtree.name.value as string)));
+    if (hit !== undefined) return `${describe(name)} of "${subject}" is excluded by "${ca.subject.text}"`;
+    if (permitted.length > 0 && !permitted.some((subtree) => within(name, subtree.name))) {
+      return `${describe(name)} of "${subject}" is outside the names "${ca.subject.text}" permits`;
     }
   }
   return undefined;
@@ -133,6 +157,8 @@ export function checkNameConstraints(path: readonly Certificate[], indexOf: (cer
   for (let ca = path.length - 1; ca >= 1; ca--) {
     const constraints = path[ca]!.nameConstraints;
     if (constraints === undefined) continue;
+    const malformed = malformedConstraint(constraints);
+    if (malformed !== undefined) return fail("NAME_CONSTRAINT_VIOLATION", `"${path[ca]!.subject.text}" has a malformed name constraint: ${malformed}`, indexOf(path[ca]!));
     for (let i = ca - 1; i >= 0; i--) {
       const certificate = path[i]!;
       if (i > 0 && certificate.selfIssued) continue;
