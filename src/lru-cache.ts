@@ -1,9 +1,18 @@
 // A bounded least-recently-used map: Map keeps insertion order, so re-inserting on
-// a hit moves an entry to the young end and the oldest is always first.
+// a hit moves an entry to the young end and the oldest is always first. A hit on an
+// entry in the younger half is not moved: the order barely changes, and a hot entry
+// costs one lookup instead of a delete and an insert on every request.
+
+interface Entry<V> {
+  readonly value: V;
+  /** When the entry was last (re)inserted, counted in insertions. */
+  readonly tick: number;
+}
 
 export class LruCache<K, V> {
-  readonly #entries = new Map<K, V>();
+  readonly #entries = new Map<K, Entry<V>>();
   readonly #capacity: number;
+  #tick = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
@@ -15,17 +24,14 @@ export class LruCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
-    }
-    return value;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (this.#tick - entry.tick >= this.#capacity / 2) this.#insert(key, entry.value);
+    return entry.value;
   }
 
   set(key: K, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
+    this.#insert(key, value);
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
@@ -34,5 +40,10 @@ export class LruCache<K, V> {
 
   clear(): void {
     this.#entries.clear();
+  }
+
+  #insert(key: K, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, tick: ++this.#tick });
   }
 }

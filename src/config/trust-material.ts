@@ -29,8 +29,10 @@ function readCertificates(files: readonly string[], key: string, problems: strin
     }
     blocks.certificates.forEach((der, n) => {
       const decoded = decodeCertificate(der, n);
-      if (decoded.ok) out.push(decoded.certificate);
-      else problems.push(`${where}: ${decoded.message}`);
+      if (!decoded.ok) problems.push(`${where}: ${decoded.message}`);
+      // Trust material signs: its key must load now, not fail every path later.
+      else if (!decoded.certificate.inheritsKeyParameters && decoded.certificate.publicKey === undefined) problems.push(`${where}: certificate ${n}: its public key cannot be loaded`);
+      else out.push(decoded.certificate);
     });
   });
   return out;

@@ -1,11 +1,13 @@
 // One decoded certificate (RFC 5280 4.1): its fields located by the strict DER
 // reader and sliced from the input, its extensions decoded once, its public key
-// loaded by node:crypto. A never-seen certificate costs one walk over its bytes.
-import { X509Certificate, hash, type KeyObject } from "node:crypto";
+// loaded by node:crypto when first used. A never-seen certificate costs one walk
+// over its bytes.
+import { hash, type KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
-import { DerCursor, DerError, TAG, bitString, checkWellFormed, contents, contextTag, encoding, integerBytes, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
+import { DerCursor, DerError, TAG, checkWellFormed, contents, contextTag, encoding, integerBytes, nullValue, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
+import { lazyPublicKey, publicKeyInfo, type PublicKeyInfo } from "./public-key.ts";
 import { weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
 
 export interface Certificate extends DecodedExtensions {
@@ -20,11 +22,12 @@ export interface Certificate extends DecodedExtensions {
   /** What the issuer signed (TBSCertificate as received), how, and the signature. */
   readonly signed: SignedData;
   /**
-   * Loaded once at decode: a key node:crypto cannot load makes the certificate
-   * malformed. undefined only for a DSA key whose parameters are inherited from
-   * its issuer (RFC 5280 6.1.4 (e)-(f)): the path supplies them.
+   * Loaded on first use (verifying what this certificate signed); undefined when
+   * node:crypto cannot load it, or when it is a DSA key whose parameters are
+   * inherited from its issuer (`inheritsKeyParameters`; the path supplies them).
    */
   readonly publicKey: KeyObject | undefined;
+  readonly inheritsKeyParameters: boolean;
   readonly publicKeyAlgorithm: string;
   /** Lower-case hex SHA-256 of the DER. */
   readonly fingerprint: string;
@@ -48,7 +51,6 @@ export interface Certificate extends DecodedExtensions {
 
 export type DecodedCertificate = { readonly ok: true; readonly certificate: Certificate } | Failure;
 
-const OID_DSA = "1.2.840.10040.4.1";
 /** RFC 5280 4.1.2.2: at most 20 octets (21 when a leading zero keeps a 20-octet value positive). */
 const MAX_SERIAL_OCTETS = 20;
 
@@ -82,12 +84,17 @@ export function serialBytes(text: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/**
+ * A signature AlgorithmIdentifier. Its parameters are absent, NULL, or (RSASSA-PSS)
+ * a SEQUENCE: no signature algorithm defines another shape (RFC 4055, 5758, 8410).
+ */
 function algorithmIdentifier(bytes: Uint8Array, element: Element): AlgorithmIdentifier {
   const fields = new DerCursor(bytes, element);
   const oid = objectIdentifier(bytes, fields.next());
-  const parameters = fields.done ? undefined : encoding(bytes, fields.next());
+  const parameters = fields.done ? undefined : fields.next();
   fields.finish();
-  return { oid, parameters };
+  if (parameters !== undefined && parameters.tag !== TAG.SEQUENCE) nullValue(bytes, parameters);
+  return { oid, parameters: parameters === undefined ? undefined : encoding(bytes, parameters) };
 }
 
 function validity(bytes: Uint8Array, element: Element): { notBefore: Date; notAfter: Date } {
@@ -107,24 +114,9 @@ const NO_SIGNATURE = new Uint8Array(0);
  */
 function signatureValue(bytes: Uint8Array, element: Element): Uint8Array {
   const value = contents(bytes, element);
-  if (value.length === 0) throw new DerError("empty signatureValue");
-  return value[0] === 0 ? value.subarray(1) : NO_SIGNATURE;
-}
-
-interface PublicKeyFields {
-  readonly algorithm: string;
-  readonly info: Uint8Array;
-  readonly bits: Uint8Array;
-  readonly inheritsParameters: boolean;
-}
-
-function subjectPublicKeyInfo(bytes: Uint8Array, element: Element): PublicKeyFields {
-  const fields = new DerCursor(bytes, element);
-  const algorithm = algorithmIdentifier(bytes, fields.next(TAG.SEQUENCE));
-  const key = bitString(bytes, fields.next(TAG.BIT_STRING));
-  fields.finish();
-  if (key.unusedBits !== 0) throw new DerError("subjectPublicKey is not a whole number of octets");
-  return { algorithm: algorithm.oid, info: encoding(bytes, element), bits: key.bytes, inheritsParameters: algorithm.oid === OID_DSA && algorithm.parameters === undefined };
+  const unusedBits = value[0];
+  if (unusedBits === undefined || unusedBits > 7) throw new DerError("malformed signatureValue");
+  return unusedBits === 0 ? value.subarray(1) : NO_SIGNATURE;
 }
 
 interface TbsFields {
@@ -136,7 +128,7 @@ interface TbsFields {
   readonly validity: { notBefore: Date; notAfter: Date };
   readonly subject: DistinguishedName;
   readonly subjectDer: Uint8Array;
-  readonly publicKey: PublicKeyFields;
+  readonly publicKey: PublicKeyInfo;
   readonly extensions: DecodedExtensions;
 }
 
@@ -156,7 +148,7 @@ function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
   const issuer = distinguishedName(bytes, fields.next(TAG.SEQUENCE));
   const dates = validity(bytes, fields.next(TAG.SEQUENCE));
   const subjectElement = fields.next(TAG.SEQUENCE);
-  const publicKey = subjectPublicKeyInfo(bytes, fields.next(TAG.SEQUENCE));
+  const publicKey = publicKeyInfo(bytes, fields.next(TAG.SEQUENCE));
   // issuerUniqueID and subjectUniqueID (v2 and v3 only), then extensions (v3 only).
   const uniqueIds = [fields.optional(contextTag(1, false)), fields.optional(contextTag(2, false))];
   if (version === 1 && uniqueIds.some((id) => id !== undefined)) throw new DerError("unique identifiers in a version 1 certificate");
@@ -183,14 +175,6 @@ function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
   };
 }
 
-/** The key node:crypto loads, or undefined for a DSA key that inherits its parameters; throws when unloadable. */
-function loadPublicKey(der: Uint8Array, inheritsParameters: boolean): KeyObject | undefined {
-  // X509Certificate's key loads faster than createPublicKey(spki), and OpenSSL's
-  // own parse of the whole certificate is a second opinion on its structure.
-  const x509 = new X509Certificate(der);
-  return inheritsParameters ? undefined : x509.publicKey;
-}
-
 function certificateFields(der: Uint8Array, index: number): Certificate | Failure {
   const outer = readSingle(der, TAG.SEQUENCE);
   checkWellFormed(der, outer);
@@ -205,12 +189,16 @@ function certificateFields(der: Uint8Array, index: number): Certificate | Failur
   }
   const algorithm = algorithmIdentifier(der, algorithmElement);
   const { extensions } = tbs;
+  const publicKey = lazyPublicKey(der, tbs.publicKey);
   return {
     der,
     version: tbs.version,
     serialNumber: serialText(tbs.serial),
     signed: { tbs: encoding(der, tbsElement), algorithm, signature },
-    publicKey: loadPublicKey(der, tbs.publicKey.inheritsParameters),
+    get publicKey() {
+      return publicKey();
+    },
+    inheritsKeyParameters: tbs.publicKey.inheritsParameters,
     publicKeyAlgorithm: tbs.publicKey.algorithm,
     fingerprint: hash("sha256", der, "hex"),
     subject: tbs.subject,

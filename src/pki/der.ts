@@ -6,6 +6,7 @@
 // INTEGERs, canonical BOOLEANs, no bytes after an element's parent ends. Elements are
 // offsets into the input, so callers slice what a signature covers or a hash is taken
 // of, and never re-encode.
+import { LruCache } from "../lru-cache.ts";
 
 /** Thrown inside decoders and caught at their public entry point, which answers with a failure value. */
 export class DerError extends Error {
@@ -203,11 +204,27 @@ export function nullValue(bytes: Uint8Array, element: Element): void {
   if (element.end !== element.contentStart) throw new DerError(`NULL with contents at offset ${element.start}`);
 }
 
+/** Certificates repeat a few dozen OIDs; their dotted forms are kept by encoding. */
+const knownOids = new LruCache<string, string>(1024);
+const MAX_REMEMBERED_OID = 32;
+
 /** Dotted OBJECT IDENTIFIER, each arc minimally encoded (X.690 8.19). */
 export function objectIdentifier(bytes: Uint8Array, element: Element): string {
   expectTag(element, TAG.OID);
   const { contentStart, end } = element;
   if (end === contentStart) throw new DerError(`empty OBJECT IDENTIFIER at offset ${element.start}`);
+  if (end - contentStart > MAX_REMEMBERED_OID) return dottedOid(bytes, element);
+  const key = String.fromCharCode(...bytes.subarray(contentStart, end));
+  let oid = knownOids.get(key);
+  if (oid === undefined) {
+    oid = dottedOid(bytes, element);
+    knownOids.set(key, oid);
+  }
+  return oid;
+}
+
+function dottedOid(bytes: Uint8Array, element: Element): string {
+  const { contentStart, end } = element;
   const arcs: number[] = [];
   let value = 0;
   let fresh = true;

@@ -1,6 +1,7 @@
 // Distinguished names: the RFC 4514 string shown to people and the normalised key
 // used for name chaining (RFC 5280 section 7.1: RFC 4518 string preparation -
 // case folding and insignificant-space handling - and RDNs compared as sets).
+import { LruCache } from "../lru-cache.ts";
 import { DerCursor, DerError, TAG, children, directoryString, encoding, objectIdentifier, readSingle, type Element } from "./der.ts";
 
 const OID_CN = "2.5.4.3";
@@ -62,6 +63,8 @@ function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
     const type = objectIdentifier(bytes, fields.next());
     const valueElement = fields.next();
     fields.finish();
+    // Attribute values are universal types (X.520); a tagged value is not a name.
+    if ((valueElement.tag & 0xc0) !== 0) throw new DerError(`attribute value with a non-universal tag at offset ${valueElement.start}`);
     const value = directoryString(bytes, valueElement);
     const raw = value === undefined ? "#" + Buffer.from(encoding(bytes, valueElement)).toString("hex") : undefined;
     const label = SHORT_NAMES[type] ?? type;
@@ -71,8 +74,21 @@ function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
   return attributes;
 }
 
+/** Issuer names repeat across every certificate a CA issues: names are kept by encoding. */
+const knownNames = new LruCache<string, DistinguishedName>(1024);
+
 /** The Name (RFC 5280 4.1.2.4) at `element` of `bytes`. */
 export function distinguishedName(bytes: Uint8Array, element: Element): DistinguishedName {
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset + element.start, element.end - element.start).toString("latin1");
+  let name = knownNames.get(key);
+  if (name === undefined) {
+    name = decodeName(bytes, element);
+    knownNames.set(key, name);
+  }
+  return name;
+}
+
+function decodeName(bytes: Uint8Array, element: Element): DistinguishedName {
   const commonNames: string[] = [];
   const emails: string[] = [];
   const rdnTexts: string[] = [];

@@ -71,7 +71,7 @@ export interface VerifiedPath {
   readonly issuerIndex: number;
   /** Leaf first, trust anchor last. */
   readonly path: readonly Certificate[];
-  /** The working public key of each certificate of `path` (RFC 5280 6.1.4 (d)-(f)). */
+  /** The working public key of each certificate of `path` that signs on it (RFC 5280 6.1.4 (d)-(f)); the leaf's stays undefined. */
   readonly keys: readonly (KeyObject | undefined)[];
 }
 
@@ -95,7 +95,7 @@ interface Search {
 
 function signedBy(child: Certificate, issuer: Certificate, search: Search): boolean {
   // A key that inherits its DSA parameters is only complete on a whole path: checkPath verifies it.
-  if (issuer.publicKey === undefined) return true;
+  if (issuer.inheritsKeyParameters) return true;
   const key = child.fingerprint + issuer.fingerprint;
   const known = search.signatures.get(key);
   if (known !== undefined) return known;
@@ -103,7 +103,8 @@ function signedBy(child: Certificate, issuer: Certificate, search: Search): bool
   if (search.options.verifiedSignatures?.has(key) === true) return true;
   if (search.checksLeft <= 0) return false;
   search.checksLeft--;
-  const verified = signedDataVerifies(child.signed, issuer.publicKey);
+  const issuerKey = issuer.publicKey;
+  const verified = issuerKey !== undefined && signedDataVerifies(child.signed, issuerKey);
   search.signatures.set(key, verified);
   if (verified) search.options.verifiedSignatures?.add(key);
   if (!verified && search.badSignature === undefined) search.badSignature = child;
@@ -232,7 +233,7 @@ function checkPathProfile(path: readonly Certificate[], indexOf: (c: Certificate
 function checkInheritedKeySignatures(path: readonly Certificate[], keys: readonly (KeyObject | undefined)[], indexOf: (c: Certificate) => number): Failure | undefined {
   for (let i = 0; i < path.length - 1; i++) {
     const issuer = path[i + 1]!;
-    if (issuer.publicKey !== undefined) continue;
+    if (!issuer.inheritsKeyParameters) continue;
     const key = keys[i + 1];
     if (key === undefined) return fail("BAD_SIGNATURE", `"${issuer.subject.text}" has a DSA key without parameters and no DSA issuer to inherit them from`, indexOf(issuer));
     if (!signedDataVerifies(path[i]!.signed, key)) {

@@ -33,9 +33,20 @@ const extension = (certificate: Certificate, id: string) => certificate.extensio
 /** A CA certificate: asserts cA, or acts as one on this path. */
 const isCa = (certificate: Certificate, role: PathRole) => certificate.basicConstraints?.ca === true || role.issues || role.isAnchor;
 
-/** RFC 5280 uses "self-signed" for a self-issued certificate whose own key verifies it; only those may omit AKI. */
+const selfSignatures = new WeakMap<Certificate, boolean>();
+
+/**
+ * RFC 5280 uses "self-signed" for a self-issued certificate whose own key verifies it;
+ * only those may omit AKI. Remembered per certificate: a root is on every path.
+ */
 function selfSigned(certificate: Certificate): boolean {
-  return certificate.selfIssued && certificate.publicKey !== undefined && signedDataVerifies(certificate.signed, certificate.publicKey);
+  if (!certificate.selfIssued || certificate.publicKey === undefined) return false;
+  let verdict = selfSignatures.get(certificate);
+  if (verdict === undefined) {
+    verdict = signedDataVerifies(certificate.signed, certificate.publicKey);
+    selfSignatures.set(certificate, verdict);
+  }
+  return verdict;
 }
 
 export const PROFILE_RULES: readonly ProfileRule[] = [

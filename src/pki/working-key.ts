@@ -33,13 +33,17 @@ export function inheritedKey(certificate: Certificate, issuerKey: KeyObject): Ke
   }
 }
 
-/** Working keys along `path` (leaf first, anchor last); undefined where parameters cannot be inherited. */
+/**
+ * Working keys along `path` (leaf first, anchor last) of the certificates that sign
+ * on it; the leaf signs nothing, so its entry stays undefined and its key unloaded.
+ * undefined too where DSA parameters cannot be inherited.
+ */
 export function workingKeys(path: readonly Certificate[]): (KeyObject | undefined)[] {
   const keys: (KeyObject | undefined)[] = new Array(path.length);
-  for (let i = path.length - 1; i >= 0; i--) {
+  for (let i = path.length - 1; i >= 1; i--) {
     const certificate = path[i]!;
     const issuerKey = keys[i + 1];
-    keys[i] = certificate.publicKey ?? (issuerKey === undefined ? undefined : inheritedKey(certificate, issuerKey));
+    keys[i] = !certificate.inheritsKeyParameters ? certificate.publicKey : issuerKey === undefined ? undefined : inheritedKey(certificate, issuerKey);
   }
   return keys;
 }
