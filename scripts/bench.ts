@@ -110,6 +110,9 @@ interface Result {
 // The heap limits deploy/kubernetes runs certgate with; without them V8 sizes its heap
 // from the machine's memory and peak RSS measures garbage, not what certgate keeps.
 const SERVER_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-old-space-size=192").split(" ").filter(Boolean);
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of every benchmark server there (one per scenario).
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+if (PROFILE_DIR !== undefined) SERVER_FLAGS.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`);
 
 function startServer(args: string[]) {
   const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir, execArgv: SERVER_FLAGS });
@@ -161,7 +164,8 @@ async function scenario(name: string, serverArgs: string[], load: { path: string
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   const after = await server.usage();
   const reports = await Promise.all(clients);
-  server.child.kill("SIGKILL");
+  if (PROFILE_DIR === undefined) server.child.kill("SIGKILL");
+  else await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
   const calls = reports.reduce((sum, r) => sum + r.count, 0);
   const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
   const latencies = reports.flatMap((r) => r.sample).sort((a, b) => a - b);

@@ -6,6 +6,7 @@ import { decisionView } from "../decision-view.ts";
 import type { RevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { decide } from "../fetch/decide.ts";
 import { callerIdentity } from "./caller.ts";
+import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { Decision, ValidationRequest, Validator } from "../validator.ts";
 
 export interface WireValidateRequest {
@@ -53,22 +54,14 @@ function timestamp(date: Date): { seconds: string; nanos: number } {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }
 
-// Decisions about one client share its Identity: build its wire form once.
-const wirePrincipals = new WeakMap<object, Record<string, unknown>>();
-
 export function toWireResponse(decision: Decision): Record<string, unknown> {
   const view = decisionView(decision);
-  const identity = decision.identity;
-  if (view.principal === null || identity === undefined) return view as unknown as Record<string, unknown>;
-  let principal = wirePrincipals.get(identity);
-  if (principal === undefined) {
-    principal = { ...view.principal, not_after: timestamp(view.principal.not_after) };
-    wirePrincipals.set(identity, principal);
-  }
-  return { ...view, principal };
+  if (view.principal === null) return view as unknown as Record<string, unknown>;
+  return { ...view, principal: { ...view.principal, not_after: timestamp(view.principal.not_after) } };
 }
 
-export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplementation {
+export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.UntypedServiceImplementation {
+  const responses = new EncodedResponses<Decision>(encode);
   return {
     async Validate(call: grpc.ServerUnaryCall<WireValidateRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const started = performance.now();
@@ -81,7 +74,7 @@ export function certgateHandlers(deps: ServiceDeps): grpc.UntypedServiceImplemen
         const decision = await decide(deps.validator(), contract.request, deps.now, deps.fetchRevocation);
         const durationMs = performance.now() - started;
         deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: () => callerIdentity(call) });
-        callback(null, toWireResponse(decision));
+        callback(null, responses.get(decision, undefined, () => toWireResponse(decision)));
       } catch (error) {
         // A bug must never become an allow: answer INTERNAL, which callers treat as deny.
         deps.onError(error, "Validate");

@@ -11,6 +11,7 @@ import { chainFromXfcc } from "../pki/xfcc.ts";
 import { fail, type Failure } from "../reason.ts";
 import { refusedInput, type Decision, type ValidationRequest } from "../validator.ts";
 import { callerIdentity } from "./caller.ts";
+import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
 import { decide } from "../fetch/decide.ts";
 
@@ -158,7 +159,8 @@ export function checkResponse(decision: Decision, settings: ExtAuthzConfig) {
   return decision.allowed ? okResponse(decision, settings) : deniedResponse(decision);
 }
 
-export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConfig): grpc.UntypedServiceImplementation {
+export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConfig, encode: Encode): grpc.UntypedServiceImplementation {
+  const responses = new EncodedResponses<Decision>(encode);
   return {
     async Check(call: grpc.ServerUnaryCall<WireCheckRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const started = performance.now();
@@ -168,7 +170,8 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
         const decision = input.ok ? await decide(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
         const http = call.request.attributes?.request?.http;
         deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: () => callerIdentity(call) });
-        callback(null, checkResponse(decision, config));
+        // The header names come from the config: a reload changes the response for the same decision.
+        callback(null, responses.get(decision, config, () => checkResponse(decision, config)));
       } catch (error) {
         // Envoy treats a failed Check as a denial unless failure_mode_allow is set (keep it off).
         deps.onError(error, "Check");

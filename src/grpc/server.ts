@@ -10,6 +10,7 @@ import { certgateHandlers, type ServiceDeps } from "./certgate-service.ts";
 import { loadDescriptors, serviceDefinition, type Descriptors } from "./descriptors.ts";
 import { extAuthzHandlers } from "./ext-authz.ts";
 import { indexDescriptorSet, reflectionHandlers } from "./reflection.ts";
+import { passingEncoded } from "./response-encoding.ts";
 
 export const CERTGATE_SERVICE = "certgate.v1.CertificateValidator";
 export const EXT_AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
@@ -75,8 +76,10 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
     "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? 100,
     interceptors: allowed.length > 0 ? [allowedCallersInterceptor(allowed, (path) => path.startsWith(`/${HEALTH_SERVICE}/`))] : [],
   });
-  server.addService(serviceDefinition(descriptors, CERTGATE_SERVICE), certgateHandlers(deps));
-  server.addService(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE), extAuthzHandlers(deps, options.extAuthz));
+  const certgate = passingEncoded(serviceDefinition(descriptors, CERTGATE_SERVICE));
+  server.addService(certgate.definition, certgateHandlers(deps, certgate.encoders.Validate!));
+  const extAuthz = passingEncoded(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE));
+  server.addService(extAuthz.definition, extAuthzHandlers(deps, options.extAuthz, extAuthz.encoders.Check!));
   const health = new HealthImplementation({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING", [EXT_AUTHZ_SERVICE]: "SERVING" });
   health.addToServer(server);
   const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];

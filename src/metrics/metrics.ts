@@ -65,6 +65,7 @@ export function createMetrics(now: () => Date): Metrics {
   // Label lookups hash their values on every call; children resolved once are not.
   const decisionCounters = new Map<string, { inc(): void }>();
   const latencies = new Map<string, { observe(value: number): void }>();
+  const cacheCounters = new Map<string, { inc(): void }>();
   return {
     registry,
     decision(rpc, reason, allowed, seconds) {
@@ -83,7 +84,13 @@ export function createMetrics(now: () => Date): Metrics {
       histogram.observe(seconds);
     },
     cacheLookup(name, hit) {
-      cache.inc({ cache: name, result: hit ? "hit" : "miss" });
+      const key = `${name}|${hit}`;
+      let counter = cacheCounters.get(key);
+      if (counter === undefined) {
+        counter = cache.labels({ cache: name, result: hit ? "hit" : "miss" });
+        cacheCounters.set(key, counter);
+      }
+      counter.inc();
     },
     reload(ok, current) {
       reloads.inc({ result: ok ? "ok" : "failed" });

@@ -6,7 +6,7 @@ import { hash, type KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
 import { DerCursor, DerError, TAG, checkWellFormed, contents, contextTag, encoding, integerBytes, nullValue, objectIdentifier, readSingle, smallInteger, time, type Element } from "./der.ts";
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
-import { distinguishedName, type DistinguishedName } from "./name.ts";
+import { distinguishedName, recurringName, type DistinguishedName } from "./name.ts";
 import { lazyPublicKey, publicKeyInfo, type PublicKeyInfo } from "./public-key.ts";
 import { weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
 
@@ -145,7 +145,7 @@ function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
   }
   const serial = integerBytes(bytes, fields.next());
   const signatureElement = fields.next(TAG.SEQUENCE);
-  const issuer = distinguishedName(bytes, fields.next(TAG.SEQUENCE));
+  const issuer = recurringName(bytes, fields.next(TAG.SEQUENCE));
   const dates = validity(bytes, fields.next(TAG.SEQUENCE));
   const subjectElement = fields.next(TAG.SEQUENCE);
   const publicKey = publicKeyInfo(bytes, fields.next(TAG.SEQUENCE));

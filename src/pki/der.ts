@@ -6,7 +6,6 @@
 // INTEGERs, canonical BOOLEANs, no bytes after an element's parent ends. Elements are
 // offsets into the input, so callers slice what a signature covers or a hash is taken
 // of, and never re-encode.
-import { LruCache } from "../lru-cache.ts";
 
 /** Thrown inside decoders and caught at their public entry point, which answers with a failure value. */
 export class DerError extends Error {
@@ -204,8 +203,12 @@ export function nullValue(bytes: Uint8Array, element: Element): void {
   if (element.end !== element.contentStart) throw new DerError(`NULL with contents at offset ${element.start}`);
 }
 
-/** Certificates repeat a few dozen OIDs; their dotted forms are kept by encoding. */
-const knownOids = new LruCache<string, string>(1024);
+/**
+ * Certificates repeat a few dozen OIDs; their dotted forms are kept by encoding, up
+ * to a bound (the ones seen first, the common ones, stay; hostile input cannot grow it).
+ */
+const knownOids = new Map<string, string>();
+const MAX_KNOWN_OIDS = 4096;
 const MAX_REMEMBERED_OID = 32;
 
 /** Dotted OBJECT IDENTIFIER, each arc minimally encoded (X.690 8.19). */
@@ -218,7 +221,7 @@ export function objectIdentifier(bytes: Uint8Array, element: Element): string {
   let oid = knownOids.get(key);
   if (oid === undefined) {
     oid = dottedOid(bytes, element);
-    knownOids.set(key, oid);
+    if (knownOids.size < MAX_KNOWN_OIDS) knownOids.set(key, oid);
   }
   return oid;
 }

@@ -74,11 +74,16 @@ function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
   return attributes;
 }
 
-/** Issuer names repeat across every certificate a CA issues: names are kept by encoding. */
+/** Issuer names repeat across every certificate a CA issues: they are kept by encoding. */
 const knownNames = new LruCache<string, DistinguishedName>(1024);
 
 /** The Name (RFC 5280 4.1.2.4) at `element` of `bytes`. */
 export function distinguishedName(bytes: Uint8Array, element: Element): DistinguishedName {
+  return decodeName(bytes, element);
+}
+
+/** The same, for a name that recurs (a certificate's issuer): remembered by its encoding. */
+export function recurringName(bytes: Uint8Array, element: Element): DistinguishedName {
   const key = Buffer.from(bytes.buffer, bytes.byteOffset + element.start, element.end - element.start).toString("latin1");
   let name = knownNames.get(key);
   if (name === undefined) {
