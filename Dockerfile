@@ -1,4 +1,5 @@
-# Build: compile the protos (buf is a dev dependency), then keep runtime deps only.
+# Build: compile the protos (buf is a dev dependency) and the TypeScript to dist/
+# (plain JavaScript starts leaner than type stripping), then keep runtime deps only.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,10 +11,10 @@ FROM node:24-slim
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build/descriptors.binpb ./build/descriptors.binpb
+COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY src ./src
 ENV NODE_OPTIONS="--max-old-space-size=192"
 USER 10001:10001
 EXPOSE 50051 8086 9464
-ENTRYPOINT ["node", "src/cli/main.ts"]
+ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve", "--config", "/etc/certgate/config/deployment.toml"]

@@ -1,39 +1,50 @@
 #!/usr/bin/env node
-// certgate command line: serve | verify | certs.
+// certgate command line: serve | verify | certs. Each command's module is imported
+// when it runs, so a server never loads the dev PKI generator or the offline verifier.
 import { parseArgs } from "node:util";
-import { certsCommand } from "./certs.ts";
-import { DEV_PKI_DIR, serveCommand } from "./serve.ts";
-import { VERIFY_USAGE, verifyCommand } from "./verify.ts";
+import { DEV_PKI_DIR } from "../devpki/layout.ts";
+import { CERTS_USAGE, SERVE_USAGE, USAGE, VERIFY_USAGE, version, wantsHelp } from "./usage.ts";
 
-const USAGE = `usage: certgate <command>
-  serve [--config FILE]      run the gRPC service (no --config: built-in dev default)
-  verify ... LEAF_FILE       check a chain offline and print the decision as JSON
-  certs [--out DIR] [--force]  write the dev PKI (default certs/dev)
-
-${VERIFY_USAGE}`;
+const COMMAND_USAGE: Readonly<Record<string, string>> = { serve: SERVE_USAGE, verify: VERIFY_USAGE, certs: CERTS_USAGE };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const stdout = (text: string) => process.stdout.write(text);
   const stderr = (text: string) => process.stderr.write(text);
+  if (command === "--version" || command === "version") {
+    stdout(`certgate ${version()}\n`);
+    return 0;
+  }
+  const usage = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (usage === undefined) {
+    const help = command === "--help" || command === "-h" || command === "help";
+    (help ? stdout : stderr)(`${USAGE}\n`);
+    return help ? 0 : 2;
+  }
+  if (wantsHelp(rest)) {
+    stdout(`${usage}\n`);
+    return 0;
+  }
   switch (command) {
     case "serve": {
       let config: string | undefined;
       try {
         config = parseArgs({ args: [...rest], options: { config: { type: "string" } } }).values.config;
       } catch (error) {
-        stderr(`certgate serve: ${(error as Error).message}\n${USAGE}\n`);
+        stderr(`certgate serve: ${(error as Error).message}\n${SERVE_USAGE}\n`);
         return 2;
       }
+      const { serveCommand } = await import("./serve.ts");
       return serveCommand(config);
     }
-    case "verify":
-      return await verifyCommand(rest, stdout, stderr);
-    case "certs":
+    case "verify": {
+      const { verifyCommand } = await import("./verify.ts");
+      return verifyCommand(rest, stdout, stderr);
+    }
+    default: {
+      const { certsCommand } = await import("./certs.ts");
       return certsCommand(rest, DEV_PKI_DIR, stdout);
-    default:
-      stderr(`${USAGE}\n`);
-      return command === "--help" || command === "help" ? 0 : 2;
+    }
   }
 }
 

@@ -1,6 +1,5 @@
 // `certgate serve [--config FILE]`: load and check the config, start the gRPC and
 // metrics listeners, reload on SIGHUP or file change, drain on SIGTERM/SIGINT.
-import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
@@ -9,14 +8,13 @@ import { loadConfigFile } from "../config/load.ts";
 import { loadRevocationStore, loadServerTls, loadTrustStore } from "../config/trust-material.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
-import { ensureDevPki } from "../devpki/dev-pki.ts";
+import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
 import { startServer, type RunningServer } from "../grpc/server.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { createValidator, type Validator } from "../validator.ts";
 
-export const DEV_PKI_DIR = fileURLToPath(new URL("../../certs/dev", import.meta.url));
 const RELOAD_DEBOUNCE_MS = 250;
 
 /** Everything a reload replaces, swapped as one object so a call sees one generation. */
@@ -28,8 +26,12 @@ interface State {
 
 async function readConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
   if (configPath !== undefined) return loadConfigFile(configPath);
-  const { generated } = await ensureDevPki(DEV_PKI_DIR, new Date());
-  if (generated) logger.info({ dir: DEV_PKI_DIR }, "generated the dev PKI (development only)");
+  if (!devPkiPresent(DEV_PKI_DIR)) {
+    // The generator is loaded only when there is something to generate.
+    const { ensureDevPki } = await import("../devpki/dev-pki.ts");
+    const { generated } = await ensureDevPki(DEV_PKI_DIR, new Date());
+    if (generated) logger.info({ dir: DEV_PKI_DIR }, "generated the dev PKI (development only)");
+  }
   return defaultConfig(DEV_PKI_DIR);
 }
 

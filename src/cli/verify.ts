@@ -18,16 +18,7 @@ import { decodeCrl } from "../pki/crl.ts";
 import { type RevocationMode } from "../pki/revocation.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
 import { PROFILES, type Profile } from "../pki/profile.ts";
-
-export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
-                       [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
-                       [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
-                       [--allow-sha1] [--profile strict|compatible] LEAF_FILE
-  LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
-  Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
-  --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
-  --profile: the RFC 5280 profile certificates must keep (truststore.profile, default strict).
-  Exit: 0 allowed, 1 denied, 2 usage error.`;
+import { VERIFY_USAGE } from "./usage.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";

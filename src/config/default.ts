@@ -1,7 +1,7 @@
 // The embedded default: what `npm start` runs with no config file. It trusts the
 // dev PKI under certs/dev (generated on first run), so it is for trying certgate
 // out, never for production.
-import { DEV_INTERMEDIATE_CN } from "../devpki/dev-pki.ts";
+import { DEV_INTERMEDIATE_CN } from "../devpki/layout.ts";
 import type { Config } from "./config.ts";
 import { parseConfig } from "./load.ts";
 

@@ -1,15 +1,15 @@
 // The dev PKI that `npm start` and `certgate certs` write to certs/dev/: a root, the
 // allowed and a rogue intermediate, one client per CN format and per defect, a
 // server certificate for the gRPC port and a caller certificate for grpcurl.
-import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
+import { DEV_INTERMEDIATE_CN, devPkiPresent } from "./layout.ts";
 import { issueCrl } from "./revocation.ts";
 import { KeyUsageFlags, X509CrlReason } from "./x509.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-export const DEV_INTERMEDIATE_CN = "certgate-dev-intermediate";
 
 interface Output {
   readonly name: string;
@@ -99,8 +99,7 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
 
 /** Generates the dev PKI only when `dir` has no root yet (idempotent). */
 export async function ensureDevPki(dir: string, now: Date): Promise<{ generated: boolean }> {
-  const present = await readdir(dir).catch(() => [] as string[]);
-  if (present.includes("root-ca.pem")) return { generated: false };
+  if (devPkiPresent(dir)) return { generated: false };
   await writeDevPki(dir, now);
   return { generated: true };
 }

@@ -1,12 +1,14 @@
 // The served protos, compiled with their imports into one FileDescriptorSet by
-// `npm run build` (buf). The same bytes feed the gRPC service definitions and
-// server reflection, so what grpcurl describes is exactly what is served.
+// `npm run build` (buf): reflection serves it whole, so grpcurl describes exactly
+// what is served; the codec is built from its pruned copy (the types the served
+// methods reach, without annotation-only files), which costs a server less memory.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 
 export const DESCRIPTOR_SET_PATH = fileURLToPath(new URL("../../build/descriptors.binpb", import.meta.url));
+export const CODEC_SET_PATH = fileURLToPath(new URL("../../build/codec.binpb", import.meta.url));
 
 export interface Descriptors {
   readonly set: Uint8Array;
@@ -15,11 +17,14 @@ export interface Descriptors {
 
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
-export function loadDescriptors(path = DESCRIPTOR_SET_PATH): Descriptors {
+function read(path: string): Buffer {
   if (!existsSync(path)) throw new Error(`${path} is missing: run "npm run build" to compile the protos`);
-  const set = readFileSync(path);
-  const definition = protoLoader.loadFileDescriptorSetFromBuffer(set, LOADER_OPTIONS);
-  return { set, grpcObject: grpc.loadPackageDefinition(definition) };
+  return readFileSync(path);
+}
+
+export function loadDescriptors(path = DESCRIPTOR_SET_PATH, codecPath = CODEC_SET_PATH): Descriptors {
+  const definition = protoLoader.loadFileDescriptorSetFromBuffer(read(codecPath), LOADER_OPTIONS);
+  return { set: read(path), grpcObject: grpc.loadPackageDefinition(definition) };
 }
 
 /** The service definition for a fully-qualified service name. */

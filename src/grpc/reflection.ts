@@ -2,17 +2,56 @@
 // FileDescriptorSet: original file names, real dependency lists, the requested
 // file first and its transitive imports after, each file sent once per stream
 // (as grpc-go does). @grpc/reflection rebuilds descriptors per package with empty
-// dependency lists, which strict clients such as grpcurl reject.
+// dependency lists, which strict clients such as grpcurl reject. Files are read with
+// protobufjs's descriptor types (the runtime @grpc/proto-loader already loaded) and
+// served as the original bytes of the set.
 import type * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  FileDescriptorProtoSchema,
-  FileDescriptorSetSchema,
-  type DescriptorProto,
-  type EnumDescriptorProto,
-  type FieldDescriptorProto,
-  type FileDescriptorProto,
-} from "@bufbuild/protobuf/wkt";
+import descriptor from "protobufjs/ext/descriptor/index.js";
+
+/** The fields of descriptor.proto the index reads (protobufjs names them in camelCase). */
+interface FieldDescriptorProto {
+  readonly name: string;
+  readonly number: number;
+  readonly extendee?: string;
+}
+interface EnumDescriptorProto {
+  readonly name: string;
+}
+interface DescriptorProto {
+  readonly name: string;
+  readonly nestedType?: readonly DescriptorProto[];
+  readonly enumType?: readonly EnumDescriptorProto[];
+  readonly extension?: readonly FieldDescriptorProto[];
+}
+interface FileDescriptorProto {
+  readonly name: string;
+  readonly package?: string;
+  readonly dependency?: readonly string[];
+  readonly messageType?: readonly DescriptorProto[];
+  readonly enumType?: readonly EnumDescriptorProto[];
+  readonly extension?: readonly FieldDescriptorProto[];
+  readonly service?: readonly { readonly name: string; readonly method?: readonly { readonly name: string }[] }[];
+}
+
+/** The length-delimited `file` entries (field 1) of a FileDescriptorSet, as the bytes they are. */
+function fileEntries(set: Uint8Array): Uint8Array[] {
+  const entries: Uint8Array[] = [];
+  const varint = (at: number): [value: number, next: number] => {
+    let value = 0;
+    for (let shift = 0, i = at; i < set.length && shift < 35; shift += 7, i++) {
+      value += (set[i]! & 0x7f) * 2 ** shift;
+      if ((set[i]! & 0x80) === 0) return [value, i + 1];
+    }
+    throw new Error("descriptor set: malformed varint");
+  };
+  for (let at = 0; at < set.length; ) {
+    if (set[at] !== 0x0a) throw new Error(`descriptor set: unexpected field tag ${set[at]}`);
+    const [length, start] = varint(at + 1);
+    entries.push(set.subarray(start, start + length));
+    at = start + length;
+  }
+  return entries;
+}
 
 interface IndexedFile {
   readonly name: string;
@@ -33,10 +72,10 @@ function qualified(prefix: string, name: string): string {
 }
 
 function indexFile(file: FileDescriptorProto, symbols: Map<string, string>, extensions: Map<string, Map<number, string>>): void {
-  const addExtensions = (fields: readonly FieldDescriptorProto[], scope: string) => {
+  const addExtensions = (fields: readonly FieldDescriptorProto[] = [], scope: string) => {
     for (const field of fields) {
       symbols.set(qualified(scope, field.name), file.name);
-      const extendee = field.extendee.replace(/^\./, "");
+      const extendee = (field.extendee ?? "").replace(/^\./, "");
       const byNumber = extensions.get(extendee) ?? new Map<number, string>();
       byNumber.set(field.number, file.name);
       extensions.set(extendee, byNumber);
@@ -46,17 +85,18 @@ function indexFile(file: FileDescriptorProto, symbols: Map<string, string>, exte
   const addMessage = (message: DescriptorProto, scope: string) => {
     const name = qualified(scope, message.name);
     symbols.set(name, file.name);
-    message.nestedType.forEach((nested) => addMessage(nested, name));
-    message.enumType.forEach((nested) => addEnum(nested, name));
+    message.nestedType?.forEach((nested) => addMessage(nested, name));
+    message.enumType?.forEach((nested) => addEnum(nested, name));
     addExtensions(message.extension, name);
   };
-  file.messageType.forEach((message) => addMessage(message, file.package));
-  file.enumType.forEach((enumType) => addEnum(enumType, file.package));
-  addExtensions(file.extension, file.package);
-  for (const service of file.service) {
-    const name = qualified(file.package, service.name);
+  const pkg = file.package ?? "";
+  file.messageType?.forEach((message) => addMessage(message, pkg));
+  file.enumType?.forEach((enumType) => addEnum(enumType, pkg));
+  addExtensions(file.extension, pkg);
+  for (const service of file.service ?? []) {
+    const name = qualified(pkg, service.name);
     symbols.set(name, file.name);
-    service.method.forEach((method) => symbols.set(`${name}.${method.name}`, file.name));
+    service.method?.forEach((method) => symbols.set(`${name}.${method.name}`, file.name));
   }
 }
 
@@ -64,8 +104,9 @@ export function indexDescriptorSet(set: Uint8Array, servedServices: readonly str
   const files = new Map<string, IndexedFile>();
   const symbols = new Map<string, string>();
   const extensions = new Map<string, Map<number, string>>();
-  for (const file of fromBinary(FileDescriptorSetSchema, set).file) {
-    files.set(file.name, { name: file.name, dependencies: file.dependency, bytes: toBinary(FileDescriptorProtoSchema, file) });
+  for (const bytes of fileEntries(set)) {
+    const file = descriptor.FileDescriptorProto.decode(bytes) as unknown as FileDescriptorProto;
+    files.set(file.name, { name: file.name, dependencies: file.dependency ?? [], bytes });
     indexFile(file, symbols, extensions);
   }
   for (const service of servedServices) {

@@ -8,7 +8,7 @@ import { DerCursor, DerError, TAG, checkWellFormed, contents, contextTag, encodi
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, recurringName, type DistinguishedName } from "./name.ts";
 import { lazyPublicKey, publicKeyInfo, type PublicKeyInfo } from "./public-key.ts";
-import { weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
+import { pssParameters, weakHashOf, type AlgorithmIdentifier, type SignedData, type WeakHash } from "./signature.ts";
 
 export interface Certificate extends DecodedExtensions {
   readonly der: Uint8Array;
@@ -94,6 +94,7 @@ function algorithmIdentifier(bytes: Uint8Array, element: Element): AlgorithmIden
   const parameters = fields.done ? undefined : fields.next();
   fields.finish();
   if (parameters !== undefined && parameters.tag !== TAG.SEQUENCE) nullValue(bytes, parameters);
+  if (parameters !== undefined && oid === OID_RSASSA_PSS) pssParameters(encoding(bytes, parameters));
   return { oid, parameters: parameters === undefined ? undefined : encoding(bytes, parameters) };
 }
 
@@ -106,6 +107,7 @@ function validity(bytes: Uint8Array, element: Element): { notBefore: Date; notAf
 }
 
 const NO_SIGNATURE = new Uint8Array(0);
+const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
 
 /**
  * The signature octets. A signature that is not a whole number of octets cannot be

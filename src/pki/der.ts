@@ -51,6 +51,8 @@ const MAX_LENGTH_OCTETS = 4;
 export function readElement(bytes: Uint8Array, at: number, limit: number): Element {
   if (at + 2 > limit) throw new DerError(`truncated element at offset ${at}`);
   const tag = bytes[at]!;
+  // Universal tag 0 is reserved (end-of-contents, which DER never uses).
+  if ((tag & 0xdf) === 0) throw new DerError(`reserved tag 0 at offset ${at}`);
   // High-tag-number form (X.690 8.1.2.4): X.509 never needs it.
   if ((tag & 0x1f) === 0x1f) throw new DerError(`unsupported high tag number at offset ${at}`);
   const first = bytes[at + 1]!;

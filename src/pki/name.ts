@@ -48,6 +48,9 @@ function escaped(value: string): string {
   return out;
 }
 
+/** UTF8, Numeric, Printable, Teletex, IA5, Universal and BMP strings, and SEQUENCE: the name values OpenSSL reads too. */
+const ATTRIBUTE_VALUE_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1c, 0x1e, 0x30]);
+
 interface Attribute {
   readonly type: string;
   /** The string value; undefined when the value is not a directory string. */
@@ -63,8 +66,8 @@ function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
     const type = objectIdentifier(bytes, fields.next());
     const valueElement = fields.next();
     fields.finish();
-    // Attribute values are universal types (X.520); a tagged value is not a name.
-    if ((valueElement.tag & 0xc0) !== 0) throw new DerError(`attribute value with a non-universal tag at offset ${valueElement.start}`);
+    // Attribute values are strings (or a SEQUENCE), as OpenSSL reads names; anything else is not a name.
+    if (!ATTRIBUTE_VALUE_TAGS.has(valueElement.tag)) throw new DerError(`attribute value of type 0x${valueElement.tag.toString(16)} at offset ${valueElement.start}`);
     const value = directoryString(bytes, valueElement);
     const raw = value === undefined ? "#" + Buffer.from(encoding(bytes, valueElement)).toString("hex") : undefined;
     const label = SHORT_NAMES[type] ?? type;

@@ -4,6 +4,7 @@
 // used by validation (its TLS handshake proved possession), so a never-seen leaf
 // costs no key load.
 import { X509Certificate, type KeyObject } from "node:crypto";
+import { pssParameters } from "./signature.ts";
 import { DerCursor, DerError, TAG, bitString, encoding, expectTag, integerBytes, nullValue, objectIdentifier, type Element } from "./der.ts";
 
 const ALGORITHM = {
@@ -102,7 +103,8 @@ function checkKey(algorithm: string, bytes: Uint8Array, parameters: Element | un
       rsaKey(key);
       return false;
     case ALGORITHM.rsaPss:
-      if (parameters !== undefined && parameters.tag !== TAG.SEQUENCE) throw new DerError("RSASSA-PSS key parameters are not a SEQUENCE");
+      // A key restricted to RSASSA-PSS may carry the parameters it must be used with (RFC 4055 3.1).
+      if (parameters !== undefined) pssParameters(encoding(bytes, parameters));
       rsaKey(key);
       return false;
     case ALGORITHM.ec: {

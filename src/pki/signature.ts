@@ -2,7 +2,7 @@
 // allowed, SHA-1) and the check itself, by node:crypto over the signed bytes as
 // received. Certificates, CRLs and OCSP answers all come through here.
 import { constants, verify, type KeyObject } from "node:crypto";
-import { DerCursor, DerError, TAG, contextTag, integerBytes, objectIdentifier, readSingle, smallInteger, type Element } from "./der.ts";
+import { DerCursor, DerError, TAG, contextTag, expectTag, integerBytes, objectIdentifier, readSingle, smallInteger, type Element } from "./der.ts";
 
 /** An AlgorithmIdentifier: its OID and the DER of its parameters, when present. */
 export interface AlgorithmIdentifier {
@@ -84,6 +84,7 @@ interface PssParameters {
 
 /** A hash AlgorithmIdentifier's digest name (its parameters, if any, must be NULL). */
 function hashAlgorithm(bytes: Uint8Array, element: Element): string {
+  expectTag(element, TAG.SEQUENCE);
   const fields = new DerCursor(bytes, element);
   const oid = objectIdentifier(bytes, fields.next());
   const parameters = fields.optional(TAG.NULL);
@@ -94,8 +95,8 @@ function hashAlgorithm(bytes: Uint8Array, element: Element): string {
   return hash;
 }
 
-/** RSASSA-PSS-params (RFC 4055 3.1); every field has a SHA-1 default. */
-function pssParameters(parameters: Uint8Array | undefined): PssParameters {
+/** RSASSA-PSS-params (RFC 4055 3.1); every field has a SHA-1 default. Throws DerError on any other shape. */
+export function pssParameters(parameters: Uint8Array | undefined): PssParameters {
   if (parameters === undefined) return { hash: "sha1", saltLength: 20 };
   const fields = new DerCursor(parameters, readSingle(parameters, TAG.SEQUENCE));
   const explicit = (n: number) => {
@@ -110,6 +111,7 @@ function pssParameters(parameters: Uint8Array | undefined): PssParameters {
   const hash = hashElement === undefined ? "sha1" : hashAlgorithm(parameters, hashElement);
   const mgfElement = explicit(1);
   if (mgfElement !== undefined) {
+    expectTag(mgfElement, TAG.SEQUENCE);
     const mgf = new DerCursor(parameters, mgfElement);
     if (objectIdentifier(parameters, mgf.next()) !== OID_MGF1) throw new DerError("PSS mask generation is not MGF1");
     // node:crypto uses the signature hash for MGF1; another one cannot be verified as signed.

@@ -1,0 +1,41 @@
+// What each command accepts, as printed by --help and after a usage error. Kept apart
+// from the commands so that printing it loads none of them.
+import { readFileSync } from "node:fs";
+
+export const SERVE_USAGE = `usage: certgate serve [--config FILE]
+  Runs the gRPC service (certgate.v1, Envoy ext_authz, health, reflection).
+  Without --config: the built-in dev default on 127.0.0.1:50051, trusting certs/dev
+  (generated on first run). SIGHUP or a changed file reloads; SIGTERM drains and stops.`;
+
+export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
+                       [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
+                       [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
+                       [--allow-sha1] [--profile strict|compatible] [--explain] LEAF_FILE
+  LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
+  Prints the decision as one JSON object; --explain prints, for people, what was
+  decided and why (the path, every check, policy, revocation evidence, a hint).
+  Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
+  --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
+  --profile: the RFC 5280 profile certificates must keep (truststore.profile, default strict).
+  Exit: 0 allowed, 1 denied, 2 usage error.`;
+
+export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
+  Writes the dev PKI (a root, intermediates, clients for each CN format and each defect,
+  CRLs, a server and a caller certificate) to DIR (default certs/dev). Keys are for
+  development only and are never committed. --force replaces an existing one.`;
+
+export const USAGE = `usage: certgate <command> [options]
+  serve [--config FILE]        run the gRPC service (no --config: built-in dev default)
+  verify ... LEAF_FILE         check a chain offline and print the decision
+  certs [--out DIR] [--force]  write the dev PKI (default certs/dev)
+  --help                       this text; certgate <command> --help for one command
+  --version                    certgate's version`;
+
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}
