@@ -1,15 +1,17 @@
-// One decision from one request: parse -> resource rule -> verify path -> policy ->
-// principal -> grants. Pure: time comes in as an argument; nothing here logs, reads
+// One decision from one request: route -> chain -> verify path -> revocation ->
+// principal -> access, each stage a function over the validator's state, read top to
+// bottom in `validate`. Pure: time comes in as an argument; nothing here logs, reads
 // files or talks gRPC.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { DecisionCache, chainKey, isCacheable, type CacheWindow } from "./decision-cache.ts";
 import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
 import { decodeOcspResponse } from "./pki/ocsp.ts";
 import { crlSignerSource } from "./pki/crl-signers.ts";
 import type { Profile } from "./pki/profile.ts";
-import { verifyPath, type Purpose, type VerifiedPath, type VerifyOptions } from "./pki/path.ts";
-import { checkRevocation, type RevocationMode, type RevocationNeed, type RevocationOptions } from "./pki/revocation.ts";
+import { verifyPath } from "./pki/path.ts";
+import type { Purpose, VerifiedPath, VerifiedSignatures, VerifyOptions } from "./pki/path-validation.ts";
+import { checkRevocation, type RevocationMode, type RevocationNeed, type RevocationOptions, type RevocationResult } from "./pki/revocation.ts";
 import { RevocationStore } from "./pki/revocation-store.ts";
 import { decodePemChain } from "./pki/pem.ts";
 import type { TrustStore } from "./pki/trust-store.ts";
@@ -22,6 +24,7 @@ import { compileResourceRules, type ResourceRule, type RuleMatch } from "./polic
 import { principalFromCommonNames, principalFromName, type Principal, type PrincipalOptions } from "./principal/principal.ts";
 import { mapCertificateToUser, type ThumbprintMappings } from "./principal/thumbprint-mapping.ts";
 import { fail, httpStatusFor, type Failure, type Reason } from "./reason.ts";
+import { Tracer, hintFor, summarise, type Explanation } from "./explanation.ts";
 
 export type ChainInput = { readonly pem: string } | { readonly der: readonly Uint8Array[] };
 
@@ -98,10 +101,17 @@ export interface Decision {
   readonly requiredScopes: readonly string[];
   /** Revocation sources the edge should fetch before asking again; empty when the decision is final. */
   readonly revocationNeeds: readonly RevocationNeed[];
+  /** Present when the request asked for an explanation. */
+  readonly explanation?: Explanation;
+}
+
+export interface ValidateOptions {
+  /** Trace every step and decide afresh (never from, never into the decision cache). */
+  readonly explain?: boolean;
 }
 
 export interface Validator {
-  validate(request: ValidationRequest, at: Date): Decision;
+  validate(request: ValidationRequest, at: Date, options?: ValidateOptions): Decision;
   /** Where fetched CRLs and OCSP answers go (flushed with the validator on reload). */
   readonly revocationStore: RevocationStore;
 }
@@ -155,241 +165,328 @@ const PEM_MEMO = 1_024;
 const PATH_MEMO = 10_000;
 const CLIENT_CERTIFICATE_HANDLER = "clientcertificate";
 
-export function createValidator(settings: ValidatorSettings): Validator {
-  const certificates = new LruCache<string, Certificate>(settings.certificateCacheSize ?? DEFAULT_CERTIFICATE_CACHE);
-  const exemptContexts = compileExemptContexts(settings.intermediateCnValidation.exemptContexts);
-  const allowList = compileIntermediateCnAllowList(settings.intermediateCnValidation.certCns);
-  const rules = compileResourceRules(settings.resourceAccess?.rules ?? [], settings.resourceAccess?.defaultAccess ?? "deny");
-  const cacheSettings = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
-  const decisions = cacheSettings.maxEntries > 0 ? new DecisionCache<Decision>(cacheSettings.maxEntries, cacheSettings.ttlSeconds) : undefined;
+type Compiled<T extends (...args: never[]) => unknown> = ReturnType<T>;
+
+/** Everything a validator holds between requests: its settings compiled once, and its caches. */
+interface State {
+  readonly settings: ValidatorSettings;
+  readonly exemptContexts: Compiled<typeof compileExemptContexts>;
+  readonly allowList: Compiled<typeof compileIntermediateCnAllowList>;
+  readonly rules: Compiled<typeof compileResourceRules>;
+  readonly revocation: { readonly mode: RevocationMode; readonly store: RevocationStore; readonly ocsp: boolean; readonly fetch: boolean };
+  readonly decisions: DecisionCache<Decision> | undefined;
+  /** Decoded certificates by DER SHA-256. */
+  readonly certificates: LruCache<string, Certificate>;
+  readonly verifiedSignatures: VerifiedSignatures;
+  /** Sidecars repeat the same PEM text and paths: decoding them once each is measurable. */
+  readonly pemChains: LruCache<string, ChainBytes | Failure>;
+  readonly requestPaths: LruCache<string, ReturnType<typeof normaliseRequestPath>>;
+  /** An edge that memoises its parsing (XFCC) hands over the same array again: hash it once. */
+  readonly chainKeys: WeakMap<readonly Uint8Array[], string>;
+  /** Many cached decisions (one leaf in many chains, many paths) share one Identity per client. */
+  readonly identities: LruCache<string, Identity>;
+}
+
+/** The presented chain as DER, and its hash (the decision cache's key). */
+interface ChainBytes {
+  readonly ders: readonly Uint8Array[];
+  readonly key: string;
+}
+
+/** A decision, and when it stays true (absent: not cacheable). */
+interface Decided {
+  readonly decision: Decision;
+  readonly window?: CacheWindow;
+}
+
+function newState(settings: ValidatorSettings): State {
+  const cache = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
   const signatures = new LruCache<string, true>(VERIFIED_SIGNATURES);
-  const revocation = settings.revocation ?? { mode: "off" as const, store: new RevocationStore(), ocsp: false, fetch: false };
-  const revocationStore = revocation.store;
-  // Sidecars repeat the same PEM text and paths: decoding them once each is measurable.
-  const pemChains = new LruCache<string, { ders: readonly Uint8Array[]; key: string } | Failure>(PEM_MEMO);
-  const requestPaths = new LruCache<string, ReturnType<typeof normaliseRequestPath>>(PATH_MEMO);
-  const chainKeys = new WeakMap<readonly Uint8Array[], string>();
-  // Many cached decisions (one leaf in many chains, many paths) name the same client:
-  // they share one Identity object instead of holding a copy each.
-  const identities = new LruCache<string, Identity>(DEFAULT_CERTIFICATE_CACHE);
-  function identityOf(leaf: Certificate, principal: Principal | undefined): Identity {
-    const key = `${leaf.fingerprint}|${principal?.qualifiedUsername ?? ""}|${principal?.userStoreDomain ?? ""}`;
-    let identity = identities.get(key);
-    if (identity === undefined) {
-      identity = newIdentity(leaf, principal);
-      identities.set(key, identity);
-    }
-    return identity;
-  }
-  const verifiedSignatures = { has: (key: string) => signatures.get(key) !== undefined, add: (key: string) => signatures.set(key, true) };
+  return {
+    settings,
+    exemptContexts: compileExemptContexts(settings.intermediateCnValidation.exemptContexts),
+    allowList: compileIntermediateCnAllowList(settings.intermediateCnValidation.certCns),
+    rules: compileResourceRules(settings.resourceAccess?.rules ?? [], settings.resourceAccess?.defaultAccess ?? "deny"),
+    revocation: settings.revocation ?? { mode: "off", store: new RevocationStore(), ocsp: false, fetch: false },
+    decisions: cache.maxEntries > 0 ? new DecisionCache<Decision>(cache.maxEntries, cache.ttlSeconds) : undefined,
+    certificates: new LruCache(settings.certificateCacheSize ?? DEFAULT_CERTIFICATE_CACHE),
+    verifiedSignatures: { has: (key) => signatures.get(key) !== undefined, add: (key) => signatures.set(key, true) },
+    pemChains: new LruCache(PEM_MEMO),
+    requestPaths: new LruCache(PATH_MEMO),
+    chainKeys: new WeakMap(),
+    identities: new LruCache(DEFAULT_CERTIFICATE_CACHE),
+  };
+}
 
-  function decode(der: Uint8Array, index: number): Certificate | Failure {
-    const fingerprint = createHash("sha256").update(der).digest("hex");
-    const cached = certificates.get(fingerprint);
-    settings.onCacheLookup?.("certificate", cached !== undefined);
-    if (cached !== undefined) return cached;
-    const decoded = decodeCertificate(der, index);
-    if (!decoded.ok) return decoded;
-    certificates.set(fingerprint, decoded.certificate);
-    return decoded.certificate;
-  }
+export function createValidator(settings: ValidatorSettings): Validator {
+  const state = newState(settings);
+  return {
+    revocationStore: state.revocation.store,
+    validate: (request, at, options) => (options?.explain === true ? explained(state, request, at) : validate(state, request, at)),
+  };
+}
 
-  /** DER certificates and their chain hash; refuses empty and oversized chains before hashing. */
-  function chainDers(chain: ChainInput): { ders: readonly Uint8Array[]; key: string } | Failure {
-    if ("der" in chain) return checkedChain(chain.der);
-    let memo = pemChains.get(chain.pem);
-    if (memo === undefined) {
-      const decoded = decodePemChain(chain.pem);
-      memo = decoded.ok ? checkedChain(decoded.certificates) : decoded;
-      pemChains.set(chain.pem, memo);
-    }
-    return memo;
-  }
+/** The decision for one request: from the cache when it holds one, decided and cached otherwise. */
+function validate(state: State, request: ValidationRequest, at: Date, tracer?: Tracer): Decision {
+  const route = routeOf(state, request, tracer);
+  if ("ok" in route) return decision(undefined, route);
+  const early = decideBeforeCertificate(state, route);
+  if (early !== undefined) return early;
+  const chain = chainOf(state, request.chain);
+  if ("ok" in chain) return decision(route, chain);
+  // A stapled OCSP answer is evidence a cached decision did not see; an explained one is traced afresh.
+  const decisions = state.decisions;
+  if (decisions === undefined || tracer !== undefined || (request.ocspResponses?.length ?? 0) > 0) return decide(state, route, request, chain.ders, at, tracer).decision;
+  const key = `${chain.key}|${policyKey(route, request.userHeader)}|${state.revocation.store.epoch}`;
+  const cached = decisions.get(key, at.getTime());
+  state.settings.onCacheLookup?.("decision", cached !== undefined);
+  if (cached !== undefined) return cached;
+  const decided = decide(state, route, request, chain.ders, at);
+  if (decided.window !== undefined && isCacheable(decided.decision.reason)) decisions.set(key, decided.decision, at.getTime(), decided.window);
+  return decided.decision;
+}
 
-  function checkedChain(ders: readonly Uint8Array[]): { ders: readonly Uint8Array[]; key: string } | Failure {
-    if (ders.length === 0) return fail("NO_CERTIFICATE", "no client certificate was presented");
-    if (ders.length > settings.maxChainLength) {
-      return fail("CHAIN_TOO_LONG", `${ders.length} certificates presented; max_chain_length is ${settings.maxChainLength}`);
-    }
-    // An edge that memoises its parsing (XFCC) hands over the same array again: hash it once.
-    let key = chainKeys.get(ders);
-    if (key === undefined) {
-      key = chainKey(ders);
-      chainKeys.set(ders, key);
-    }
-    return { ders, key };
-  }
+/** The same decision, with every step traced, the path summarised and a hint on a refusal. */
+function explained(state: State, request: ValidationRequest, at: Date): Decision {
+  const tracer = new Tracer();
+  const answer = validate(state, request, at, tracer);
+  tracer.add("decision", answer.reason, answer.allowed ? { ok: true, detail: answer.message } : fail(answer.reason as Exclude<Reason, "OK">, answer.message, answer.certIndex));
+  const hint = answer.allowed ? undefined : hintFor(fail(answer.reason as Exclude<Reason, "OK">, answer.message, answer.certIndex), { certCns: state.settings.intermediateCnValidation.certCns, issuer: tracer.path[1]?.subject });
+  return { ...answer, explanation: { steps: tracer.steps, path: tracer.path, hint } };
+}
 
-  function normalisedPath(raw: string): ReturnType<typeof normaliseRequestPath> {
-    let path = requestPaths.get(raw);
-    if (path === undefined) {
-      path = normaliseRequestPath(raw);
-      requestPaths.set(raw, path);
-    }
-    return path;
+/** Stage 1: the request path, its exempt context and resource rule. */
+function routeOf(state: State, request: ValidationRequest, tracer: Tracer | undefined): Route | Failure {
+  let requestPath = state.requestPaths.get(request.context);
+  if (requestPath === undefined) {
+    requestPath = normaliseRequestPath(request.context);
+    state.requestPaths.set(request.context, requestPath);
   }
-
-  function decodeChain(ders: readonly Uint8Array[]): Certificate[] | Failure {
-    const out: Certificate[] = [];
-    const limit = settings.maxCertificateBytes ?? 16 * 1024;
-    for (const [index, der] of ders.entries()) {
-      if (der.length > limit) return fail("CERTIFICATE_TOO_LARGE", `certificate ${index} is ${der.length} bytes; server.max_certificate_bytes is ${limit}`, index);
-      const certificate = decode(der, index);
-      if ("ok" in certificate) return certificate;
-      out.push(certificate);
-    }
-    return out;
+  if (!requestPath.ok) {
+    tracer?.add("route", `request path ${JSON.stringify(request.context)}`, requestPath);
+    return requestPath;
   }
-
-  /** Everything besides the chain that can change the answer. */
-  function policyKey(route: Route, userHeader: string | undefined): string {
-    return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${userHeader ?? ""}`;
+  const exempt = state.exemptContexts.match(requestPath.segments);
+  const match = state.rules.enabled ? state.rules.match(requestPath.path, request.method) : undefined;
+  if (tracer !== undefined) {
+    tracer.add("route", "request path", { ok: true, detail: `${request.method} ${requestPath.path}` });
+    tracer.add("policy", "exempt context", { ok: true, detail: exempt === undefined ? "no intermediate_cert_validation.exempt_contexts entry matches" : `matches exempt context ${JSON.stringify(exempt)}` });
+    if (state.rules.enabled) tracer.add("access", "resource rule", { ok: true, detail: match === undefined ? "no [[resource.access_control]] rule matches" : `rule ${match.index} ${JSON.stringify(match.rule.context)} (${match.rule.httpMethod}) matches` });
   }
+  return { exempt: exempt !== undefined, segments: requestPath.segments, match };
+}
 
-  /** When a decision about this chain stays true: within every certificate's validity. */
-  function windowOf(certificates: readonly Certificate[]): CacheWindow {
-    return {
-      from: Math.max(...certificates.map((c) => c.notBefore.getTime())),
-      // Valid through the whole second of notAfter, as path validation counts it.
-      until: Math.min(...certificates.map((c) => c.notAfter.getTime())) + 999,
-    };
+/** Stage 2: rules that settle the request before any certificate is read; undefined: a certificate is needed. */
+function decideBeforeCertificate(state: State, route: Route): Decision | undefined {
+  const { rules } = state;
+  if (!rules.enabled) return undefined;
+  const rule = route.match?.rule;
+  if (rule === undefined) {
+    if (rules.defaultAccess === "allow") return decision(route, { ok: true, message: "no rule matches; default_access is allow" });
+    return decision(route, fail("NO_MATCHING_RULE", "no resource access rule matches this path and method; default_access is deny"));
   }
-
-  /** Decodes, verifies and applies policy; `window` is when the decision stays true. */
-  function decideDers(route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date): { decision: Decision; window?: CacheWindow } {
-    const chain = decodeChain(ders);
-    if ("ok" in chain) return { decision: decision(route, chain) };
-    const { decision: decided, path, until } = decideChain(route, request, chain, at);
-    if (decided.revocationNeeds.length > 0) return { decision: decided };
-    const window = windowOf(path);
-    return { decision: decided, window: { from: window.from, until: Math.min(window.until, until ?? Infinity) } };
+  if (!rule.secure) return decision(route, { ok: true, message: `rule "${rule.context}" is not secured` });
+  const handlers = rule.allowedAuthHandlers;
+  if (!handlers.includes("all") && !handlers.includes(CLIENT_CERTIFICATE_HANDLER)) {
+    return decision(route, fail("HANDLER_NOT_ALLOWED", `rule "${rule.context}" does not allow the ClientCertificate handler`));
   }
+  return undefined;
+}
 
-  /** Revocation of every certificate of the path but the anchor, from the store; stapled answers first join it. */
-  function revocationOf(path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date): ReturnType<typeof checkRevocation> {
-    for (const der of request.ocspResponses ?? []) {
-      const response = decodeOcspResponse(der);
-      if (typeof response !== "string") revocationStore.addOcspResponse(response);
-    }
-    const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
-    const options: RevocationOptions = { mode: revocation.mode, at, ocsp: revocation.ocsp, fetchCrls: revocation.fetch, indexOf };
-    const crlSigners = crlSignerSource({
-      trust: settings.trust,
-      presented: chain,
-      verify: verifyOptions(at),
-      // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
-      notRevoked: (signerPath) => checkRevocation(signerPath, revocationStore, { ...options, ocsp: false, fetchCrls: false, crlSigners }).ok === true,
-    });
-    return checkRevocation(path, revocationStore, { ...options, crlSigners });
+/** Stage 3: the presented chain as DER and its hash; empty and oversized chains are refused before hashing. */
+function chainOf(state: State, input: ChainInput): ChainBytes | Failure {
+  if ("der" in input) return checkedChain(state, input.der);
+  let memo = state.pemChains.get(input.pem);
+  if (memo === undefined) {
+    const decoded = decodePemChain(input.pem);
+    memo = decoded.ok ? checkedChain(state, decoded.certificates) : decoded;
+    state.pemChains.set(input.pem, memo);
   }
+  return memo;
+}
 
-  function verifyOptions(at: Date): VerifyOptions {
-    return {
-      at,
-      maxChainLength: settings.maxChainLength,
-      allowSha1: settings.allowSha1,
-      profile: settings.profile ?? "strict",
-      purpose: settings.purpose,
-      requiredPolicies: settings.requiredPolicies ?? [],
-      maxSignatureChecks: settings.maxPathChecks ?? 32,
-      verifiedSignatures,
-    };
+function checkedChain(state: State, ders: readonly Uint8Array[]): ChainBytes | Failure {
+  if (ders.length === 0) return fail("NO_CERTIFICATE", "no client certificate was presented");
+  const limit = state.settings.maxChainLength;
+  if (ders.length > limit) return fail("CHAIN_TOO_LONG", `${ders.length} certificates presented; max_chain_length is ${limit}`);
+  let key = state.chainKeys.get(ders);
+  if (key === undefined) {
+    key = chainKey(ders);
+    state.chainKeys.set(ders, key);
   }
+  return { ders, key };
+}
 
-  function decideChain(route: Route, request: ValidationRequest, chain: Certificate[], at: Date): { decision: Decision; path: readonly Certificate[]; until?: number } {
-    const path = verifyPath(chain, settings.trust, verifyOptions(at));
-    if (!path.ok) return { decision: decision(route, path), path: chain.slice(0, 1) };
-    const revoked = revocationOf(path, chain, request, at);
-    if (revoked.ok === "fetch") {
-      const pending = decision(route, fail("REVOCATION_UNKNOWN", "revocation status has to be fetched"));
-      return { decision: { ...pending, revocationNeeds: revoked.needs }, path: [] };
-    }
-    if (!revoked.ok) return { decision: decision(route, revoked, identityOf(path.leaf, undefined)), path: path.path };
-    const answer = decideVerified(route, request, path);
-    return { ...answer, until: revoked.until };
+/** Stages 4 to 7 for a chain the cache did not answer: decode, verify, revocation, principal, access. */
+function decide(state: State, route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date, tracer?: Tracer): Decided {
+  const chain = decodeChain(state, ders, tracer);
+  if ("ok" in chain) return { decision: decision(route, chain) };
+  const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
+  const path = verifyPath(chain, state.settings.trust, { ...verifyOptions(state, at), ...(tracer === undefined ? {} : { observe: tracer }) });
+  if (tracer !== undefined && path.ok) tracer.path = summarise(path.path, indexOf);
+  if (!path.ok) {
+    if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(state, chain, tracer);
+    // A chain that cannot verify is refused the same way until its leaf expires: cached like any answer.
+    return { decision: decision(route, path), window: windowOf(chain.slice(0, 1)) };
   }
-
-  function decideVerified(route: Route, request: ValidationRequest, path: VerifiedPath): { decision: Decision; path: readonly Certificate[] } {
-    const checkCn = settings.intermediateCnValidation.enable && !route.exempt;
-    const principal = principalFor(path, checkCn, request.userHeader);
-    if (principal !== undefined && "ok" in principal) return { decision: decision(route, principal, identityOf(path.leaf, undefined)), path: path.path };
-    const refused = authorize(route, principal);
-    if (refused !== undefined) return { decision: decision(route, refused, identityOf(path.leaf, principal)), path: path.path };
-    const message = principal === undefined ? "chain verified; no user named" : `chain verified for ${principal.qualifiedUsername}`;
-    return { decision: decision(route, { ok: true, message }, identityOf(path.leaf, principal)), path: path.path };
+  const revoked = revocationOf(state, path, chain, request, at, tracer);
+  if (revoked.ok === "fetch") {
+    const pending = decision(route, fail("REVOCATION_UNKNOWN", "revocation status has to be fetched"));
+    return { decision: { ...pending, revocationNeeds: revoked.needs } };
   }
+  if (!revoked.ok) return { decision: decision(route, revoked, identityOf(state, path.leaf, undefined)), window: windowOf(path.path) };
+  const answer = decideVerified(state, route, request, path, tracer);
+  const window = windowOf(path.path);
+  return { decision: answer, window: { from: window.from, until: Math.min(window.until, revoked.until) } };
+}
 
-  /** Rules that settle the request before any certificate is read; undefined: a certificate is needed. */
-  function decideBeforeCertificate(route: Route): Decision | undefined {
-    if (!rules.enabled) return undefined;
-    const rule = route.match?.rule;
-    if (rule === undefined) {
-      if (rules.defaultAccess === "allow") return decision(route, { ok: true, message: "no rule matches; default_access is allow" });
-      return decision(route, fail("NO_MATCHING_RULE", "no resource access rule matches this path and method; default_access is deny"));
-    }
-    if (!rule.secure) return decision(route, { ok: true, message: `rule "${rule.context}" is not secured` });
-    const handlers = rule.allowedAuthHandlers;
-    if (!handlers.includes("all") && !handlers.includes(CLIENT_CERTIFICATE_HANDLER)) {
-      return decision(route, fail("HANDLER_NOT_ALLOWED", `rule "${rule.context}" does not allow the ClientCertificate handler`));
-    }
-    return undefined;
+const MAX_LISTED_ANCHORS = 20;
+
+/** For an explained PATH_NOT_FOUND: the trust anchors whose name is not the issuer any presented certificate names. */
+function traceNameMismatches(state: State, chain: readonly Certificate[], tracer: Tracer): void {
+  const wanted = new Set(chain.map((certificate) => certificate.issuer.key));
+  for (const anchor of state.settings.trust.anchors.slice(0, MAX_LISTED_ANCHORS)) {
+    if (wanted.has(anchor.subject.key)) continue;
+    const issuers = [...new Set(chain.map((certificate) => `"${certificate.issuer.text}"`))].join(", ");
+    tracer.add("path", `trust anchor "${anchor.subject.text}"`, fail("PATH_NOT_FOUND", `name mismatch: no presented certificate names it as issuer (they name ${issuers})`));
   }
+}
 
-  /** The user named by the asserted-user header, or by a certificate mapping. */
-  function assertedUser(path: VerifiedPath, userHeader: string | undefined): string | undefined | Failure {
-    const mappings = settings.thumbprintMappings;
-    if (mappings === undefined) return userHeader === "" ? undefined : userHeader;
-    const mapped = mapCertificateToUser(mappings, { issuerUnorderedKey: path.leaf.issuer.unorderedKey, fingerprint: path.leaf.fingerprint }, userHeader);
-    return mapped.ok ? mapped.username : mapped;
+/** Stage 4: each DER certificate decoded once, kept by fingerprint. */
+function decodeChain(state: State, ders: readonly Uint8Array[], tracer: Tracer | undefined): Certificate[] | Failure {
+  const out: Certificate[] = [];
+  const limit = state.settings.maxCertificateBytes ?? 16 * 1024;
+  for (const [index, der] of ders.entries()) {
+    if (der.length > limit) return fail("CERTIFICATE_TOO_LARGE", `certificate ${index} is ${der.length} bytes; server.max_certificate_bytes is ${limit}`, index);
+    const certificate = decodeOne(state, der, index);
+    tracer?.add("input", `certificate ${index} decodes`, "ok" in certificate ? certificate : { ok: true, detail: `"${certificate.subject.text}" issued by "${certificate.issuer.text}"` }, index);
+    if ("ok" in certificate) return certificate;
+    out.push(certificate);
   }
+  return out;
+}
 
-  /** The CN check, or the asserted user where the CN check does not apply. */
-  function principalFor(path: VerifiedPath, checkCn: boolean, userHeader: string | undefined): Principal | undefined | Failure {
-    if (checkCn) {
-      const refused = allowList.check({ commonNames: path.issuer.subject.commonNames, name: path.issuer.subject.text, certIndex: path.issuerIndex });
-      if (refused !== undefined) return refused;
-      const result = principalFromCommonNames(path.leaf.subject.commonNames, settings.principal);
-      return result.ok ? result.principal : result;
-    }
-    const user = assertedUser(path, userHeader);
-    if (user === undefined || typeof user !== "string") return user;
-    const result = principalFromName(user, settings.principal);
+function decodeOne(state: State, der: Uint8Array, index: number): Certificate | Failure {
+  const fingerprint = hash("sha256", der, "hex");
+  const cached = state.certificates.get(fingerprint);
+  state.settings.onCacheLookup?.("certificate", cached !== undefined);
+  if (cached !== undefined) return cached;
+  const decoded = decodeCertificate(der, index, fingerprint);
+  if (!decoded.ok) return decoded;
+  state.certificates.set(fingerprint, decoded.certificate);
+  return decoded.certificate;
+}
+
+/** Stage 5's inputs: what verifyPath is told, from the settings. */
+function verifyOptions(state: State, at: Date): VerifyOptions {
+  const { settings } = state;
+  return {
+    at,
+    maxChainLength: settings.maxChainLength,
+    allowSha1: settings.allowSha1,
+    profile: settings.profile ?? "strict",
+    purpose: settings.purpose,
+    requiredPolicies: settings.requiredPolicies ?? [],
+    maxSignatureChecks: settings.maxPathChecks ?? 32,
+    verifiedSignatures: state.verifiedSignatures,
+  };
+}
+
+/** Stage 6: revocation of every certificate of the path but the anchor, from the store; stapled answers first join it. */
+function revocationOf(state: State, path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date, tracer: Tracer | undefined): RevocationResult {
+  const { store, mode } = state.revocation;
+  for (const der of request.ocspResponses ?? []) {
+    const response = decodeOcspResponse(der);
+    if (typeof response !== "string") store.addOcspResponse(response);
+  }
+  const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
+  const evidence = tracer === undefined ? {} : { evidence: (certificate: Certificate, ok: boolean, detail: string) => tracer.add("revocation", `status of "${certificate.subject.text}"`, ok ? { ok, detail } : fail("REVOKED", detail, indexOf(certificate)), indexOf(certificate)) };
+  const options: RevocationOptions = { mode, at, ocsp: state.revocation.ocsp, fetchCrls: state.revocation.fetch, indexOf, ...evidence };
+  const crlSigners = crlSignerSource({
+    trust: state.settings.trust,
+    presented: chain,
+    verify: verifyOptions(state, at),
+    // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
+    notRevoked: (signerPath) => checkRevocation(signerPath, store, { mode, at, ocsp: false, fetchCrls: false, indexOf, crlSigners }).ok === true,
+  });
+  const result = checkRevocation(path, store, { ...options, crlSigners });
+  if (tracer !== undefined && result.ok !== "fetch") tracer.add("revocation", `revocation (mode ${mode})`, result.ok ? { ok: true, detail: mode === "off" ? "not checked" : "no certificate of the path is revoked" } : result);
+  return result;
+}
+
+/** Stage 7: the principal and the access rules, on a verified, unrevoked path. */
+function decideVerified(state: State, route: Route, request: ValidationRequest, path: VerifiedPath, tracer: Tracer | undefined): Decision {
+  const checkCn = state.settings.intermediateCnValidation.enable && !route.exempt;
+  const principal = principalFor(state, path, checkCn, request.userHeader, tracer);
+  if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(state, path.leaf, undefined));
+  const refused = authorize(state, route, principal);
+  tracer?.add("access", "tenant and grants", refused ?? { ok: true, detail: route.match === undefined ? "no rule applies" : "the matched rule allows it" });
+  if (refused !== undefined) return decision(route, refused, identityOf(state, path.leaf, principal));
+  const message = principal === undefined ? "chain verified; no user named" : `chain verified for ${principal.qualifiedUsername}`;
+  return decision(route, { ok: true, message }, identityOf(state, path.leaf, principal));
+}
+
+/** The CN check, or the asserted user where the CN check does not apply. */
+function principalFor(state: State, path: VerifiedPath, checkCn: boolean, userHeader: string | undefined, tracer: Tracer | undefined): Principal | undefined | Failure {
+  const { settings } = state;
+  if (checkCn) {
+    const issuer = path.issuer.subject;
+    const refused = state.allowList.check({ commonNames: issuer.commonNames, name: issuer.text, certIndex: path.issuerIndex });
+    tracer?.add("policy", "intermediate CN allow-list", refused ?? { ok: true, detail: `issuing CA CN ${JSON.stringify(issuer.commonNames[0] ?? "")} is in intermediate_cert_validation.cert_cns` }, path.issuerIndex);
+    if (refused !== undefined) return refused;
+    const result = principalFromCommonNames(path.leaf.subject.commonNames, settings.principal);
+    tracer?.add("principal", "principal from the leaf CN", result.ok ? { ok: true, detail: `CN ${JSON.stringify(path.leaf.subject.commonNames[0] ?? "")} -> ${result.principal.qualifiedUsername}` } : result, 0);
     return result.ok ? result.principal : result;
   }
-
-  /** Cross-tenant and grant checks of the matched rule. */
-  function authorize(route: Route, principal: Principal | undefined): Failure | undefined {
-    const rule = route.match?.rule;
-    if (rule === undefined) return undefined;
-    return (
-      checkCrossTenant(route.segments, principal?.tenantDomain, rule) ??
-      checkGrants({ permissions: rule.permissions, scopes: rule.scopes }, principal?.qualifiedUsername, settings.grants)
-    );
+  tracer?.add("policy", "intermediate CN allow-list", { ok: true, detail: settings.intermediateCnValidation.enable ? "not applied in an exempt context" : "intermediate_cert_validation is off" });
+  const user = assertedUser(state, path, userHeader);
+  if (user === undefined || typeof user !== "string") {
+    tracer?.add("principal", "asserted user", user ?? { ok: true, detail: "no user named: the client is authenticated, no principal" });
+    return user;
   }
+  const result = principalFromName(user, settings.principal);
+  tracer?.add("principal", "asserted user", result.ok ? { ok: true, detail: `${JSON.stringify(user)} -> ${result.principal.qualifiedUsername}` } : result);
+  return result.ok ? result.principal : result;
+}
 
+/** The user named by the asserted-user header, or by a certificate mapping. */
+function assertedUser(state: State, path: VerifiedPath, userHeader: string | undefined): string | undefined | Failure {
+  const mappings = state.settings.thumbprintMappings;
+  if (mappings === undefined) return userHeader === "" ? undefined : userHeader;
+  const mapped = mapCertificateToUser(mappings, { issuerUnorderedKey: path.leaf.issuer.unorderedKey, fingerprint: path.leaf.fingerprint }, userHeader);
+  return mapped.ok ? mapped.username : mapped;
+}
+
+/** Cross-tenant and grant checks of the matched rule. */
+function authorize(state: State, route: Route, principal: Principal | undefined): Failure | undefined {
+  const rule = route.match?.rule;
+  if (rule === undefined) return undefined;
+  return (
+    checkCrossTenant(route.segments, principal?.tenantDomain, rule) ??
+    checkGrants({ permissions: rule.permissions, scopes: rule.scopes }, principal?.qualifiedUsername, state.settings.grants)
+  );
+}
+
+function identityOf(state: State, leaf: Certificate, principal: Principal | undefined): Identity {
+  const key = `${leaf.fingerprint}|${principal?.qualifiedUsername ?? ""}|${principal?.userStoreDomain ?? ""}`;
+  let identity = state.identities.get(key);
+  if (identity === undefined) {
+    identity = newIdentity(leaf, principal);
+    state.identities.set(key, identity);
+  }
+  return identity;
+}
+
+/** Everything besides the chain that can change the answer. */
+function policyKey(route: Route, userHeader: string | undefined): string {
+  return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${userHeader ?? ""}`;
+}
+
+/** When a decision about this chain stays true: within every certificate's validity. */
+function windowOf(certificates: readonly Certificate[]): CacheWindow {
   return {
-    revocationStore,
-    validate(request, at) {
-      const requestPath = normalisedPath(request.context);
-      if (!requestPath.ok) return decision(undefined, requestPath);
-      const route: Route = {
-        exempt: exemptContexts.match(requestPath.segments) !== undefined,
-        segments: requestPath.segments,
-        match: rules.enabled ? rules.match(requestPath.path, request.method) : undefined,
-      };
-      const early = decideBeforeCertificate(route);
-      if (early !== undefined) return early;
-      const chain = chainDers(request.chain);
-      if ("ok" in chain) return decision(route, chain);
-      // A stapled OCSP answer is evidence the cached decision did not see: decide afresh.
-      if (decisions === undefined || (request.ocspResponses?.length ?? 0) > 0) return decideDers(route, request, chain.ders, at).decision;
-      const key = `${chain.key}|${policyKey(route, request.userHeader)}|${revocationStore.epoch}`;
-      const cached = decisions.get(key, at.getTime());
-      settings.onCacheLookup?.("decision", cached !== undefined);
-      if (cached !== undefined) return cached;
-      const decided = decideDers(route, request, chain.ders, at);
-      if (decided.window !== undefined && isCacheable(decided.decision.reason)) decisions.set(key, decided.decision, at.getTime(), decided.window);
-      return decided.decision;
-    },
+    from: Math.max(...certificates.map((c) => c.notBefore.getTime())),
+    // Valid through the whole second of notAfter, as path validation counts it.
+    until: Math.min(...certificates.map((c) => c.notAfter.getTime())) + 999,
   };
 }

@@ -8,7 +8,7 @@ import { loadRevocationStore, loadTrustStore } from "../config/trust-material.ts
 import { validatorSettings } from "../config/validator-settings.ts";
 import { decisionView } from "../decision-view.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
-import type { Purpose } from "../pki/path.ts";
+import type { Purpose } from "../pki/path-validation.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
 import { createTrustStore } from "../pki/trust-store.ts";
 import { createValidator, type ValidatorSettings } from "../validator.ts";

@@ -1,5 +1,5 @@
 // Config + loaded trust material -> the core's ValidatorSettings.
-import type { Purpose } from "../pki/path.ts";
+import type { Purpose } from "../pki/path-validation.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
 import { staticGrantSource } from "../policy/grants.ts";
 import type { TrustStore } from "../pki/trust-store.ts";

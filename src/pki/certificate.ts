@@ -177,7 +177,7 @@ function tbsCertificate(bytes: Uint8Array, element: Element): TbsFields {
   };
 }
 
-function certificateFields(der: Uint8Array, index: number): Certificate | Failure {
+function certificateFields(der: Uint8Array, index: number, fingerprint: string | undefined): Certificate | Failure {
   const outer = readSingle(der, TAG.SEQUENCE);
   checkWellFormed(der, outer);
   const fields = new DerCursor(der, outer);
@@ -202,7 +202,7 @@ function certificateFields(der: Uint8Array, index: number): Certificate | Failur
     },
     inheritsKeyParameters: tbs.publicKey.inheritsParameters,
     publicKeyAlgorithm: tbs.publicKey.algorithm,
-    fingerprint: hash("sha256", der, "hex"),
+    fingerprint: fingerprint ?? hash("sha256", der, "hex"),
     subject: tbs.subject,
     issuer: tbs.issuer,
     notBefore: tbs.validity.notBefore,
@@ -218,10 +218,13 @@ function certificateFields(der: Uint8Array, index: number): Certificate | Failur
   };
 }
 
-/** Decodes one DER certificate; `index` is its place in the presented chain, for the failure. Never throws. */
-export function decodeCertificate(der: Uint8Array, index = -1): DecodedCertificate {
+/**
+ * Decodes one DER certificate; `index` is its place in the presented chain, for the
+ * failure; `fingerprint`, its SHA-256 when the caller already hashed it. Never throws.
+ */
+export function decodeCertificate(der: Uint8Array, index = -1, fingerprint?: string): DecodedCertificate {
   try {
-    const certificate = certificateFields(der, index);
+    const certificate = certificateFields(der, index, fingerprint);
     return "ok" in certificate ? certificate : { ok: true, certificate };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);

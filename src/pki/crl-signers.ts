@@ -5,7 +5,8 @@
 // revoked itself.
 import type { Certificate } from "./certificate.ts";
 import type { CrlSignerSource } from "./crl-status.ts";
-import { verifyPath, type VerifiedPath, type VerifyOptions } from "./path.ts";
+import { verifyPath } from "./path.ts";
+import type { VerifiedPath, VerifyOptions } from "./path-validation.ts";
 import type { TrustStore } from "./trust-store.ts";
 
 /** How deep a CRL signer's own revocation check may recurse into further CRL signers. */

@@ -11,7 +11,7 @@ import { revocationKey, type Crl, type RevokedEntry } from "./crl.ts";
 import { KEY_USAGE, type DistributionPoint } from "./extensions.ts";
 import type { GeneralNameValue } from "./general-name.ts";
 import { appendedNameKey, type DistinguishedName } from "./name.ts";
-import type { VerifiedPath } from "./path.ts";
+import type { VerifiedPath } from "./path-validation.ts";
 import type { RevocationStore } from "./revocation-store.ts";
 import { signedBy } from "./signed-data.ts";
 
@@ -185,8 +185,14 @@ function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: {
   return { state: "covered", reasons, until: Math.min(crl.nextUpdate!.getTime(), delta?.nextUpdate?.getTime() ?? Infinity) };
 }
 
+/** How a CRL was used, for `explain`. */
+export type CrlEvidence = (crl: Crl, verdict: "covers" | "revokes" | "cannot vouch", detail: string) => void;
+
+const describeCrl = (crl: Crl) =>
+  `CRL of "${crl.issuer.text}"${crl.number === undefined ? "" : ` #${crl.number}`} (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"})`;
+
 /** The status the held CRLs give `target.certificate` at `at`. */
-export function crlStatus(target: CrlTarget, store: RevocationStore, at: Date, signers: CrlSignerSource | undefined): CrlStatus {
+export function crlStatus(target: CrlTarget, store: RevocationStore, at: Date, signers: CrlSignerSource | undefined, evidence?: CrlEvidence): CrlStatus {
   const { certificate } = target;
   const context = { store, at, signers, reasons: 0, failures: [] as string[] };
   let until = Infinity;
@@ -196,9 +202,16 @@ export function crlStatus(target: CrlTarget, store: RevocationStore, at: Date, s
     for (const crl of names.flatMap((name) => store.crlsFor(name.key))) {
       if (context.reasons === ALL_REASONS) break;
       const verdict = judge(crl, point, target, context);
-      if (verdict.state === "revoked") return verdict;
-      if (verdict.state === "unusable") context.failures.push(verdict.why);
+      if (verdict.state === "revoked") {
+        evidence?.(crl, "revokes", `${describeCrl(crl)} lists it (${verdict.reason})`);
+        return verdict;
+      }
+      if (verdict.state === "unusable") {
+        evidence?.(crl, "cannot vouch", verdict.why);
+        context.failures.push(verdict.why);
+      }
       if (verdict.state !== "covered") continue;
+      evidence?.(crl, "covers", `${describeCrl(crl)} does not list it`);
       context.reasons |= verdict.reasons;
       until = Math.min(until, verdict.until);
     }

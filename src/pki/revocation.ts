@@ -7,7 +7,7 @@ import { fail, type Failure } from "../reason.ts";
 import type { Certificate } from "./certificate.ts";
 import { crlStatus, type CrlSignerSource } from "./crl-status.ts";
 import { judgeOcspResponse } from "./ocsp.ts";
-import type { VerifiedPath } from "./path.ts";
+import type { VerifiedPath } from "./path-validation.ts";
 import type { RevocationStore } from "./revocation-store.ts";
 
 export type RevocationMode = "off" | "soft_fail" | "hard_fail" | "require";
@@ -29,6 +29,8 @@ export interface RevocationOptions {
   readonly indexOf: (certificate: Certificate) => number;
   /** Certificates besides the path that may have signed a CRL; absent: only the path's own. */
   readonly crlSigners?: CrlSignerSource;
+  /** Told which evidence decided each certificate's status (`explain`). */
+  readonly evidence?: (certificate: Certificate, ok: boolean, detail: string) => void;
 }
 
 export type RevocationResult =
@@ -72,9 +74,12 @@ function statusOf(path: VerifiedPath, position: number, store: RevocationStore, 
   const failures: string[] = [];
   const needs: RevocationNeed[] = [];
   const ocsp = ocspStatus(certificate, issuer, path.keys[position + 1], store, options, failures);
+  if (typeof ocsp === "object") options.evidence?.(certificate, false, `an OCSP answer says it is revoked (${ocsp.state === "revoked" ? ocsp.reason : ""})`);
+  else if (ocsp !== undefined) options.evidence?.(certificate, true, `an OCSP answer says it is good until ${new Date(ocsp).toISOString()}`);
   if (typeof ocsp === "object") return ocsp;
   if (ocsp === undefined && options.ocsp) needs.push(...fetchNeeds("ocsp", certificate.ocspUrls, certificate, issuer, store, at, failures));
-  const crl = crlStatus({ certificate, position, path }, store, at, options.crlSigners);
+  const evidence = options.evidence;
+  const crl = crlStatus({ certificate, position, path }, store, at, options.crlSigners, evidence === undefined ? undefined : (_, verdict, detail) => evidence(certificate, verdict === "covers", detail));
   if (crl.state === "revoked") return { state: "revoked", reason: crl.reason, source: "CRL" };
   if (crl.state === "unknown") failures.push(...crl.failures);
   const goodByCrl = crl.state === "good" ? crl.until : undefined;
