@@ -1,8 +1,9 @@
 // Whole decisions, keyed by the SHA-256 of the presented chain's DER plus the policy
-// inputs that can change the answer; bounded by entry count (LRU) and by time:
-// never past the earliest notAfter in the path or the configured TTL.
+// inputs that can change the answer; bounded by entry count (least recently used
+// first out) and by time: never past the earliest notAfter in the path or the
+// configured TTL. Each entry is one small object: under a churn of distinct chains
+// the cache is most of what certgate keeps.
 import { createHash } from "node:crypto";
-import { LruCache } from "./lru-cache.ts";
 import type { Reason } from "./reason.ts";
 
 export interface CacheWindow {
@@ -14,7 +15,11 @@ export interface CacheWindow {
 
 interface Entry<T> {
   readonly value: T;
-  readonly window: CacheWindow;
+  /** The window in whole seconds since the cache was made: small integers, stored unboxed. */
+  readonly from: number;
+  readonly until: number;
+  /** When the entry was last moved to the young end, counted in insertions. */
+  readonly tick: number;
 }
 
 /**
@@ -40,26 +45,48 @@ export function chainKey(certificates: readonly Uint8Array[]): string {
 }
 
 export class DecisionCache<T> {
-  readonly #entries: LruCache<string, Entry<T>>;
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #capacity: number;
   readonly #ttlMs: number;
+  /** Window times are kept in seconds relative to this instant. */
+  #base: number | undefined;
+  #tick = 0;
 
   constructor(maxEntries: number, ttlSeconds: number) {
-    this.#entries = new LruCache(maxEntries);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`decision cache size must be a positive integer, got ${maxEntries}`);
+    this.#capacity = maxEntries;
     this.#ttlMs = ttlSeconds * 1000;
   }
 
   get(key: string, at: number): T | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    return at >= entry.window.from && at <= entry.window.until ? entry.value : undefined;
+    if (entry === undefined || this.#base === undefined) return undefined;
+    const second = Math.floor((at - this.#base) / 1000);
+    if (second < entry.from || second > entry.until) return undefined;
+    // An entry in the younger half is not moved: a hot entry costs one lookup.
+    if (this.#tick - entry.tick >= this.#capacity / 2) this.#insert(key, { ...entry, tick: ++this.#tick });
+    return entry.value;
   }
 
   /** `window` comes from the path; the TTL, counted from `at`, bounds it further. */
   set(key: string, value: T, at: number, window: CacheWindow): void {
-    this.#entries.set(key, { value, window: { from: window.from, until: Math.min(window.until, at + this.#ttlMs) } });
+    this.#base ??= at;
+    const until = Math.min(window.until, at + this.#ttlMs);
+    // Rounded inwards, so a decision is never reused outside its window (at most a second of it goes unused).
+    const entry = { value, from: Math.ceil((window.from - this.#base) / 1000), until: Math.floor((until - this.#base) / 1000) - 1, tick: ++this.#tick };
+    this.#insert(key, entry);
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  #insert(key: string, entry: Entry<T>): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
   }
 }

@@ -183,8 +183,10 @@ interface State {
   readonly requestPaths: LruCache<string, ReturnType<typeof normaliseRequestPath>>;
   /** An edge that memoises its parsing (XFCC) hands over the same array again: hash it once. */
   readonly chainKeys: WeakMap<readonly Uint8Array[], string>;
-  /** Many cached decisions (one leaf in many chains, many paths) share one Identity per client. */
+  /** Many cached decisions (one leaf in many chains, many paths) share one Identity per client... */
   readonly identities: LruCache<string, Identity>;
+  /** ...and one Decision per distinct answer. */
+  readonly decisionObjects: LruCache<string, Decision>;
 }
 
 /** The presented chain as DER, and its hash (the decision cache's key). */
@@ -215,6 +217,7 @@ function newState(settings: ValidatorSettings): State {
     requestPaths: new LruCache(PATH_MEMO),
     chainKeys: new WeakMap(),
     identities: new LruCache(DEFAULT_CERTIFICATE_CACHE),
+    decisionObjects: new LruCache(DEFAULT_CERTIFICATE_CACHE),
   };
 }
 
@@ -237,13 +240,16 @@ function validate(state: State, request: ValidationRequest, at: Date, tracer?: T
   // A stapled OCSP answer is evidence a cached decision did not see; an explained one is traced afresh.
   const decisions = state.decisions;
   if (decisions === undefined || tracer !== undefined || (request.ocspResponses?.length ?? 0) > 0) return decide(state, route, request, chain.ders, at, tracer).decision;
-  const key = `${chain.key}|${policyKey(route, request.userHeader)}|${state.revocation.store.epoch}`;
+  // join() builds one flat string: a template literal would keep a rope of parts alive per cached entry.
+  const key = [chain.key, policyKey(route, request.userHeader), state.revocation.store.epoch].join("|");
   const cached = decisions.get(key, at.getTime());
   state.settings.onCacheLookup?.("decision", cached !== undefined);
   if (cached !== undefined) return cached;
   const decided = decide(state, route, request, chain.ders, at);
-  if (decided.window !== undefined && isCacheable(decided.decision.reason)) decisions.set(key, decided.decision, at.getTime(), decided.window);
-  return decided.decision;
+  if (decided.window === undefined || !isCacheable(decided.decision.reason)) return decided.decision;
+  const kept = shared(state, decided.decision);
+  decisions.set(key, kept, at.getTime(), decided.window);
+  return kept;
 }
 
 /** The same decision, with every step traced, the path summarised and a hint on a refusal. */
@@ -467,8 +473,18 @@ function authorize(state: State, route: Route, principal: Principal | undefined)
   );
 }
 
+/** One object per distinct answer: many chains (a client with other extra certificates, other paths) share it in the cache. */
+function shared(state: State, decided: Decision): Decision {
+  const rule = decided.matchedRule?.index ?? -1;
+  const key = [decided.reason, decided.certIndex, decided.exempt ? 1 : 0, rule, decided.identity?.fingerprint ?? "", decided.identity?.principal?.qualifiedUsername ?? "", decided.message].join("|");
+  const known = state.decisionObjects.get(key);
+  if (known !== undefined && known.identity === decided.identity) return known;
+  state.decisionObjects.set(key, decided);
+  return decided;
+}
+
 function identityOf(state: State, leaf: Certificate, principal: Principal | undefined): Identity {
-  const key = `${leaf.fingerprint}|${principal?.qualifiedUsername ?? ""}|${principal?.userStoreDomain ?? ""}`;
+  const key = [leaf.fingerprint, principal?.qualifiedUsername ?? "", principal?.userStoreDomain ?? ""].join("|");
   let identity = state.identities.get(key);
   if (identity === undefined) {
     identity = newIdentity(leaf, principal);

@@ -6,12 +6,12 @@ import { AT, newPki, type TestPki } from "./helpers/pki.ts";
 import { settingsFor } from "./helpers/scenarios.ts";
 
 describe("DecisionCache", () => {
-  it("serves an entry only inside its window, and never past the TTL", () => {
+  it("serves an entry only inside its window (kept to the second, rounded inwards), and never past the TTL", () => {
     const cache = new DecisionCache<string>(10, 60);
     cache.set("k", "v", 1_000, { from: 500, until: 1_000_000 });
     assert.equal(cache.get("k", 1_000), "v");
     assert.equal(cache.get("k", 400), undefined, "before the window");
-    assert.equal(cache.get("k", 61_000), "v");
+    assert.equal(cache.get("k", 59_999), "v");
     assert.equal(cache.get("k", 61_001), undefined, "past the TTL");
     cache.set("short", "v", 1_000, { from: 0, until: 2_000 });
     assert.equal(cache.get("short", 2_001), undefined, "past the earliest notAfter");

@@ -1,10 +1,12 @@
 // Benchmark server process: `echo` (a bare grpc-js server answering Validate with a
-// fixed response: the transport ceiling) or `certgate CONFIG` (the real service).
+// fixed response: the transport ceiling) or `certgate CONFIG` (the real service, from
+// dist/ as `npm start` runs it).
 // Prints "READY <address>"; answers IPC "usage" with its CPU time and peak RSS.
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { startService } from "../../src/cli/serve.ts";
+// The service runs as production does: the compiled JavaScript in dist/ (npm run build).
+const { startService }: typeof import("../../src/cli/serve.ts") = await import(new URL("../../dist/cli/serve.js", import.meta.url).href);
 
 const [mode, argument] = process.argv.slice(2);
 let peakRss = process.memoryUsage().rss;
