@@ -51,6 +51,8 @@ export class DecisionCache<T> {
   /** Window times are kept in seconds relative to this instant. */
   #base: number | undefined;
   #tick = 0;
+  /** Walks the map in insertion order across evictions (see LruCache: a fresh keys() would rescan deleted entries). */
+  #oldest: Iterator<string> | undefined;
 
   constructor(maxEntries: number, ttlSeconds: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`decision cache size must be a positive integer, got ${maxEntries}`);
@@ -75,14 +77,24 @@ export class DecisionCache<T> {
     // Rounded inwards, so a decision is never reused outside its window (at most a second of it goes unused).
     const entry = { value, from: Math.ceil((window.from - this.#base) / 1000), until: Math.floor((until - this.#base) / 1000) - 1, tick: ++this.#tick };
     this.#insert(key, entry);
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
+    if (this.#entries.size > this.#capacity) this.#evictOldest();
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  #evictOldest(): void {
+    for (let fresh = false; ; fresh = true) {
+      this.#oldest ??= this.#entries.keys();
+      const next = this.#oldest.next();
+      if (!next.done) {
+        this.#entries.delete(next.value);
+        return;
+      }
+      this.#oldest = undefined;
+      if (fresh) return;
+    }
   }
 
   #insert(key: string, entry: Entry<T>): void {

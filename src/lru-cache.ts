@@ -13,6 +13,12 @@ export class LruCache<K, V> {
   readonly #entries = new Map<K, Entry<V>>();
   readonly #capacity: number;
   #tick = 0;
+  /**
+   * Walks the map in insertion order across evictions. A fresh keys().next() would
+   * step over every entry deleted at the front since the last rehash: quadratic
+   * under churn.
+   */
+  #oldest: Iterator<K> | undefined;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
@@ -32,14 +38,24 @@ export class LruCache<K, V> {
 
   set(key: K, value: V): void {
     this.#insert(key, value);
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
+    if (this.#entries.size > this.#capacity) this.#evictOldest();
   }
 
   clear(): void {
     this.#entries.clear();
+  }
+
+  #evictOldest(): void {
+    for (let fresh = false; ; fresh = true) {
+      this.#oldest ??= this.#entries.keys();
+      const next = this.#oldest.next();
+      if (!next.done) {
+        this.#entries.delete(next.value);
+        return;
+      }
+      this.#oldest = undefined;
+      if (fresh) return;
+    }
   }
 
   #insert(key: K, value: V): void {
