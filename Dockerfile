@@ -13,7 +13,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build/descriptors.binpb ./build/descriptors.binpb
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-ENV NODE_OPTIONS="--max-old-space-size=192"
+ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
 USER 10001:10001
 EXPOSE 50051 8086 9464
 ENTRYPOINT ["node", "dist/cli/main.js"]

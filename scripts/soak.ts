@@ -33,7 +33,7 @@ writeFileSync(configPath, config(300));
 const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 // The heap limits production should run with (deploy/kubernetes sets the same through NODE_OPTIONS):
 // without them V8 sizes its heap from the machine's memory and RSS says little about leaks.
-const HEAP_FLAGS = (process.env.SOAK_NODE_FLAGS ?? "--max-old-space-size=192").split(" ").filter(Boolean);
+const HEAP_FLAGS = (process.env.SOAK_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=16").split(" ").filter(Boolean);
 const server = spawn(process.execPath, [...HEAP_FLAGS, main, "serve", "--config", configPath], { stdio: ["ignore", "pipe", "inherit"] });
 const { address, metrics } = await new Promise<{ address: string; metrics: string }>((resolve, reject) => {
   createInterface({ input: server.stdout! }).on("line", (line) => {

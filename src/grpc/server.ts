@@ -2,10 +2,10 @@
 // on one port; optionally health alone on a plaintext port for kubelet probes.
 import { chmod } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import type { ExtAuthzConfig } from "../config/config.ts";
 import type { ServerTlsMaterial } from "../config/trust-material.ts";
 import { allowedCallersInterceptor } from "./caller.ts";
+import { Health } from "./health.ts";
 import { certgateHandlers, type ServiceDeps } from "./certgate-service.ts";
 import { loadDescriptors, serviceDefinition, type Descriptors } from "./descriptors.ts";
 import { extAuthzHandlers } from "./ext-authz.ts";
@@ -37,7 +37,7 @@ export interface RunningServer {
   /** "127.0.0.1:PORT" (the real port when 0 was asked) or "unix:/path". */
   readonly address: string;
   readonly healthAddress: string | undefined;
-  readonly health: HealthImplementation;
+  readonly health: Health;
   /** Marks every service NOT_SERVING, for the drain before shutdown. */
   setNotServing(): void;
   /** Stops accepting, lets in-flight calls finish within `graceMs`, then cancels the rest. */
@@ -80,8 +80,9 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   server.addService(certgate.definition, certgateHandlers(deps, certgate.encoders.Validate!));
   const extAuthz = passingEncoded(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE));
   server.addService(extAuthz.definition, extAuthzHandlers(deps, options.extAuthz, extAuthz.encoders.Check!));
-  const health = new HealthImplementation({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING", [EXT_AUTHZ_SERVICE]: "SERVING" });
-  health.addToServer(server);
+  const health = new Health({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING", [EXT_AUTHZ_SERVICE]: "SERVING" });
+  const healthDefinition = serviceDefinition(descriptors, HEALTH_SERVICE);
+  server.addService(healthDefinition, health.handlers());
   const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
   const reflection = reflectionHandlers(indexDescriptorSet(descriptors.set, served));
   for (const name of REFLECTION_SERVICES) server.addService(serviceDefinition(descriptors, name), reflection);
@@ -93,7 +94,7 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   let healthAddress: string | undefined;
   if (options.healthListen !== undefined && options.healthListen !== "") {
     healthServer = new grpc.Server();
-    health.addToServer(healthServer);
+    healthServer.addService(healthDefinition, health.handlers());
     healthAddress = await bind(healthServer, options.healthListen, grpc.ServerCredentials.createInsecure());
   }
   return {
