@@ -30,7 +30,8 @@ const configPath = join(dir, "deployment.toml");
 writeFileSync(configPath, config(300));
 
 // --- The server ----------------------------------------------------------------
-const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+// The server runs as production does: the compiled JavaScript (npm run build, run by presoak).
+const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 // The heap limits production should run with (deploy/kubernetes sets the same through NODE_OPTIONS):
 // without them V8 sizes its heap from the machine's memory and RSS says little about leaks.
 const HEAP_FLAGS = (process.env.SOAK_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=16").split(" ").filter(Boolean);
