@@ -37,8 +37,24 @@ export interface Explanation {
   readonly steps: readonly TraceStep[];
   /** The path that was checked last (leaf first); empty when none was built. */
   readonly path: readonly CertificateSummary[];
+  /** Whether that path passed path validation (a later stage may still refuse). */
+  readonly pathVerified: boolean;
   /** On a refusal: what an operator can do about it. */
   readonly hint: string | undefined;
+}
+
+/** One line about one certificate of the path, for people. */
+export function describeCertificate(certificate: CertificateSummary): string {
+  const where = certificate.anchor ? "trust anchor" : certificate.presentedIndex < 0 ? "from the intermediate pool" : `presented #${certificate.presentedIndex}`;
+  return [
+    `subject "${certificate.subject}"`,
+    `issuer "${certificate.issuer}"`,
+    `serial ${certificate.serialNumber}`,
+    `key ${certificate.key}`,
+    `valid ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
+    `SHA-256 ${certificate.fingerprint}`,
+    where,
+  ].join("; ");
 }
 
 const CURVES: Readonly<Record<string, string>> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
@@ -93,6 +109,7 @@ const CANDIDATE_DETAIL: Readonly<Record<CandidateOutcome, string>> = {
 export class Tracer implements PathObserver {
   readonly steps: TraceStep[] = [];
   path: readonly CertificateSummary[] = [];
+  pathVerified = false;
   readonly #presentedIndex: (certificate: Certificate) => number;
 
   constructor(presentedIndex: (certificate: Certificate) => number = () => -1) {
@@ -114,6 +131,10 @@ export class Tracer implements PathObserver {
       ok: outcome === "issuer",
       detail: `${where} "${issuer.subject.text}" (SHA-256 ${issuer.fingerprint.slice(0, 16)}...): ${CANDIDATE_DETAIL[outcome]}`,
     });
+  }
+
+  candidatePath(path: readonly Certificate[], indexOf: (certificate: Certificate) => number): void {
+    this.path = summarise(path, indexOf);
   }
 
   check(certificate: Certificate | undefined, index: number, check: string, failure: Failure | undefined): void {

@@ -24,7 +24,7 @@ import { compileResourceRules, type ResourceRule, type RuleMatch } from "./polic
 import { principalFromCommonNames, principalFromName, type Principal, type PrincipalOptions } from "./principal/principal.ts";
 import { mapCertificateToUser, type ThumbprintMappings } from "./principal/thumbprint-mapping.ts";
 import { fail, httpStatusFor, type Failure, type Reason } from "./reason.ts";
-import { Tracer, hintFor, summarise, type Explanation } from "./explanation.ts";
+import { Tracer, hintFor, type Explanation } from "./explanation.ts";
 
 export type ChainInput = { readonly pem: string } | { readonly der: readonly Uint8Array[] };
 
@@ -258,7 +258,7 @@ function explained(state: State, request: ValidationRequest, at: Date): Decision
   const answer = validate(state, request, at, tracer);
   tracer.add("decision", answer.reason, answer.allowed ? { ok: true, detail: answer.message } : fail(answer.reason as Exclude<Reason, "OK">, answer.message, answer.certIndex));
   const hint = answer.allowed ? undefined : hintFor(fail(answer.reason as Exclude<Reason, "OK">, answer.message, answer.certIndex), { certCns: state.settings.intermediateCnValidation.certCns, issuer: tracer.path[1]?.subject });
-  return { ...answer, explanation: { steps: tracer.steps, path: tracer.path, hint } };
+  return { ...answer, explanation: { steps: tracer.steps, path: tracer.path, pathVerified: tracer.pathVerified, hint } };
 }
 
 /** Stage 1: the request path, its exempt context and resource rule. */
@@ -327,9 +327,8 @@ function checkedChain(state: State, ders: readonly Uint8Array[]): ChainBytes | F
 function decide(state: State, route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date, tracer?: Tracer): Decided {
   const chain = decodeChain(state, ders, tracer);
   if ("ok" in chain) return { decision: decision(route, chain) };
-  const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
   const path = verifyPath(chain, state.settings.trust, { ...verifyOptions(state, at), ...(tracer === undefined ? {} : { observe: tracer }) });
-  if (tracer !== undefined && path.ok) tracer.path = summarise(path.path, indexOf);
+  if (tracer !== undefined) tracer.pathVerified = path.ok;
   if (!path.ok) {
     if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(state, chain, tracer);
     // A chain that cannot verify is refused the same way until its leaf expires: cached like any answer.

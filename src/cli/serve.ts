@@ -11,6 +11,7 @@ import { validatorSettings } from "../config/validator-settings.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
 import { startServer, type RunningServer } from "../grpc/server.ts";
+import { ClientExpiryWatch } from "../metrics/client-expiry.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { createValidator, type Validator } from "../validator.ts";
@@ -105,6 +106,7 @@ export interface Service {
 /** Starts certgate; returns once listening. Throws ConfigError for a bad config. */
 export async function startService(configPath: string | undefined, logger: Logger): Promise<Service> {
   const metrics = createMetrics(() => new Date());
+  const clientExpiry = new ClientExpiryWatch(metrics, logger);
   let state = await buildState(configPath, 1, logger, metrics);
   warnAboutBareExemptContexts(state.config, logger);
   const initial = state.config;
@@ -129,6 +131,7 @@ export async function startService(configPath: string | undefined, logger: Logge
       }),
       onDecision: (event) => {
         metrics.decision(event.rpc, event.decision.reason, event.decision.allowed, event.durationMs / 1000);
+        clientExpiry.observe(event.decision, () => new Date(), state.config.log.expiryWarningDays);
         logDecision(logger, state.config.log.audit, event);
       },
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),

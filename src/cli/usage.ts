@@ -14,7 +14,8 @@ export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FI
   LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
   Prints the decision as one JSON object; --explain prints, for people, what was
   decided and why (the path, every check, policy, revocation evidence, a hint).
-  Without --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
+  Without --config and --ca: the built-in default serve runs (trusting the dev PKI in certs/dev).
+  With --ca but no --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
   --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
   --profile: the RFC 5280 profile certificates must keep (truststore.profile, default strict).
   Exit: 0 allowed, 1 denied, 2 usage error.`;

@@ -3,7 +3,9 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/config.ts";
+import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
+import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import { loadRevocationStore, loadTrustStore } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { decisionView } from "../decision-view.ts";
@@ -18,6 +20,7 @@ import { decodeCrl } from "../pki/crl.ts";
 import { type RevocationMode } from "../pki/revocation.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
 import { PROFILES, type Profile } from "../pki/profile.ts";
+import { explanationText } from "./explain-text.ts";
 import { VERIFY_USAGE } from "./usage.ts";
 
 export class UsageError extends Error {
@@ -91,12 +94,19 @@ function revocationFor(values: Record<string, string | string[] | boolean | unde
   return { mode: mode as RevocationMode, store, ocsp: config?.revocation.ocsp ?? false, fetch: config?.revocation.fetch ?? false };
 }
 
+/** --config, or without --config and --ca the built-in default `serve` runs (the dev PKI). */
+function configFor(path: string | undefined, hasAnchors: boolean): Config | undefined {
+  if (path !== undefined) return loadConfigFile(path);
+  if (hasAnchors) return undefined;
+  if (!devPkiPresent(DEV_PKI_DIR)) throw new UsageError(`give at least one --ca FILE (or --config FILE); the built-in default needs the dev PKI in ${DEV_PKI_DIR} (npm run certs)`);
+  return defaultConfig(DEV_PKI_DIR);
+}
+
 function settingsFor(values: Record<string, string | string[] | boolean | undefined>): ValidatorSettings {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
-  const config: Config | undefined = values.config === undefined ? undefined : loadConfigFile(values.config as string);
-  if (config === undefined && cas.length === 0) throw new UsageError("give at least one --ca FILE (or --config FILE)");
+  const config = configFor(values.config as string | undefined, cas.length > 0);
   const anchors = certificatesIn(cas, "--ca");
   const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? "strict");
   const pool = certificatesIn(untrusted, "--untrusted");
@@ -143,6 +153,7 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
         revocation: { type: "string" },
         "allow-sha1": { type: "boolean" },
         profile: { type: "string" },
+        explain: { type: "boolean" },
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
@@ -152,8 +163,9 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     const chain = blocks.ok ? { der: blocks.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
     const at = parseAt(values.at);
     const fetcher = createRevocationFetcher({ timeoutMs: 2000, maxBytes: 10 * 1024 * 1024, failureBackoffMs: 60_000 });
-    const decision = await decide(validator, { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user }, () => at, fetcher);
-    print(JSON.stringify(decisionView(decision)) + "\n");
+    const explain = values.explain === true;
+    const decision = await decide(validator, { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user }, () => at, fetcher, { explain });
+    print(explain ? explanationText(decision) : JSON.stringify(decisionView(decision)) + "\n");
     return decision.allowed ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -78,6 +78,8 @@ export interface Config {
     readonly level: LogLevel;
     /** One info line per decision. */
     readonly audit: boolean;
+    /** A client certificate allowed within this many days of its notAfter is logged (warn), once per certificate. */
+    readonly expiryWarningDays: number;
   };
 }
 

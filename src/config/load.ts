@@ -32,7 +32,7 @@ const TABLES = {
   tenant: ["email_username"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "max_header_bytes", "headers"],
   "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
-  log: ["level", "audit"],
+  log: ["level", "audit", "expiry_warning_days"],
 } as const;
 
 /** Top-level tables read by access-control.ts. */
@@ -215,7 +215,11 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
         fingerprint: header(principalHeaders, "ext_authz.headers.fingerprint", D.headers.fingerprint),
       },
     },
-    log: { level: level as LogLevel, audit: read.boolean(log, "log.audit", true) },
+    log: {
+      level: level as LogLevel,
+      audit: read.boolean(log, "log.audit", true),
+      expiryWarningDays: read.integer(log, "log.expiry_warning_days", 14, { min: 0, max: 3650 }),
+    },
   };
   const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });
   const problems = [...read.problems, ...crossFieldProblems(config)];

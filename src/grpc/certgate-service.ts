@@ -3,6 +3,7 @@
 // is an answer with allowed=false.
 import * as grpc from "@grpc/grpc-js";
 import { decisionView } from "../decision-view.ts";
+import { describeCertificate, type Explanation } from "../explanation.ts";
 import type { RevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { decide } from "../fetch/decide.ts";
 import { callerIdentity } from "./caller.ts";
@@ -16,6 +17,7 @@ export interface WireValidateRequest {
   method: string;
   user_header?: string;
   ocsp_responses: Buffer[];
+  explain?: boolean;
 }
 
 export interface DecisionEvent {
@@ -39,11 +41,10 @@ export interface ServiceDeps {
 
 type Contract = { readonly ok: true; readonly request: ValidationRequest } | { readonly ok: false; readonly message: string };
 
+/** Neither pem nor der is a request without a certificate, decided like any other; both is a contract error. */
 export function toValidationRequest(wire: WireValidateRequest): Contract {
   const hasPem = wire.pem !== "";
-  const hasDer = wire.der.length > 0;
-  if (hasPem && hasDer) return { ok: false, message: "set pem or der, not both" };
-  if (!hasPem && !hasDer) return { ok: false, message: "no certificate chain: set pem (PEM chain, leaf first) or der (DER certificates, leaf first)" };
+  if (hasPem && wire.der.length > 0) return { ok: false, message: "set pem or der, not both" };
   const chain = hasPem ? { pem: wire.pem } : { der: wire.der.map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) };
   const ocspResponses = (wire.ocsp_responses ?? []).map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return { ok: true, request: { chain, context: wire.context, method: wire.method, userHeader: wire.user_header, ocspResponses } };
@@ -56,8 +57,21 @@ function timestamp(date: Date): { seconds: string; nanos: number } {
 
 export function toWireResponse(decision: Decision): Record<string, unknown> {
   const view = decisionView(decision);
-  if (view.principal === null) return view as unknown as Record<string, unknown>;
-  return { ...view, principal: { ...view.principal, not_after: timestamp(view.principal.not_after) } };
+  const explained = decision.explanation === undefined ? {} : { trace: traceSteps(decision.explanation), hint: decision.explanation.hint ?? "" };
+  if (view.principal === null) return { ...view, ...explained };
+  return { ...view, principal: { ...view.principal, not_after: timestamp(view.principal.not_after) }, ...explained };
+}
+
+/** The explanation as TraceSteps: the path first (one step per certificate), then every step in order. */
+function traceSteps(explanation: Explanation): Record<string, unknown>[] {
+  const path = explanation.path.map((certificate) => ({
+    stage: "path",
+    cert_index: certificate.presentedIndex,
+    check: `certificate at depth ${certificate.depth}${certificate.anchor ? " (trust anchor)" : ""}`,
+    ok: true,
+    detail: describeCertificate(certificate),
+  }));
+  return [...path, ...explanation.steps.map((step) => ({ stage: step.stage, cert_index: step.certIndex, check: step.check, ok: step.ok, detail: step.detail }))];
 }
 
 export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.UntypedServiceImplementation {
@@ -71,7 +85,7 @@ export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.Untype
           callback({ code: grpc.status.INVALID_ARGUMENT, details: contract.message });
           return;
         }
-        const decision = await decide(deps.validator(), contract.request, deps.now, deps.fetchRevocation);
+        const decision = await decide(deps.validator(), contract.request, deps.now, deps.fetchRevocation, { explain: call.request.explain === true });
         const durationMs = performance.now() - started;
         deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: () => callerIdentity(call) });
         callback(null, responses.get(decision, undefined, () => toWireResponse(decision)));

@@ -14,6 +14,8 @@ export interface TrustMaterial {
 export interface Metrics {
   readonly registry: Registry;
   decision(rpc: string, reason: Reason, allowed: boolean, seconds: number): void;
+  /** Seconds a distinct client certificate that was allowed has left (observed once per certificate). */
+  clientCertificate(secondsLeft: number): void;
   cacheLookup(cache: string, hit: boolean): void;
   reload(ok: boolean, generation: number): void;
   /** What the expiry gauges describe from now on. */
@@ -31,6 +33,12 @@ export function createMetrics(now: () => Date): Metrics {
     help: "Time to decide one call, from request to answer",
     labelNames: ["rpc"],
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registers: [registry],
+  });
+  const clientExpiry = new Histogram({
+    name: "certgate_client_certificate_expiry_seconds",
+    help: "Time left on each distinct client certificate allowed, observed once per certificate per process",
+    buckets: [3600, 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 90 * 86_400, 365 * 86_400],
     registers: [registry],
   });
   const cache = new Counter({ name: "certgate_cache_lookups_total", help: "Cache lookups by cache and result", labelNames: ["cache", "result"], registers: [registry] });
@@ -82,6 +90,9 @@ export function createMetrics(now: () => Date): Metrics {
         latencies.set(rpc, histogram);
       }
       histogram.observe(seconds);
+    },
+    clientCertificate(secondsLeft) {
+      clientExpiry.observe(secondsLeft);
     },
     cacheLookup(name, hit) {
       const key = `${name}|${hit}`;

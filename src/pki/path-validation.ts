@@ -48,6 +48,8 @@ export type CandidateOutcome = "issuer" | "key identifier mismatch" | "bad signa
 export interface PathObserver {
   /** A certificate considered as the issuer of `child`, where it came from, and what came of it. */
   candidate(child: Certificate, issuer: Certificate, source: "anchor" | "presented" | "pool", outcome: CandidateOutcome): void;
+  /** A complete candidate path (leaf first), about to be checked. */
+  candidatePath(path: readonly Certificate[], indexOf: (certificate: Certificate) => number): void;
   /** One named check on one certificate of a complete path (`index`: in the presented chain, -1 if not presented). */
   check(certificate: Certificate | undefined, index: number, check: string, failure: Failure | undefined): void;
 }

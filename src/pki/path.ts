@@ -118,6 +118,7 @@ export function verifyPath(presented: readonly Certificate[], trust: TrustStore,
   let firstFailure: Failure | undefined;
   let tried = 0;
   for (const path of candidatePaths([leaf], search)) {
+    options.observe?.candidatePath(path, indexOf);
     const checked = checkPath(path, indexOf, options);
     if (checked.ok) return checked;
     firstFailure ??= checked;

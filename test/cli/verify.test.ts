@@ -75,6 +75,23 @@ describe("certgate verify", async () => {
     assert.equal(bad.code, 2);
   });
 
+  it("--explain prints the path, every check and a hint, in text, with the same exit code", async () => {
+    const scenario = scenarios.find((s) => s.name === "rogue intermediate")!;
+    const leaf = file("rogue-explain.pem", (scenario.chain as { pem: string }).pem);
+    const { code, stdout } = await certgate(["verify", "--config", config, "--at", AT.toISOString(), "--context", scenario.context, "--explain", leaf]);
+    assert.equal(code, 1);
+    assert.match(stdout, /^DENIED: INTERMEDIATE_CN_NOT_ALLOWED \(HTTP 403\), certificate 1\n/);
+    assert.match(stdout, /Path \(leaf first\):\n {2}\[0\] CN=mallory,O=certgate\n/);
+    assert.match(stdout, /\[2\] CN=certgate-test-root,O=certgate {2}\(trust anchor\)/);
+    assert.match(stdout, /key EC P-256/);
+    assert.match(stdout, /FAIL policy {5}#1 {2}intermediate CN allow-list/);
+    assert.match(stdout, /Hint: issuing CA "CN=rogue-intermediate,O=certgate" is not in intermediate_cert_validation\.cert_cns \(certgate-dev-intermediate\)/);
+    const allowed = await certgate(["verify", "--config", config, "--at", AT.toISOString(), "--explain", file("ok-explain.pem", (scenarios[0]!.chain as { pem: string }).pem)]);
+    assert.equal(allowed.code, 0);
+    assert.match(allowed.stdout, /^ALLOWED: OK \(HTTP 200\)/);
+    assert.doesNotMatch(allowed.stdout, /FAIL|Hint/);
+  });
+
   it("respects --max-chain-length", async () => {
     const leaf = file("leaf-chain.pem", (scenarios[0]!.chain as { pem: string }).pem);
     const { code, stdout } = await certgate(["verify", "--ca", root, "--max-chain-length", "2", "--at", AT.toISOString(), leaf]);
@@ -91,6 +108,21 @@ describe("certgate verify", async () => {
     ["an unknown flag", ["verify", "--frobnicate", "x"]],
     ["an unknown command", ["frobnicate"]],
   ];
+  for (const args of [["--help"], ["-h"], ["verify", "--help"], ["serve", "--help"], ["certs", "--help"]]) {
+    it(`${args.join(" ")} prints usage on stdout and exits 0`, async () => {
+      const { code, stdout, stderr } = await certgate(args);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, args.length === 1 ? /^usage: certgate <command>/ : new RegExp(`^usage: certgate ${args[0]}`));
+      assert.equal(stderr, "");
+    });
+  }
+
+  it("--version prints the version", async () => {
+    const { code, stdout } = await certgate(["--version"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^certgate \d+\.\d+\.\d+\n$/);
+  });
+
   for (const [name, args] of usage) {
     it(`exits 2 with usage for ${name}`, async () => {
       const { code, stderr, stdout } = await certgate(args);

@@ -14,8 +14,6 @@ export interface Scenario {
   readonly expect: Reason;
   readonly exempt?: boolean;
   readonly qualifiedUsername?: string;
-  /** false: the Validate RPC refuses this input as a contract violation instead. */
-  readonly viaValidateRpc?: false;
 }
 
 export const CERT_CNS = ["certgate-dev-intermediate"];
@@ -51,7 +49,7 @@ export async function buildScenarios(): Promise<{ pki: TestPki; scenarios: Scena
     { name: "valid chain as DER", chain: { der: [john.der, intermediate.der] }, context: "/", expect: "OK", qualifiedUsername: "SECONDARY/john@tenant.com" },
     { name: "exempt context, user header", chain: pem(await pki.client("svc", {}, rogue), rogue), context: "/scim2/Users", userHeader: "ann@acme.com", expect: "OK", exempt: true, qualifiedUsername: "ann@acme.com" },
     { name: "exempt context, no user", chain: pem(await pki.client("svc", {}, rogue), rogue), context: "/t/acme.com/dcr/register", expect: "OK", exempt: true, qualifiedUsername: "" },
-    { name: "no certificate", chain: { der: [] }, context: "/", expect: "NO_CERTIFICATE", viaValidateRpc: false },
+    { name: "no certificate", chain: { der: [] }, context: "/", expect: "NO_CERTIFICATE" },
     { name: "garbage PEM", chain: { pem: "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n" }, context: "/", expect: "MALFORMED_CERTIFICATE" },
     { name: "garbage DER", chain: { der: [new Uint8Array([1, 2, 3])] }, context: "/", expect: "MALFORMED_CERTIFICATE" },
     { name: "nine certificates", chain: pem(john, ...Array.from({ length: 8 }, () => intermediate)), context: "/", expect: "CHAIN_TOO_LONG" },
