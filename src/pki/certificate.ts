@@ -224,7 +224,10 @@ function certificateFields(der: Uint8Array, index: number, fingerprint: string |
  */
 export function decodeCertificate(der: Uint8Array, index = -1, fingerprint?: string): DecodedCertificate {
   try {
-    const certificate = certificateFields(der, index, fingerprint);
+    // A certificate is kept for many requests: it owns exactly its bytes, not the
+    // request (or pooled) buffer they arrived in.
+    const own = der.byteOffset === 0 && der.byteLength === der.buffer.byteLength ? der : der.slice();
+    const certificate = certificateFields(own, index, fingerprint);
     return "ok" in certificate ? certificate : { ok: true, certificate };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
