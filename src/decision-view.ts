@@ -12,6 +12,7 @@ export interface PrincipalView {
   readonly serial_number: string;
   readonly sha256_fingerprint: string;
   readonly not_after: Date;
+  readonly spiffe_id: string;
 }
 
 export interface DecisionView {
@@ -49,6 +50,7 @@ export function decisionView(decision: Decision): DecisionView {
             serial_number: identity.serialNumber,
             sha256_fingerprint: identity.fingerprint,
             not_after: identity.notAfter,
+            spiffe_id: identity.spiffeId ?? "",
           },
     matched_rule: decision.matchedRule === undefined ? null : { context: decision.matchedRule.context, http_method: decision.matchedRule.httpMethod, index: decision.matchedRule.index },
     required_scopes: decision.requiredScopes,

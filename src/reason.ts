@@ -33,6 +33,10 @@ export const REASONS = [
   "POLICY_INVALID",
   "CERTIFICATE_TOO_LARGE",
   "NONCONFORMING_CERTIFICATE",
+  "INVALID_SVID",
+  "TRUST_DOMAIN_MISMATCH",
+  "NO_PRINCIPAL_MAPPING",
+  "PRINCIPAL_NOT_ALLOWED",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -84,11 +88,15 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "POLICY_INVALID":
     case "CERTIFICATE_TOO_LARGE":
     case "NONCONFORMING_CERTIFICATE":
+    case "INVALID_SVID":
+    case "TRUST_DOMAIN_MISMATCH":
+    case "NO_PRINCIPAL_MAPPING":
       return 401;
     case "INTERMEDIATE_CN_NOT_ALLOWED":
     case "INVALID_REQUEST_PATH":
     case "CROSS_TENANT_DENIED":
     case "ACCESS_DENIED":
+    case "PRINCIPAL_NOT_ALLOWED":
       return 403;
   }
 }

@@ -15,13 +15,17 @@ import { checkRevocation, type RevocationMode, type RevocationNeed, type Revocat
 import { RevocationStore } from "./pki/revocation-store.ts";
 import { decodePemChain } from "./pki/pem.ts";
 import type { TrustStore } from "./pki/trust-store.ts";
+import type { SpiffeId } from "./pki/spiffe-id.ts";
+import { checkSvid, uriNames } from "./pki/svid.ts";
 import { checkCrossTenant, tenantOfPath } from "./policy/cross-tenant.ts";
 import { compileExemptContexts } from "./policy/exempt-context.ts";
 import { checkGrants, type GrantSource } from "./policy/grants.ts";
 import { compileIntermediateCnAllowList } from "./policy/intermediate-cn.ts";
 import { normaliseRequestPath } from "./policy/request-path.ts";
+import { compilePrincipalPatterns } from "./policy/principal-patterns.ts";
 import { compileResourceRules, type ResourceRule, type RuleMatch } from "./policy/resource-rules.ts";
 import { principalFromCommonNames, principalFromName, type Principal, type PrincipalOptions } from "./principal/principal.ts";
+import { compileSanMappings, type MappingRule, type SanMappings, type SanSource } from "./principal/san-mapping.ts";
 import { mapCertificateToUser, type ThumbprintMappings } from "./principal/thumbprint-mapping.ts";
 import { fail, httpStatusFor, type Failure, type Reason } from "./reason.ts";
 import { Tracer, hintFor, type Explanation } from "./explanation.ts";
@@ -37,6 +41,8 @@ export interface ValidationRequest {
   readonly userHeader?: string | undefined;
   /** Stapled OCSP responses (DER), for certificates of the chain. */
   readonly ocspResponses?: readonly Uint8Array[];
+  /** Who the proxy says the peer is (Envoy's attributes.source.principal); a different verified SPIFFE ID is refused. */
+  readonly peerPrincipal?: string | undefined;
 }
 
 export interface ValidatorSettings {
@@ -58,6 +64,13 @@ export interface ValidatorSettings {
     readonly exemptContexts: readonly string[];
   };
   readonly principal: PrincipalOptions;
+  /** [principal] source naming a SAN, and its mappings; absent: the CN names the principal (WSO2). */
+  readonly principalMapping?: { readonly source: SanSource; readonly mappings: readonly MappingRule[] };
+  /**
+   * [[trust_domain]]: the anchors of each SPIFFE trust domain. An SVID verifies only
+   * to its own domain's anchors; with domains configured, any other leaf only to `trust`.
+   */
+  readonly trustDomains?: ReadonlyMap<string, TrustStore>;
   /** [[resource.access_control]] in file order; empty or absent: every path needs a valid certificate. */
   readonly resourceAccess?: { readonly rules: readonly ResourceRule[]; readonly defaultAccess: "allow" | "deny" };
   readonly grants?: GrantSource;
@@ -81,6 +94,8 @@ export interface Identity {
   readonly serialNumber: string;
   readonly fingerprint: string;
   readonly notAfter: Date;
+  /** The leaf's SPIFFE ID when it is a checked X.509-SVID (SPIFFE handling on). */
+  readonly spiffeId: string | undefined;
 }
 
 export interface MatchedRule {
@@ -148,7 +163,7 @@ export function refusedInput(failure: Failure): Decision {
   return decision(undefined, failure);
 }
 
-function newIdentity(leaf: Certificate, principal: Principal | undefined): Identity {
+function newIdentity(leaf: Certificate, principal: Principal | undefined, spiffeId: SpiffeId | undefined): Identity {
   return {
     principal,
     subject: leaf.subject.text,
@@ -156,6 +171,7 @@ function newIdentity(leaf: Certificate, principal: Principal | undefined): Ident
     serialNumber: leaf.serialNumber,
     fingerprint: leaf.fingerprint,
     notAfter: leaf.notAfter,
+    spiffeId: spiffeId?.text,
   };
 }
 
@@ -173,6 +189,11 @@ interface State {
   readonly exemptContexts: Compiled<typeof compileExemptContexts>;
   readonly allowList: Compiled<typeof compileIntermediateCnAllowList>;
   readonly rules: Compiled<typeof compileResourceRules>;
+  /** Each rule's trust_domains and principals, by rule index (undefined: the rule admits anyone). */
+  readonly rulePrincipals: readonly (Compiled<typeof compilePrincipalPatterns> | undefined)[];
+  /** SVIDs are recognised and sent to their trust domain: [[trust_domain]] configured, or source = "uri_san". */
+  readonly spiffe: boolean;
+  readonly sanMappings: SanMappings | undefined;
   readonly revocation: { readonly mode: RevocationMode; readonly store: RevocationStore; readonly ocsp: boolean; readonly fetch: boolean };
   readonly decisions: DecisionCache<Decision> | undefined;
   /** Decoded certificates by DER SHA-256. */
@@ -201,14 +222,27 @@ interface Decided {
   readonly window?: CacheWindow;
 }
 
+function sanMappingsOf(settings: ValidatorSettings): SanMappings | undefined {
+  const mapping = settings.principalMapping;
+  if (mapping === undefined) return undefined;
+  const compiled = compileSanMappings(mapping.source, mapping.mappings);
+  // The config reader reports these with their keys; reaching here is a programmer error.
+  if ("problems" in compiled) throw new Error(`invalid principal mappings: ${compiled.problems.join("; ")}`);
+  return compiled;
+}
+
 function newState(settings: ValidatorSettings): State {
   const cache = settings.decisionCache ?? { maxEntries: 100_000, ttlSeconds: 300 };
   const signatures = new LruCache<string, true>(VERIFIED_SIGNATURES);
+  const rules = settings.resourceAccess?.rules ?? [];
   return {
     settings,
+    rulePrincipals: rules.map((rule) => compilePrincipalPatterns(rule.trustDomains, rule.principals)),
+    spiffe: (settings.trustDomains?.size ?? 0) > 0 || settings.principalMapping?.source === "uri_san",
+    sanMappings: sanMappingsOf(settings),
     exemptContexts: compileExemptContexts(settings.intermediateCnValidation.exemptContexts),
     allowList: compileIntermediateCnAllowList(settings.intermediateCnValidation.certCns),
-    rules: compileResourceRules(settings.resourceAccess?.rules ?? [], settings.resourceAccess?.defaultAccess ?? "deny"),
+    rules: compileResourceRules(rules, settings.resourceAccess?.defaultAccess ?? "deny"),
     revocation: settings.revocation ?? { mode: "off", store: new RevocationStore(), ocsp: false, fetch: false },
     decisions: cache.maxEntries > 0 ? new DecisionCache<Decision>(cache.maxEntries, cache.ttlSeconds) : undefined,
     certificates: new LruCache(settings.certificateCacheSize ?? DEFAULT_CERTIFICATE_CACHE),
@@ -241,7 +275,7 @@ function validate(state: State, request: ValidationRequest, at: Date, tracer?: T
   const decisions = state.decisions;
   if (decisions === undefined || tracer !== undefined || (request.ocspResponses?.length ?? 0) > 0) return decide(state, route, request, chain.ders, at, tracer).decision;
   // join() builds one flat string: a template literal would keep a rope of parts alive per cached entry.
-  const key = [chain.key, policyKey(route, request.userHeader), state.revocation.store.epoch].join("|");
+  const key = [chain.key, policyKey(route, request), state.revocation.store.epoch].join("|");
   const cached = decisions.get(key, at.getTime());
   state.settings.onCacheLookup?.("decision", cached !== undefined);
   if (cached !== undefined) return cached;
@@ -327,30 +361,74 @@ function checkedChain(state: State, ders: readonly Uint8Array[]): ChainBytes | F
 function decide(state: State, route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date, tracer?: Tracer): Decided {
   const chain = decodeChain(state, ders, tracer);
   if ("ok" in chain) return { decision: decision(route, chain) };
-  const path = verifyPath(chain, state.settings.trust, { ...verifyOptions(state, at), ...(tracer === undefined ? {} : { observe: tracer }) });
+  // A refusal that depends only on the chain is refused the same way until its leaf expires: cached like any answer.
+  const leafWindow = windowOf(chain.slice(0, 1));
+  const anchoring = anchoringOf(state, chain[0]!, tracer);
+  if ("ok" in anchoring) return { decision: decision(route, anchoring), window: leafWindow };
+  const { trust, spiffeId } = anchoring;
+  const path = verifyPath(chain, trust, { ...verifyOptions(state, at), ...(tracer === undefined ? {} : { observe: tracer }) });
   if (tracer !== undefined) tracer.pathVerified = path.ok;
   if (!path.ok) {
-    if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(state, chain, tracer);
-    // A chain that cannot verify is refused the same way until its leaf expires: cached like any answer.
-    return { decision: decision(route, path), window: windowOf(chain.slice(0, 1)) };
+    if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(trust, chain, tracer);
+    const refused = spiffeId !== undefined && path.reason === "PATH_NOT_FOUND" ? outsideTrustDomain(state, spiffeId, chain, path.message) : path;
+    return { decision: decision(route, refused), window: leafWindow };
   }
-  const revoked = revocationOf(state, path, chain, request, at, tracer);
+  const revoked = revocationOf(state, trust, path, chain, request, at, tracer);
   if (revoked.ok === "fetch") {
     const pending = decision(route, fail("REVOCATION_UNKNOWN", "revocation status has to be fetched"));
     return { decision: { ...pending, revocationNeeds: revoked.needs } };
   }
-  if (!revoked.ok) return { decision: decision(route, revoked, identityOf(state, path.leaf, undefined)), window: windowOf(path.path) };
-  const answer = decideVerified(state, route, request, path, tracer);
+  if (!revoked.ok) return { decision: decision(route, revoked, identityOf(state, path.leaf, undefined, spiffeId)), window: windowOf(path.path) };
+  const answer = decideVerified(state, route, request, path, spiffeId, tracer);
   const window = windowOf(path.path);
   return { decision: answer, window: { from: window.from, until: Math.min(window.until, revoked.until) } };
 }
 
 const MAX_LISTED_ANCHORS = 20;
 
+/** Which anchors the leaf must chain to, and its SPIFFE ID when it is an X.509-SVID. */
+interface Anchoring {
+  readonly trust: TrustStore;
+  readonly spiffeId: SpiffeId | undefined;
+}
+
+/**
+ * Stage 4b: with SPIFFE handling on, an SVID is checked against the X.509-SVID rules
+ * and sent to its own trust domain's anchors (spiffe/spiffe#375: a pooled bundle
+ * would let any domain's CA mint another's IDs); any other leaf to truststore.ca_files.
+ */
+function anchoringOf(state: State, leaf: Certificate, tracer: Tracer | undefined): Anchoring | Failure {
+  const { trust, trustDomains } = state.settings;
+  if (!state.spiffe) return { trust, spiffeId: undefined };
+  const svid = checkSvid(leaf);
+  if (!svid.ok || svid.id === undefined) {
+    tracer?.add("check", "X.509-SVID rules", svid.ok ? { ok: true, detail: "the leaf has no spiffe URI SAN: not an SVID; truststore.ca_files anchors" } : svid, 0);
+    return svid.ok ? { trust, spiffeId: undefined } : svid;
+  }
+  const { id } = svid;
+  const domain = trustDomains?.get(id.trustDomain);
+  if (domain === undefined) {
+    return fail("TRUST_DOMAIN_MISMATCH", `${id.text} names trust domain ${id.trustDomain}, which is not configured (no [[trust_domain]] named ${JSON.stringify(id.trustDomain)})`, 0);
+  }
+  tracer?.add("check", "X.509-SVID rules", { ok: true, detail: `${id.text}: only trust domain ${id.trustDomain}'s ${domain.anchors.length} anchor(s) may end its path` }, 0);
+  return { trust: domain, spiffeId: id };
+}
+
+/** An SVID whose path does not reach its own domain's anchors; names the domain it does lead to, when one is evident. */
+function outsideTrustDomain(state: State, id: SpiffeId, chain: readonly Certificate[], why: string): Failure {
+  const { trust, trustDomains } = state.settings;
+  const others: [string, TrustStore][] = [...(trustDomains ?? new Map<string, TrustStore>())].filter(([name]) => name !== id.trustDomain);
+  others.push(["(truststore.ca_files)", trust]);
+  const issuers = chain.map((certificate) => certificate.issuer.key);
+  const elsewhere = others.find(([, store]) => issuers.some((issuer) => store.anchorsNamed(issuer).length > 0));
+  const lead = elsewhere === undefined ? "" : `; it is issued under an anchor of ${elsewhere[0].startsWith("(") ? elsewhere[0] : `trust domain ${elsewhere[0]}`}`;
+  return fail("TRUST_DOMAIN_MISMATCH", `${id.text} names trust domain ${id.trustDomain}, but its chain does not lead to a ${id.trustDomain} anchor${lead} (${why})`, 0);
+}
+
 /** For an explained PATH_NOT_FOUND: the trust anchors whose name is not the issuer any presented certificate names. */
-function traceNameMismatches(state: State, chain: readonly Certificate[], tracer: Tracer): void {
+function traceNameMismatches(trust: TrustStore, chain: readonly Certificate[], tracer: Tracer): void {
   const wanted = new Set(chain.map((certificate) => certificate.issuer.key));
-  for (const anchor of state.settings.trust.anchors.slice(0, MAX_LISTED_ANCHORS)) {
+  for (const anchor of trust.anchors.slice(0, MAX_LISTED_ANCHORS)) {
     if (wanted.has(anchor.subject.key)) continue;
     const issuers = [...new Set(chain.map((certificate) => `"${certificate.issuer.text}"`))].join(", ");
     tracer.add("path", `trust anchor "${anchor.subject.text}"`, fail("PATH_NOT_FOUND", `name mismatch: no presented certificate names it as issuer (they name ${issuers})`));
@@ -398,7 +476,7 @@ function verifyOptions(state: State, at: Date): VerifyOptions {
 }
 
 /** Stage 6: revocation of every certificate of the path but the anchor, from the store; stapled answers first join it. */
-function revocationOf(state: State, path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date, tracer: Tracer | undefined): RevocationResult {
+function revocationOf(state: State, trust: TrustStore, path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date, tracer: Tracer | undefined): RevocationResult {
   const { store, mode } = state.revocation;
   for (const der of request.ocspResponses ?? []) {
     const response = decodeOcspResponse(der);
@@ -408,7 +486,7 @@ function revocationOf(state: State, path: VerifiedPath, chain: readonly Certific
   const evidence = tracer === undefined ? {} : { evidence: (certificate: Certificate, ok: boolean, detail: string) => tracer.add("revocation", `status of "${certificate.subject.text}"`, ok ? { ok, detail } : fail("REVOKED", detail, indexOf(certificate)), indexOf(certificate)) };
   const options: RevocationOptions = { mode, at, ocsp: state.revocation.ocsp, fetchCrls: state.revocation.fetch, indexOf, ...evidence };
   const crlSigners = crlSignerSource({
-    trust: state.settings.trust,
+    trust,
     presented: chain,
     verify: verifyOptions(state, at),
     // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
@@ -420,24 +498,66 @@ function revocationOf(state: State, path: VerifiedPath, chain: readonly Certific
 }
 
 /** Stage 7: the principal and the access rules, on a verified, unrevoked path. */
-function decideVerified(state: State, route: Route, request: ValidationRequest, path: VerifiedPath, tracer: Tracer | undefined): Decision {
+function decideVerified(state: State, route: Route, request: ValidationRequest, path: VerifiedPath, spiffeId: SpiffeId | undefined, tracer: Tracer | undefined): Decision {
+  const peer = request.peerPrincipal;
+  if (spiffeId !== undefined && peer !== undefined && peer !== "" && peer !== spiffeId.text) {
+    // The proxy authenticated someone else than the certificate it forwarded: believe neither.
+    const refused = fail("TRUST_DOMAIN_MISMATCH", `the proxy names the peer ${JSON.stringify(peer)}, but the verified certificate is ${spiffeId.text}`, 0);
+    tracer?.add("policy", "peer principal", refused, 0);
+    return decision(route, refused, identityOf(state, path.leaf, undefined, spiffeId));
+  }
   const checkCn = state.settings.intermediateCnValidation.enable && !route.exempt;
   const principal = principalFor(state, path, checkCn, request.userHeader, tracer);
-  if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(state, path.leaf, undefined));
-  const refused = authorize(state, route, principal);
-  tracer?.add("access", "tenant and grants", refused ?? { ok: true, detail: route.match === undefined ? "no rule applies" : "the matched rule allows it" });
-  if (refused !== undefined) return decision(route, refused, identityOf(state, path.leaf, principal));
-  const message = principal === undefined ? "chain verified; no user named" : `chain verified for ${principal.qualifiedUsername}`;
-  return decision(route, { ok: true, message }, identityOf(state, path.leaf, principal));
+  if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(state, path.leaf, undefined, spiffeId));
+  const refused = authorize(state, route, principal, spiffeId);
+  tracer?.add("access", "principals, tenant and grants", refused ?? { ok: true, detail: route.match === undefined ? "no rule applies" : "the matched rule allows it" });
+  if (refused !== undefined) return decision(route, refused, identityOf(state, path.leaf, principal, spiffeId));
+  const named = principal?.qualifiedUsername ?? spiffeId?.text;
+  const message = named === undefined ? "chain verified; no user named" : `chain verified for ${named}`;
+  return decision(route, { ok: true, message }, identityOf(state, path.leaf, principal, spiffeId));
 }
 
-/** The CN check, or the asserted user where the CN check does not apply. */
+/** The issuing CA's CN against intermediate_cert_validation.cert_cns; undefined: allowed. */
+function checkIssuerCn(state: State, path: VerifiedPath, tracer: Tracer | undefined): Failure | undefined {
+  const issuer = path.issuer.subject;
+  const refused = state.allowList.check({ commonNames: issuer.commonNames, name: issuer.text, certIndex: path.issuerIndex });
+  tracer?.add("policy", "intermediate CN allow-list", refused ?? { ok: true, detail: `issuing CA CN ${JSON.stringify(issuer.commonNames[0] ?? "")} is in intermediate_cert_validation.cert_cns` }, path.issuerIndex);
+  return refused;
+}
+
+/** The leaf's SAN values of the mapped source's form, in certificate order. */
+function sanValues(leaf: Certificate, source: SanSource): string[] {
+  if (source === "uri_san") return uriNames(leaf);
+  const type = source === "email_san" ? "email" : "dns";
+  return leaf.subjectAltNames.flatMap((name) => (name.type === type ? [name.value] : []));
+}
+
+/**
+ * With a SAN source the mapping always names the principal (a workload identity is not
+ * a proxy for an asserted user); the CN allow-list still applies to the issuer.
+ */
+function principalFromSan(state: State, mappings: SanMappings, path: VerifiedPath, checkCn: boolean, tracer: Tracer | undefined): Principal | Failure {
+  const refused = checkCn ? checkIssuerCn(state, path, tracer) : undefined;
+  if (refused !== undefined) return refused;
+  const values = sanValues(path.leaf, mappings.source);
+  const mapped = mappings.map(values);
+  if (mapped === undefined) {
+    const why = values.length === 0 ? `the leaf has no ${mappings.source.replace("_san", "").toUpperCase()} SAN` : `no [[principal.mapping]] matches ${values.map((value) => JSON.stringify(value)).join(", ")}`;
+    const failure = fail("NO_PRINCIPAL_MAPPING", `${why} (principal.source = "${mappings.source}")`, 0);
+    tracer?.add("principal", "principal mapping", failure, 0);
+    return failure;
+  }
+  const result = principalFromName(mapped.name, state.settings.principal, 0);
+  tracer?.add("principal", "principal mapping", result.ok ? { ok: true, detail: `${JSON.stringify(mapped.value)} matches principal.mapping[${mapped.index}] -> ${result.principal.qualifiedUsername}` } : result, 0);
+  return result.ok ? result.principal : result;
+}
+
+/** The CN check, or the asserted user where the CN check does not apply; or the SAN mapping. */
 function principalFor(state: State, path: VerifiedPath, checkCn: boolean, userHeader: string | undefined, tracer: Tracer | undefined): Principal | undefined | Failure {
   const { settings } = state;
+  if (state.sanMappings !== undefined) return principalFromSan(state, state.sanMappings, path, checkCn, tracer);
   if (checkCn) {
-    const issuer = path.issuer.subject;
-    const refused = state.allowList.check({ commonNames: issuer.commonNames, name: issuer.text, certIndex: path.issuerIndex });
-    tracer?.add("policy", "intermediate CN allow-list", refused ?? { ok: true, detail: `issuing CA CN ${JSON.stringify(issuer.commonNames[0] ?? "")} is in intermediate_cert_validation.cert_cns` }, path.issuerIndex);
+    const refused = checkIssuerCn(state, path, tracer);
     if (refused !== undefined) return refused;
     const result = principalFromCommonNames(path.leaf.subject.commonNames, settings.principal);
     tracer?.add("principal", "principal from the leaf CN", result.ok ? { ok: true, detail: `CN ${JSON.stringify(path.leaf.subject.commonNames[0] ?? "")} -> ${result.principal.qualifiedUsername}` } : result, 0);
@@ -462,11 +582,13 @@ function assertedUser(state: State, path: VerifiedPath, userHeader: string | und
   return mapped.ok ? mapped.username : mapped;
 }
 
-/** Cross-tenant and grant checks of the matched rule. */
-function authorize(state: State, route: Route, principal: Principal | undefined): Failure | undefined {
+/** The matched rule's principals, cross-tenant and grant checks. */
+function authorize(state: State, route: Route, principal: Principal | undefined, spiffeId: SpiffeId | undefined): Failure | undefined {
   const rule = route.match?.rule;
   if (rule === undefined) return undefined;
+  const admits = state.rulePrincipals[route.match!.index];
   return (
+    admits?.check({ spiffeId: spiffeId?.text, trustDomain: spiffeId?.trustDomain, qualifiedUsername: principal?.qualifiedUsername }) ??
     checkCrossTenant(route.segments, principal?.tenantDomain, rule) ??
     checkGrants({ permissions: rule.permissions, scopes: rule.scopes }, principal?.qualifiedUsername, state.settings.grants)
   );
@@ -482,19 +604,20 @@ function shared(state: State, decided: Decision): Decision {
   return decided;
 }
 
-function identityOf(state: State, leaf: Certificate, principal: Principal | undefined): Identity {
-  const key = [leaf.fingerprint, principal?.qualifiedUsername ?? "", principal?.userStoreDomain ?? ""].join("|");
+function identityOf(state: State, leaf: Certificate, principal: Principal | undefined, spiffeId: SpiffeId | undefined): Identity {
+  // The SPIFFE ID is the leaf's own (fingerprint), whenever SPIFFE handling is on.
+  const key = [leaf.fingerprint, principal?.qualifiedUsername ?? "", principal?.userStoreDomain ?? "", spiffeId === undefined ? 0 : 1].join("|");
   let identity = state.identities.get(key);
   if (identity === undefined) {
-    identity = newIdentity(leaf, principal);
+    identity = newIdentity(leaf, principal, spiffeId);
     state.identities.set(key, identity);
   }
   return identity;
 }
 
 /** Everything besides the chain that can change the answer. */
-function policyKey(route: Route, userHeader: string | undefined): string {
-  return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${userHeader ?? ""}`;
+function policyKey(route: Route, request: ValidationRequest): string {
+  return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${request.userHeader ?? ""}|${request.peerPrincipal ?? ""}`;
 }
 
 /** When a decision about this chain stays true: within every certificate's validity. */

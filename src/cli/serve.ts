@@ -5,7 +5,7 @@ import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { loadRevocationStore, loadServerTls, loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
@@ -40,9 +40,11 @@ async function readConfig(configPath: string | undefined, logger: Logger): Promi
 async function buildState(configPath: string | undefined, generation: number, logger: Logger, metrics: Metrics): Promise<State> {
   const config = await readConfig(configPath, logger);
   const trust = loadTrustStore(config);
+  const trustDomains = loadTrustDomains(config, trust.intermediates);
   const store = loadRevocationStore(config);
-  const validator = createValidator({ ...validatorSettings(config, trust, "client", store), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
-  metrics.trustMaterial(trust);
+  const validator = createValidator({ ...validatorSettings(config, trust, "client", store, trustDomains), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
+  // Trust-domain anchors expire like any other: the anchor expiry gauge covers them too.
+  metrics.trustMaterial({ anchors: [...trust.anchors, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)], intermediates: trust.intermediates });
   metrics.revocationStore(store);
   return { config, validator, generation };
 }
@@ -89,6 +91,7 @@ function watchedFiles(config: Config, configPath: string | undefined): string[] 
     ...(configPath === undefined ? [] : [configPath]),
     ...config.truststore.caFiles,
     ...config.truststore.intermediateFiles,
+    ...config.trustDomains.flatMap((domain) => [...domain.caFiles, ...(domain.bundleFile === undefined ? [] : [domain.bundleFile])]),
     ...config.revocation.crlFiles,
   ];
 }

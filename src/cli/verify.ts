@@ -6,7 +6,7 @@ import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/co
 import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
-import { loadRevocationStore, loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { decisionView } from "../decision-view.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
@@ -123,7 +123,8 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
     };
   }
   const configured = loadTrustStore(config);
-  const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], [...configured.intermediates, ...pool]), purpose);
+  const intermediates = [...configured.intermediates, ...pool];
+  const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], intermediates), purpose, undefined, loadTrustDomains(config, intermediates));
   return {
     ...settings,
     allowSha1: settings.allowSha1 || values["allow-sha1"] === true,

@@ -4,6 +4,8 @@
 // docs differ: `secure` (docs: `secured`) and `scopes` (docs: `scope`) are both
 // accepted, never together.
 import { parseDistinguishedName } from "../pki/name.ts";
+import { invalidTrustDomain } from "../pki/spiffe-id.ts";
+import { invalidPrincipalPattern } from "../policy/principal-patterns.ts";
 import type { StaticGrant, StaticRole } from "../policy/grants.ts";
 import { invalidContext, type ResourceRule } from "../policy/resource-rules.ts";
 import { principalFromName, type PrincipalOptions } from "../principal/principal.ts";
@@ -21,13 +23,29 @@ export interface AccessControlConfig {
   readonly thumbprintMappings: ThumbprintMappings | undefined;
 }
 
-const RULE_KEYS = ["context", "secure", "secured", "http_method", "permissions", "scopes", "scope", "allowed_auth_handlers", "cross_tenant", "cross_access_allowed_tenants"];
+const RULE_KEYS = ["context", "secure", "secured", "http_method", "permissions", "scopes", "scope", "allowed_auth_handlers", "cross_tenant", "cross_access_allowed_tenants", "trust_domains", "principals"];
 
 /** One of two alias keys; both at once is a mistake worth refusing. */
 function aliased<T>(read: TomlReader, table: Table, where: string, keys: [string, string], get: (key: string) => T, fallback: T): T {
   const present = keys.filter((key) => table[key] !== undefined);
   if (present.length === 2) read.problems.push(`${where}: set ${keys[0]} or ${keys[1]}, not both`);
   return present.length === 0 ? fallback : get(present[0]!);
+}
+
+function readWho(read: TomlReader, table: Table, where: string, secure: boolean): { trustDomains: readonly string[]; principals: readonly string[] } {
+  const trustDomains = read.stringArray(table, `${where}.trust_domains`, []);
+  const principals = read.stringArray(table, `${where}.principals`, []);
+  trustDomains.forEach((name, i) => {
+    const why = invalidTrustDomain(name);
+    if (why !== undefined) read.problems.push(`${where}.trust_domains[${i}]: ${why}`);
+  });
+  principals.forEach((pattern, i) => {
+    const why = invalidPrincipalPattern(pattern);
+    if (why !== undefined) read.problems.push(`${where}.principals[${i}]: ${JSON.stringify(pattern)} ${why}`);
+  });
+  // Never a silent no-op: an unsecured rule lets everyone in without looking at a certificate.
+  if (!secure && (trustDomains.length > 0 || principals.length > 0)) read.problems.push(`${where}: trust_domains and principals need secure = true (an unsecured rule reads no certificate)`);
+  return { trustDomains, principals };
 }
 
 function readRule(read: TomlReader, table: Table, where: string): ResourceRule {
@@ -38,16 +56,18 @@ function readRule(read: TomlReader, table: Table, where: string): ResourceRule {
   const httpMethod = read.string(table, `${where}.http_method`, "all");
   const methods = httpMethod.split(",").map((method) => method.trim().toUpperCase());
   if (methods.some((method) => !/^[A-Z]+$/.test(method))) read.problems.push(`${where}.http_method: "${httpMethod}" is not "all" or a comma-separated list of methods`);
+  const secure = aliased(read, table, where, ["secure", "secured"], (key) => read.boolean(table, `${where}.${key}`, true), true);
   return {
     context,
     httpMethod,
     methods,
-    secure: aliased(read, table, where, ["secure", "secured"], (key) => read.boolean(table, `${where}.${key}`, true), true),
+    secure,
     permissions: read.stringArray(table, `${where}.permissions`, []),
     scopes: aliased(read, table, where, ["scopes", "scope"], (key) => read.stringArray(table, `${where}.${key}`, []), []),
     allowedAuthHandlers: read.stringArray(table, `${where}.allowed_auth_handlers`, ["all"]).map((handler) => handler.toLowerCase()),
     crossTenant: read.boolean(table, `${where}.cross_tenant`, false),
     crossAccessAllowedTenants: read.stringArray(table, `${where}.cross_access_allowed_tenants`, []).map((tenant) => tenant.toLowerCase()),
+    ...readWho(read, table, where, secure),
   };
 }
 

@@ -2,6 +2,7 @@
 // certificates they name are loaded separately (trust-material.ts).
 
 import type { Profile } from "../pki/profile.ts";
+import type { MappingRule, PrincipalSource } from "../principal/san-mapping.ts";
 import type { AccessControlConfig } from "./access-control.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -45,6 +46,13 @@ export interface Config {
   readonly tenant: {
     readonly emailUsername: boolean;
   };
+  /** Which field of the leaf names the principal, and how a SAN maps to one. */
+  readonly principal: {
+    readonly source: PrincipalSource;
+    readonly mappings: readonly MappingRule[];
+  };
+  /** [[trust_domain]]: SPIFFE trust domains, each with its own anchors. */
+  readonly trustDomains: readonly TrustDomainConfig[];
   readonly extAuthz: ExtAuthzConfig;
   readonly accessControl: AccessControlConfig;
   readonly revocation: {
@@ -83,6 +91,13 @@ export interface Config {
   };
 }
 
+export interface TrustDomainConfig {
+  readonly name: string;
+  readonly caFiles: readonly string[];
+  /** A SPIFFE bundle (JWKS) file; undefined: none. */
+  readonly bundleFile: string | undefined;
+}
+
 export interface TlsConfig {
   readonly certFile: string;
   readonly keyFile: string;
@@ -109,6 +124,7 @@ export interface ExtAuthzConfig {
     readonly tenant: string;
     readonly qualifiedUser: string;
     readonly fingerprint: string;
+    readonly spiffeId: string;
   };
 }
 
@@ -143,5 +159,6 @@ export const DEFAULT_EXT_AUTHZ: ExtAuthzConfig = {
     tenant: "x-certgate-tenant",
     qualifiedUser: "x-certgate-qualified-user",
     fingerprint: "x-certgate-fingerprint",
+    spiffeId: "x-certgate-spiffe-id",
   },
 };

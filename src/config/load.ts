@@ -18,6 +18,8 @@ import {
   type TlsConfig,
 } from "./config.ts";
 import { readAccessControl } from "./access-control.ts";
+import { invalidTrustDomain } from "../pki/spiffe-id.ts";
+import { PRINCIPAL_SOURCES, compileSanMappings, type MappingRule, type PrincipalSource } from "../principal/san-mapping.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const TABLES = {
@@ -31,12 +33,16 @@ const TABLES = {
   intermediate_cert_validation: ["enable", "cert_cns", "exempt_contexts"],
   tenant: ["email_username"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "max_header_bytes", "headers"],
-  "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint"],
+  "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint", "spiffe_id"],
+  principal: ["source", "mapping"],
   log: ["level", "audit", "expiry_warning_days"],
 } as const;
 
 /** Top-level tables read by access-control.ts. */
 const ACCESS_CONTROL_TABLES = ["resource_access_control", "resource", "authorization", "client_certificate_based_authentication"];
+
+const MAPPING_KEYS = ["match", "username", "user_store", "tenant"];
+const TRUST_DOMAIN_KEYS = ["name", "ca_files", "bundle_file"];
 
 const REVOCATION_MODES: readonly string[] = ["off", "soft_fail", "hard_fail", "require"];
 
@@ -77,7 +83,7 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl">): s
   if (config.server.allowedCallerSans.length > 0 && (tls === undefined || !tls.requireClientCert)) {
     problems.push("server.allowed_caller_sans: needs [server.tls] with require_client_cert = true (callers are named by their certificate)");
   }
-  if (config.truststore.caFiles.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required");
+  if (config.truststore.caFiles.length === 0 && config.trustDomains.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required (or a [[trust_domain]])");
   config.truststore.requiredPolicies.forEach((oid, i) => {
     if (!/^\d+(\.\d+)+$/.test(oid)) problems.push(`truststore.required_policies[${i}]: ${JSON.stringify(oid)} is not an OID`);
   });
@@ -113,6 +119,61 @@ function headerProblems(extAuthz: Config["extAuthz"]): string[] {
   return problems;
 }
 
+function readPrincipal(read: TomlReader): Config["principal"] {
+  const table = read.table("principal", TABLES.principal);
+  const source = read.string(table, "principal.source", "cn");
+  if (!PRINCIPAL_SOURCES.includes(source as PrincipalSource)) read.problems.push(`principal.source: must be one of ${PRINCIPAL_SOURCES.join(", ")}, found ${JSON.stringify(source)}`);
+  const mappings = read.tableArray("principal.mapping", MAPPING_KEYS).map((entry, i): MappingRule => {
+    const where = `principal.mapping[${i}]`;
+    const match = read.string(entry, `${where}.match`, "");
+    if (match === "") read.problems.push(`${where}.match: required`);
+    const optional = (key: string) => (entry[key] === undefined ? {} : { [key === "user_store" ? "userStore" : key]: read.string(entry, `${where}.${key}`, "") });
+    return { match, username: read.string(entry, `${where}.username`, ""), ...optional("user_store"), ...optional("tenant") };
+  });
+  return { source: source as PrincipalSource, mappings };
+}
+
+function readTrustDomains(read: TomlReader, baseDir: string): Config["trustDomains"] {
+  return read.tableArray("trust_domain", TRUST_DOMAIN_KEYS).map((entry, i) => {
+    const where = `trust_domain[${i}]`;
+    const bundle = read.string(entry, `${where}.bundle_file`, "");
+    return {
+      name: read.string(entry, `${where}.name`, ""),
+      caFiles: read.stringArray(entry, `${where}.ca_files`, []).map((file) => resolve(baseDir, file)),
+      bundleFile: bundle === "" ? undefined : resolve(baseDir, bundle),
+    };
+  });
+}
+
+/** principal.source, its mappings, the trust domains, and the rules that name them. */
+function identityProblems(config: Omit<Config, "source">): string[] {
+  const problems: string[] = [];
+  const { source, mappings } = config.principal;
+  if (source === "cn" && mappings.length > 0) problems.push(`principal.mapping: applies only when principal.source names a SAN ("uri_san", "email_san" or "dns_san"); source is "cn"`);
+  if (source !== "cn" && PRINCIPAL_SOURCES.includes(source)) {
+    if (mappings.length === 0) problems.push(`principal.mapping: principal.source = ${JSON.stringify(source)} needs at least one [[principal.mapping]] (otherwise every client is NO_PRINCIPAL_MAPPING)`);
+    const compiled = compileSanMappings(source, mappings);
+    if ("problems" in compiled) problems.push(...compiled.problems.map((problem) => `principal.mapping${problem}`));
+    if (config.accessControl.thumbprintMappings !== undefined) problems.push(`principal.source: ${JSON.stringify(source)} names the principal from the certificate; it cannot be combined with [client_certificate_based_authentication] enable = true`);
+  }
+  const names = new Map<string, number>();
+  config.trustDomains.forEach((domain, i) => {
+    const where = `trust_domain[${i}]`;
+    const why = invalidTrustDomain(domain.name);
+    if (why !== undefined) problems.push(`${where}.name: ${why}`);
+    const other = names.get(domain.name);
+    if (other !== undefined) problems.push(`${where}.name: ${JSON.stringify(domain.name)} is also trust_domain[${other}]`);
+    names.set(domain.name, i);
+    if (domain.caFiles.length === 0 && domain.bundleFile === undefined) problems.push(`${where}: set ca_files, bundle_file or both (a trust domain needs anchors)`);
+  });
+  config.accessControl.rules.forEach((rule, i) => {
+    rule.trustDomains.forEach((name, n) => {
+      if (!names.has(name) && invalidTrustDomain(name) === undefined) problems.push(`resource.access_control[${i}].trust_domains[${n}]: no [[trust_domain]] named ${JSON.stringify(name)}`);
+    });
+  });
+  return problems;
+}
+
 function readTls(read: TomlReader, table: Record<string, unknown>, baseDir: string): TlsConfig {
   const file = (key: string) => {
     const value = read.string(table, `server.tls.${key}`, "");
@@ -137,7 +198,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     throw new ConfigError(source, [`not valid TOML: ${detail}`]);
   }
   const read = new TomlReader(document);
-  read.table("", [...Object.keys(TABLES).filter((key) => !key.includes(".")), ...ACCESS_CONTROL_TABLES]);
+  read.table("", [...Object.keys(TABLES).filter((key) => !key.includes(".")), ...ACCESS_CONTROL_TABLES, "trust_domain"]);
   const server = read.table("server", TABLES.server);
   const tls = read.table("server.tls", TABLES["server.tls"]);
   const health = read.table("health", TABLES.health);
@@ -200,6 +261,8 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       exemptContexts: read.stringArray(validation, "intermediate_cert_validation.exempt_contexts", []),
     },
     tenant: { emailUsername: read.boolean(tenant, "tenant.email_username", false) },
+    principal: readPrincipal(read),
+    trustDomains: readTrustDomains(read, baseDir),
     extAuthz: {
       trustXfcc: read.boolean(extAuthz, "ext_authz.trust_xfcc", D.trustXfcc),
       trustClientCertHeaders: read.boolean(extAuthz, "ext_authz.trust_client_cert_headers", D.trustClientCertHeaders),
@@ -213,6 +276,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
         tenant: header(principalHeaders, "ext_authz.headers.tenant", D.headers.tenant),
         qualifiedUser: header(principalHeaders, "ext_authz.headers.qualified_user", D.headers.qualifiedUser),
         fingerprint: header(principalHeaders, "ext_authz.headers.fingerprint", D.headers.fingerprint),
+        spiffeId: header(principalHeaders, "ext_authz.headers.spiffe_id", D.headers.spiffeId),
       },
     },
     log: {
@@ -222,7 +286,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     },
   };
   const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });
-  const problems = [...read.problems, ...crossFieldProblems(config)];
+  const problems = [...read.problems, ...crossFieldProblems(config), ...identityProblems({ ...config, accessControl })];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return deepFreeze({ source, ...config, accessControl });
 }

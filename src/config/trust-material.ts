@@ -7,46 +7,88 @@ import { RevocationStore } from "../pki/revocation-store.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
 import { checkProfile, type Profile } from "../pki/profile.ts";
 import { decodeCertificateFile } from "../pki/pem.ts";
+import { parseSpiffeBundle } from "../pki/spiffe-bundle.ts";
 import { createTrustStore, type TrustStore } from "../pki/trust-store.ts";
 import { ConfigError, type Config } from "./config.ts";
 
-function readCertificates(files: readonly string[], key: string, problems: string[]): Certificate[] {
+function readFile(file: string, where: string, problems: string[]): Uint8Array | undefined {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problems.push(`${where}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`);
+    return undefined;
+  }
+}
+
+/** DER certificates decoded; each must have a loadable key, because trust material signs. */
+function decodeAll(ders: readonly Uint8Array[], where: string, problems: string[]): Certificate[] {
   const out: Certificate[] = [];
-  files.forEach((file, i) => {
+  ders.forEach((der, n) => {
+    const decoded = decodeCertificate(der, n);
+    if (!decoded.ok) problems.push(`${where}: ${decoded.message}`);
+    else if (!decoded.certificate.inheritsKeyParameters && decoded.certificate.publicKey === undefined) problems.push(`${where}: certificate ${n}: its public key cannot be loaded`);
+    else out.push(decoded.certificate);
+  });
+  return out;
+}
+
+function readCertificates(files: readonly string[], key: string, problems: string[]): Certificate[] {
+  return files.flatMap((file, i) => {
     const where = `${key}[${i}] (${file})`;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      problems.push(`${where}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`);
-      return;
-    }
+    const bytes = readFile(file, where, problems);
+    if (bytes === undefined) return [];
     const blocks = decodeCertificateFile(bytes);
     if (!blocks.ok) {
       problems.push(`${where}: ${blocks.message}`);
-      return;
+      return [];
     }
-    blocks.certificates.forEach((der, n) => {
-      const decoded = decodeCertificate(der, n);
-      if (!decoded.ok) problems.push(`${where}: ${decoded.message}`);
-      // Trust material signs: its key must load now, not fail every path later.
-      else if (!decoded.certificate.inheritsKeyParameters && decoded.certificate.publicKey === undefined) problems.push(`${where}: certificate ${n}: its public key cannot be loaded`);
-      else out.push(decoded.certificate);
-    });
+    return decodeAll(blocks.certificates, where, problems);
   });
-  return out;
+}
+
+/** The anchors of a SPIFFE bundle file. */
+function readBundle(file: string, where: string, problems: string[]): Certificate[] {
+  const bytes = readFile(file, where, problems);
+  if (bytes === undefined) return [];
+  const bundle = parseSpiffeBundle(Buffer.from(bytes).toString("utf8"));
+  if (!bundle.ok) {
+    problems.push(`${where}: not a usable SPIFFE bundle: ${bundle.why}`);
+    return [];
+  }
+  return decodeAll(bundle.certificates, where, problems);
+}
+
+/**
+ * One trust store per [[trust_domain]]: its ca_files and bundle anchors, and the
+ * shared intermediate pool (a pooled intermediate still has to chain to the
+ * domain's own anchors).
+ */
+export function loadTrustDomains(config: Config, pool: readonly Certificate[]): ReadonlyMap<string, TrustStore> {
+  const problems: string[] = [];
+  const domains = new Map<string, TrustStore>();
+  config.trustDomains.forEach((domain, i) => {
+    const key = `trust_domain[${i}]`;
+    const anchors = [
+      ...readCertificates(domain.caFiles, `${key}.ca_files`, problems),
+      ...(domain.bundleFile === undefined ? [] : readBundle(domain.bundleFile, `${key}.bundle_file (${domain.bundleFile})`, problems)),
+    ];
+    problems.push(...anchorProblems(anchors, config.truststore.profile, `${key} (${domain.name})`));
+    domains.set(domain.name, createTrustStore(anchors, pool));
+  });
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
+  return domains;
 }
 
 /**
  * A trust anchor must be a CA, and must keep the configured profile: an anchor that
  * would refuse every path is a configuration error, named at start.
  */
-export function anchorProblems(anchors: readonly Certificate[], profile: Profile): string[] {
+export function anchorProblems(anchors: readonly Certificate[], profile: Profile, key = "truststore.ca_files"): string[] {
   return anchors.flatMap((anchor) => {
-    if (anchor.basicConstraints !== undefined && !anchor.basicConstraints.ca) return [`truststore.ca_files: "${anchor.subject.text}" is not a CA certificate (basicConstraints cA is false)`];
+    if (anchor.basicConstraints !== undefined && !anchor.basicConstraints.ca) return [`${key}: "${anchor.subject.text}" is not a CA certificate (basicConstraints cA is false)`];
     const nonconforming = checkProfile(anchor, { isAnchor: true, issues: true }, profile, -1);
-    return nonconforming === undefined ? [] : [`truststore.ca_files: ${nonconforming.message}`];
+    return nonconforming === undefined ? [] : [`${key}: ${nonconforming.message}`];
   });
 }
 

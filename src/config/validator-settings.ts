@@ -6,7 +6,14 @@ import type { TrustStore } from "../pki/trust-store.ts";
 import type { ValidatorSettings } from "../validator.ts";
 import type { Config } from "./config.ts";
 
-export function validatorSettings(config: Config, trust: TrustStore, purpose: Purpose = "client", store = new RevocationStore()): ValidatorSettings {
+export function validatorSettings(
+  config: Config,
+  trust: TrustStore,
+  purpose: Purpose = "client",
+  store = new RevocationStore(),
+  trustDomains: ReadonlyMap<string, TrustStore> = new Map(),
+): ValidatorSettings {
+  const { source, mappings } = config.principal;
   return {
     revocation: { mode: config.revocation.mode, store, ocsp: config.revocation.ocsp, fetch: config.revocation.fetch },
     trust,
@@ -19,6 +26,8 @@ export function validatorSettings(config: Config, trust: TrustStore, purpose: Pu
     purpose,
     intermediateCnValidation: config.intermediateCertValidation,
     principal: { emailUsername: config.tenant.emailUsername },
+    ...(source === "cn" ? {} : { principalMapping: { source, mappings } }),
+    ...(trustDomains.size === 0 ? {} : { trustDomains }),
     decisionCache: config.cache,
     resourceAccess: { rules: config.accessControl.rules, defaultAccess: config.accessControl.defaultAccess },
     ...(config.accessControl.grants.length > 0 ? { grants: staticGrantSource(config.accessControl.grants, config.accessControl.roles) } : {}),

@@ -36,7 +36,7 @@ function mapEntries(map: WireStringMap | undefined): [string, string][] {
 
 export interface WireCheckRequest {
   attributes?: {
-    source?: { certificate?: string };
+    source?: { certificate?: string; principal?: string };
     request?: { http?: { method?: string; path?: string; headers?: WireStringMap; header_map?: { headers?: HeaderValue[] } } };
   };
 }
@@ -106,6 +106,8 @@ export function checkInput(request: WireCheckRequest, settings: ExtAuthzConfig):
       context: http?.path || headers.get(":path") || "",
       method: http?.method || headers.get(":method") || "",
       userHeader: headers.get(settings.userHeader),
+      // Envoy's view of the TLS peer (its URI SAN, else DNS SAN, else subject): checked against a verified SPIFFE ID.
+      peerPrincipal: request.attributes?.source?.principal,
     },
   };
 }
@@ -133,6 +135,7 @@ function okResponse(decision: Decision, settings: ExtAuthzConfig) {
     [names.tenant, principal?.tenantDomain],
     [names.qualifiedUser, principal?.qualifiedUsername],
     [names.fingerprint, identity?.fingerprint],
+    [names.spiffeId, identity?.spiffeId],
   ];
   return {
     status: { code: grpc.status.OK, message: "" },

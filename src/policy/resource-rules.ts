@@ -22,6 +22,10 @@ export interface ResourceRule {
   readonly crossTenant: boolean;
   /** Lower case; empty: any tenant when crossTenant. */
   readonly crossAccessAllowedTenants: readonly string[];
+  /** SPIFFE trust domains the rule admits; empty: any. */
+  readonly trustDomains: readonly string[];
+  /** principal-patterns.ts patterns the rule admits; empty: any. */
+  readonly principals: readonly string[];
 }
 
 export interface RuleMatch {

@@ -70,7 +70,8 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
     assert.equal(headers.get("x-certgate-tenant"), "tenant.com");
     assert.equal(headers.get("x-certgate-qualified-user"), "SECONDARY/john@tenant.com");
     assert.equal(headers.get("x-certgate-fingerprint"), decoded(john.der).fingerprint);
-    assert.deepEqual(response.ok_response!.headers_to_remove, ["wso2-identity-user"]);
+    // Without a SPIFFE ID, a client-sent x-certgate-spiffe-id is removed too.
+    assert.deepEqual(response.ok_response!.headers_to_remove, ["wso2-identity-user", "x-certgate-spiffe-id"]);
   });
 
   it("uses the last XFCC element, the one the nearest proxy added", async () => {
@@ -104,7 +105,7 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
     const headers = headerMap(response);
     assert.equal(headers.get("x-certgate-user"), undefined);
     assert.equal(headers.get("x-certgate-fingerprint"), decoded(mallory.der).fingerprint);
-    assert.deepEqual(response.ok_response!.headers_to_remove.sort(), ["wso2-identity-user", "x-certgate-qualified-user", "x-certgate-tenant", "x-certgate-user", "x-certgate-user-store"]);
+    assert.deepEqual(response.ok_response!.headers_to_remove.sort(), ["wso2-identity-user", "x-certgate-qualified-user", "x-certgate-spiffe-id", "x-certgate-tenant", "x-certgate-user", "x-certgate-user-store"]);
   });
 
   it("in an exempt context, names the asserted user from wso2-identity-user", async () => {

@@ -5,7 +5,7 @@ import { compileResourceRules, contextPattern, invalidContext, type ResourceRule
 import { parseDistinguishedName } from "../../src/pki/name.ts";
 
 function rule(context: string, methods = ["ALL"]): ResourceRule {
-  return { context, httpMethod: methods.join(","), methods, secure: true, permissions: [], scopes: [], allowedAuthHandlers: ["all"], crossTenant: false, crossAccessAllowedTenants: [] };
+  return { context, httpMethod: methods.join(","), methods, secure: true, permissions: [], scopes: [], allowedAuthHandlers: ["all"], crossTenant: false, crossAccessAllowedTenants: [], trustDomains: [], principals: [] };
 }
 
 describe("compileResourceRules", () => {
