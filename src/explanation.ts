@@ -175,6 +175,15 @@ const HINTS: Partial<Record<FailureReason, (failure: Failure, context: HintConte
   NAME_CONSTRAINT_VIOLATION: () => "a name of the certificate is outside what a CA above it may certify (nameConstraints)",
   POLICY_INVALID: () => "the path is not valid for a policy required by the CAs or by truststore.required_policies",
   MALFORMED_CERTIFICATE: () => "send the certificate as DER or PEM exactly as issued",
+  INVALID_SVID: () => "the leaf claims a SPIFFE ID but is not an X.509-SVID: one spiffe URI SAN with a valid ID, not a CA, keyUsage digitalSignature only; have the SPIFFE CA reissue it",
+  TRUST_DOMAIN_MISMATCH: (failure) =>
+    failure.message.includes("not configured")
+      ? "add a [[trust_domain]] for this SPIFFE ID's trust domain with its ca_files or bundle_file"
+      : failure.message.includes("proxy names")
+        ? "the proxy authenticated a different peer than the certificate it forwarded: check forward_client_cert_details (SANITIZE_SET) and that XFCC is not passed through"
+        : "an SVID is accepted only under its own trust domain's anchors: the issuing CA belongs to another domain (a forged or misrouted SVID), or the domain's bundle lacks this CA",
+  NO_PRINCIPAL_MAPPING: () => "add a [[principal.mapping]] whose match template covers this SAN (placeholders capture whole segments; literal text must match exactly)",
+  PRINCIPAL_NOT_ALLOWED: () => "the matched [[resource.access_control]] rule's trust_domains or principals do not name this client: add it there, or call a resource meant for it",
 };
 
 export function hintFor(failure: Failure, context: HintContext): string | undefined {

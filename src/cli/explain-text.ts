@@ -14,6 +14,8 @@ export function explanationText(decision: Decision): string {
   lines.push(`  ${decision.message}`);
   const principal = decision.identity?.principal;
   if (principal !== undefined) lines.push(`  principal ${principal.qualifiedUsername} (user ${principal.username}, user store ${principal.userStoreDomain}, tenant ${principal.tenantDomain})`);
+  const spiffeId = decision.identity?.spiffeId;
+  if (spiffeId !== undefined) lines.push(`  SPIFFE ID ${spiffeId}`);
   const explanation = decision.explanation;
   if (explanation === undefined) return lines.join("\n") + "\n";
   const checked = explanation.pathVerified ? "Path (leaf first):" : "Path checked last, refused (leaf first):";

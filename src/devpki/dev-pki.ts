@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
 import { DEV_INTERMEDIATE_CN, devPkiPresent } from "./layout.ts";
 import { issueCrl } from "./revocation.ts";
+import { DEV_TRUST_DOMAIN, PARTNER_TRUST_DOMAIN, devTrustDomains, spiffeBundleJson } from "./spiffe.ts";
 import { KeyUsageFlags, X509CrlReason } from "./x509.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -76,7 +77,13 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
     { name: "rogue-intermediate-ca", issued: rogue.issued, chain: [], purpose: "an intermediate under the same root, not in cert_cns" },
     { name: "untrusted-root-ca", issued: untrusted.issued, chain: [], purpose: "a root certgate does not trust" },
   ];
-  const outputs = [...cas, ...(await clients(now, root, intermediate, rogue, untrusted))];
+  const spiffe = await devTrustDomains(window(now, -1, 3650), window(now, -1, 365));
+  cas.push(
+    { name: "spiffe-certgate-ca", issued: spiffe.certgate.issued, chain: [], purpose: `trust domain ${DEV_TRUST_DOMAIN}'s CA (also in ${DEV_TRUST_DOMAIN}.bundle.json)` },
+    { name: "spiffe-partner-ca", issued: spiffe.partner.issued, chain: [], purpose: `trust domain ${PARTNER_TRUST_DOMAIN}'s CA` },
+  );
+  const svids = spiffe.svids.map((svid): Output => ({ name: svid.name, issued: svid.issued, chain: [svid.issuer], purpose: svid.purpose }));
+  const outputs = [...cas, ...(await clients(now, root, intermediate, rogue, untrusted)), ...svids];
   const written: string[] = [];
   const index: string[] = ["# certgate dev PKI - generated, never for production", ""];
   for (const output of outputs) {
@@ -93,6 +100,8 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
     { file: "untrusted-root-ca.crl", ca: untrusted, revoked: [] },
   ]);
   index.push("root-ca.crl, intermediate-ca.crl, rogue-intermediate-ca.crl, untrusted-root-ca.crl: one CRL per CA (client-revoked is listed)");
+  await writeFile(join(dir, `${DEV_TRUST_DOMAIN}.bundle.json`), await spiffeBundleJson([spiffe.certgate]));
+  index.push(`${DEV_TRUST_DOMAIN}.bundle.json: the SPIFFE bundle (JWKS) of trust domain ${DEV_TRUST_DOMAIN}`);
   await writeFile(join(dir, "README.txt"), index.join("\n") + "\n");
   return written;
 }
