@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { spiffeBundleJson, spiffeRoot } from "../../src/devpki/spiffe.ts";
 import { ConfigError } from "../../src/config/config.ts";
 import { defaultConfig } from "../../src/config/default.ts";
 import { loadConfigFile, parseConfig } from "../../src/config/load.ts";
-import { loadTrustStore } from "../../src/config/trust-material.ts";
-import { newPki } from "../helpers/pki.ts";
+import { loadTrustDomains, loadTrustStore } from "../../src/config/trust-material.ts";
+import { VALID, newPki } from "../helpers/pki.ts";
 
 function problemsOf(text: string): readonly string[] {
   try {
@@ -69,6 +70,34 @@ describe("parseConfig", () => {
     { name: "two principal headers with one name", text: MINIMAL + `[ext_authz.headers]\nuser = "x-user"\ntenant = "X-User"\n`, expect: [/^ext_authz\.headers\.tenant: "x-user" is also ext_authz\.headers\.user$/] },
     { name: "an unknown ext_authz.headers key", text: MINIMAL + `[ext_authz.headers]\nrole = "x-role"\n`, expect: [/^ext_authz\.headers\.role: unknown key$/] },
     { name: "a bad log level", text: MINIMAL + `[log]\nlevel = "loud"\n`, expect: [/^log\.level: must be one of/] },
+    { name: "an unknown principal source", text: MINIMAL + `[principal]\nsource = "subject"\n`, expect: [/^principal\.source: must be one of cn, uri_san, email_san, dns_san/] },
+    { name: "a SAN source without mappings", text: MINIMAL + `[principal]\nsource = "uri_san"\n`, expect: [/^principal\.mapping: principal\.source = "uri_san" needs at least one/] },
+    { name: "mappings with the CN source", text: MINIMAL + `[[principal.mapping]]\nmatch = "spiffe://td/{a}"\nusername = "{a}"\n`, expect: [/^principal\.mapping: applies only when principal\.source names a SAN/] },
+    {
+      name: "a broken mapping template",
+      text: MINIMAL + `[principal]\nsource = "uri_san"\n[[principal.mapping]]\nmatch = "spiffe://td/{a}"\nusername = "{b}"\nrole = "x"\n`,
+      expect: [/^principal\.mapping\[0\]\.username: "\{b\}" uses \{b\}, which match does not capture$/, /^principal\.mapping\[0\]\.role: unknown key$/],
+    },
+    {
+      name: "a SAN source with thumbprint mappings",
+      text: MINIMAL + `[principal]\nsource = "dns_san"\n[[principal.mapping]]\nmatch = "{h}.x"\nusername = "{h}"\n[client_certificate_based_authentication]\nenable = true\n`,
+      expect: [/^principal\.source: "dns_san" .* cannot be combined with \[client_certificate_based_authentication\]/],
+    },
+    {
+      name: "bad trust domains",
+      text: MINIMAL + `[[trust_domain]]\nname = "Prod.Example"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\n`,
+      expect: [/^trust_domain\[0\]\.name: .* lower-case/, /^trust_domain\[2\]\.name: "dup" is also trust_domain\[1\]$/, /^trust_domain\[2\]: set ca_files, bundle_file or both/],
+    },
+    {
+      name: "a rule pinned to an unknown trust domain",
+      text: MINIMAL + `[[trust_domain]]\nname = "a.org"\nca_files = ["a.pem"]\n[[resource.access_control]]\ncontext = "/x"\ntrust_domains = ["b.org"]\nprincipals = [""]\n`,
+      expect: [/^resource\.access_control\[0\]\.trust_domains\[0\]: no \[\[trust_domain\]\] named "b\.org"$/, /^resource\.access_control\[0\]\.principals\[0\]: "" is empty$/],
+    },
+    {
+      name: "principals on an unsecured rule",
+      text: MINIMAL + `[[resource.access_control]]\ncontext = "/x"\nsecure = false\nprincipals = ["john"]\n`,
+      expect: [/^resource\.access_control\[0\]: trust_domains and principals need secure = true/],
+    },
   ];
   for (const { name, text, expect } of broken) {
     it(`names the key for ${name}`, () => {
@@ -80,6 +109,21 @@ describe("parseConfig", () => {
   it("reports every problem at once", () => {
     const problems = problemsOf(`[server]\nlisten = 5\nmax_chain_length = -1\nbogus = 1\n`);
     assert.ok(problems.length >= 5, JSON.stringify(problems));
+  });
+
+  it("reads [principal], [[principal.mapping]] and [[trust_domain]], and lets trust domains stand in for truststore.ca_files", () => {
+    const config = parseConfig(
+      `[intermediate_cert_validation]\nenable = false\n[principal]\nsource = "uri_san"\n[[principal.mapping]]\nmatch = "spiffe://{td}/{sa}"\nusername = "{sa}"\nuser_store = "SPIFFE"\n` +
+        `[[trust_domain]]\nname = "a.org"\nbundle_file = "a.json"\n[[trust_domain]]\nname = "b.org"\nca_files = ["b.pem"]\n[ext_authz.headers]\nspiffe_id = "X-Peer-Id"\n`,
+      "t",
+      "/etc/certgate",
+    );
+    assert.deepEqual(config.principal, { source: "uri_san", mappings: [{ match: "spiffe://{td}/{sa}", username: "{sa}", userStore: "SPIFFE" }] });
+    assert.deepEqual(config.trustDomains, [
+      { name: "a.org", caFiles: [], bundleFile: "/etc/certgate/a.json" },
+      { name: "b.org", caFiles: ["/etc/certgate/b.pem"], bundleFile: undefined },
+    ]);
+    assert.equal(config.extAuthz.headers.spiffeId, "x-peer-id");
   });
 
   it("accepts the built-in default", () => {
@@ -112,5 +156,25 @@ describe("loadConfigFile and loadTrustStore", () => {
         e.problems.some((p) => /^truststore\.ca_files\[2\] .*no PEM CERTIFICATE block/.test(p)) &&
         e.problems.some((p) => /not a CA certificate/.test(p)),
     );
+  });
+
+  it("loads each trust domain's ca_files and bundle, and names a bad bundle by its key", async () => {
+    const pki = await newPki();
+    const a = await spiffeRoot("a.org", VALID);
+    const dir = mkdtempSync(join(tmpdir(), "certgate-domains-"));
+    writeFileSync(join(dir, "a.json"), await spiffeBundleJson([a]));
+    writeFileSync(join(dir, "b.pem"), pki.root.pem);
+    writeFileSync(join(dir, "broken.json"), JSON.stringify({ keys: [{ kty: "EC", use: "x509-svid", x5c: [] }] }));
+    writeFileSync(join(dir, "leaf.json"), JSON.stringify({ keys: [{ kty: "EC", use: "x509-svid", x5c: [Buffer.from((await pki.client("x")).der).toString("base64")] }] }));
+    const toml = (bundle: string) => `[intermediate_cert_validation]\nenable = false\n[[trust_domain]]\nname = "a.org"\nbundle_file = "${bundle}"\n[[trust_domain]]\nname = "b.org"\nca_files = ["b.pem"]\n`;
+    const domains = loadTrustDomains(parseConfig(toml("a.json"), "t", dir), []);
+    assert.deepEqual([...domains.keys()], ["a.org", "b.org"]);
+    assert.equal(domains.get("a.org")!.anchors[0]!.subject.text, "CN=a.org SPIFFE CA,O=a.org");
+    assert.equal(domains.get("b.org")!.anchors[0]!.subject.text, "CN=certgate-test-root,O=certgate");
+    const refused = (bundle: string, pattern: RegExp) =>
+      assert.throws(() => loadTrustDomains(parseConfig(toml(bundle), "t", dir), []), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => pattern.test(p)));
+    refused("broken.json", /^trust_domain\[0\]\.bundle_file \(.*broken\.json\): not a usable SPIFFE bundle: keys\[0\]: an x509-svid key must hold exactly one certificate/);
+    refused("missing.json", /^trust_domain\[0\]\.bundle_file \(.*missing\.json\): file not found$/);
+    refused("leaf.json", /^trust_domain\[0\] \(a\.org\): .* is not a CA certificate/);
   });
 });
