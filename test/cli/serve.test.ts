@@ -1,45 +1,17 @@
 // The README flow end to end: `certgate certs`, then `certgate serve --config`, a
 // real client against the dev PKI, and a graceful stop.
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { runCertgate as run, serveCertgate as serve, type ServingProcess } from "../helpers/cli-process.ts";
 import { clientFor, unary } from "../helpers/server.ts";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
-  });
-}
-
-/** Starts `certgate serve` and resolves with the address from its start-up line. */
-function serve(config: string): Promise<{ child: ChildProcess; address: string; lines: string[] }> {
-  const child = spawn(process.execPath, [MAIN, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line: ${lines.join("\n")}`)), 15_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      lines.push(line);
-      const match = /certgate listening on (\S+);/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, address: match[1]!, lines });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`exited ${code}: ${lines.join("\n")}`)));
-  });
-}
 
 describe("certgate certs + serve", () => {
   const dir = mkdtempSync(join(tmpdir(), "certgate-serve-"));
   const pkiDir = join(dir, "dev");
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: ServingProcess;
 
   before(async () => {
     const certs = await run(["certs", "--out", pkiDir]);
