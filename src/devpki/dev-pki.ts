@@ -1,6 +1,7 @@
 // The dev PKI that `npm start` and `certgate certs` write to certs/dev/: a root, the
 // allowed and a rogue intermediate, one client per CN format and per defect, a
-// server certificate for the gRPC port and a caller certificate for grpcurl.
+// server certificate for the gRPC port and a caller certificate for grpcurl; and two
+// SPIFFE trust domains with their SVIDs (spiffe.ts).
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type IssueOptions, type Issued } from "./ca.ts";
