@@ -13,7 +13,12 @@ import { fileURLToPath } from "node:url";
 import { createFileRegistry, fromBinary, fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Authority, type Issued } from "../src/devpki/ca.ts";
+import { issueSvid, spiffeBundleJson, spiffeRoot } from "../src/devpki/spiffe.ts";
+import { loadConfigFile } from "../src/config/load.ts";
+import { loadTrustDomains, loadTrustStore } from "../src/config/trust-material.ts";
+import { validatorSettings } from "../src/config/validator-settings.ts";
 import { loadDescriptors } from "../src/grpc/descriptors.ts";
+import { createValidator } from "../src/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -40,6 +45,14 @@ process.stdout.write(`generating ${COLD_LEAVES} distinct leaves (ECDSA P-256)...
 const leaves: Issued[] = [];
 for (let i = 0; i < COLD_LEAVES; i++) leaves.push(await intermediate.client({ subject: `CN=user-${i}, O=certgate`, ...validity }));
 console.log("done");
+// The SPIFFE variant of the warm call: the same shape (ECDSA leaf + issuing CA), an SVID
+// under one of two trust domains, its principal from one URI-SAN mapping.
+const benchDomain = await spiffeRoot("bench.example", validity);
+const otherDomain = await spiffeRoot("other.example", validity);
+const benchIssuing = await benchDomain.intermediate({ subject: "CN=bench-spiffe-intermediate, O=bench.example", ...validity, pathLength: 0, uris: ["spiffe://bench.example"] });
+const svid = await issueSvid(benchIssuing, "spiffe://bench.example/ns/users/sa/john", validity);
+writeFileSync(join(dir, "bench.example.bundle.json"), await spiffeBundleJson([benchDomain]));
+writeFileSync(join(dir, "other.example.pem"), otherDomain.pem);
 writeFileSync(join(dir, "root.pem"), root.pem);
 writeFileSync(join(dir, "intermediate.der"), intermediate.der);
 
@@ -65,6 +78,7 @@ function framed(name: string, messages: readonly Uint8Array[]): string {
 }
 const warmRequest = encode("certgate.v1.ValidateRequest", { pem: john.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" });
 const warm = framed("warm.bin", [warmRequest]);
+const warmSpiffe = framed("warm-spiffe.bin", [encode("certgate.v1.ValidateRequest", { pem: svid.pem + benchIssuing.pem, context: "/api/users/v1/me", method: "GET" })]);
 const cold = framed("cold.bin", leaves.map((leaf) => encode("certgate.v1.ValidateRequest", { pem: leaf.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" })));
 const check = framed("check.bin", [
   encode("envoy.service.auth.v3.CheckRequest", {
@@ -76,21 +90,38 @@ const echoResponse = join(dir, "echo-response.bin");
 writeFileSync(echoResponse, encode("certgate.v1.ValidateResponse", { allowed: true, reason: "OK", message: "chain verified for john", httpStatus: 200, principal: { username: "john", userStoreDomain: "PRIMARY", tenantDomain: "carbon.super", qualifiedUsername: "john" } }));
 
 // --- Configs ----------------------------------------------------------------
-function config(name: string, extra: { certCns?: string[]; rules?: string[] } = {}): string {
+function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string } = {}): string {
   const cns = extra.certCns ?? ["bench-intermediate"];
   const rules = (extra.rules ?? []).map((context) => `[[resource.access_control]]\ncontext = ${JSON.stringify(context)}\nhttp_method = "all"\n`).join("");
   const path = join(dir, `${name}.toml`);
   writeFileSync(
     path,
     `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
-      `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n${rules}`,
+      `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n${rules}${extra.more ?? ""}`,
   );
   return path;
 }
 const baseConfig = config("base");
 const cns10k = config("cns-10k", { certCns: [...Array.from({ length: 9999 }, (_, i) => `other-intermediate-${i}`), "bench-intermediate"] });
+const spiffeConfig = config("spiffe", {
+  certCns: ["bench-intermediate", "bench-spiffe-intermediate"],
+  more:
+    `[principal]\nsource = "uri_san"\n[[principal.mapping]]\nmatch = "spiffe://{td}/ns/{ns}/sa/{sa}"\nusername = "{sa}"\nuser_store = "SPIFFE"\ntenant = "{ns}.svc"\n` +
+    `[[trust_domain]]\nname = "bench.example"\nbundle_file = "bench.example.bundle.json"\n[[trust_domain]]\nname = "other.example"\nca_files = ["other.example.pem"]\n`,
+});
+/** A warm scenario measures the allowed path: a payload that is refused would measure a cached denial. */
+function expectAllowed(configPath: string, pem: string): void {
+  const loaded = loadConfigFile(configPath);
+  const trust = loadTrustStore(loaded);
+  const validator = createValidator(validatorSettings(loaded, trust, "client", undefined, loadTrustDomains(loaded, trust.intermediates)));
+  const decision = validator.validate({ chain: { pem }, context: "/api/users/v1/me", method: "GET" }, new Date());
+  if (!decision.allowed) throw new Error(`the bench payload for ${configPath} is refused: ${decision.reason}: ${decision.message}`);
+}
 const rules1 = config("rules-1", { rules: ["(.*)/api/users/v1/(.*)"] });
 const rules1000 = config("rules-1000", { rules: [...Array.from({ length: 999 }, (_, i) => `(.*)/service-${i}/(.*)`), "(.*)/api/users/v1/(.*)"] });
+
+expectAllowed(baseConfig, john.pem + intermediate.pem);
+expectAllowed(spiffeConfig, svid.pem + benchIssuing.pem);
 
 // --- Running one scenario -----------------------------------------------------
 interface Usage {
@@ -259,6 +290,7 @@ await run("decode-leaf", decodeLeaf);
 await run("validate-warm", () => scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm }));
 await run("validate-cold", () => scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold }));
 await run("ext-authz-warm", () => scenario("ext-authz-warm", ["certgate", baseConfig], { path: "/envoy.service.auth.v3.Authorization/Check", payloads: check }));
+await run("validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe }));
 await run("validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm }));
 await run("validate-warm-rules-1", () => scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm }));
 await run("validate-warm-rules-1000", () => scenario("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm }));
@@ -284,6 +316,7 @@ ratio("validate-cold / cold ceiling (per CPU-s)", get("validate-cold").perCpuSec
 ratio("validate-warm / echo (per server CPU-s)", get("validate-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.85");
 ratio("ext-authz-warm / echo (per server CPU-s)", get("ext-authz-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.75");
 ratio("p99 validate-warm / p99 echo", get("validate-warm").p99 / get("echo").p99, "<= 1.5");
+ratio("SVID, 1 mapping, 2 trust domains / validate-warm", get("validate-warm-spiffe").perCpuSecond / get("validate-warm").perCpuSecond, ">= 0.95");
 ratio("10000 cert_cns / 1 (per server CPU-s)", get("validate-warm-cns-10k").perCpuSecond / get("validate-warm").perCpuSecond, ">= 0.95");
 ratio("1000 rules / 1 rule (per server CPU-s)", get("validate-warm-rules-1000").perCpuSecond / get("validate-warm-rules-1").perCpuSecond, ">= 0.95");
 const distinct = results.find((r) => r.name.startsWith("distinct-chains"));
