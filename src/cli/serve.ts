@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from "../grpc/server.ts";
 import { ClientExpiryWatch } from "../metrics/client-expiry.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
+import { releaseStartupMemory } from "./startup-memory.ts";
 import { createValidator, type Validator } from "../validator.ts";
 
 const RELOAD_DEBOUNCE_MS = 250;
@@ -181,6 +182,7 @@ export async function startService(configPath: string | undefined, logger: Logge
   );
   // The start-up line above is printed whatever the level; the configured level applies from here on.
   logger.level = initial.log.level;
+  setImmediate(releaseStartupMemory);
   return {
     server,
     metricsServer,
