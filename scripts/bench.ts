@@ -148,8 +148,12 @@ const SERVER_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-old-space-size=192 
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 if (PROFILE_DIR !== undefined) SERVER_FLAGS.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`);
 
+/** The environment the Dockerfile and deploy/kubernetes give certgate (BENCH_MALLOC_ARENA_MAX overrides; "" leaves glibc's default). */
+const ARENAS = process.env.BENCH_MALLOC_ARENA_MAX ?? "2";
+const SERVER_ENV: NodeJS.ProcessEnv = ARENAS === "" ? { ...process.env } : { ...process.env, MALLOC_ARENA_MAX: ARENAS };
+
 function startServer(args: string[]) {
-  const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir, execArgv: SERVER_FLAGS });
+  const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir, execArgv: SERVER_FLAGS, env: SERVER_ENV });
   const address = new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       const match = /READY (\S+)/.exec(String(chunk));
@@ -269,7 +273,7 @@ function cryptoCeiling(): Result {
 
 // --- The run ------------------------------------------------------------------
 const validate = "/certgate.v1.CertificateValidator/Validate";
-console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario, server flags: ${SERVER_FLAGS.join(" ")}`);
+console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario, server flags: ${SERVER_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${SERVER_ENV.MALLOC_ARENA_MAX ?? "(glibc default)"}`);
 const results: Result[] = [];
 const report = (r: Result) => {
   results.push(r);

@@ -35,7 +35,8 @@ const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 // The heap limits production should run with (deploy/kubernetes sets the same through NODE_OPTIONS):
 // without them V8 sizes its heap from the machine's memory and RSS says little about leaks.
 const HEAP_FLAGS = (process.env.SOAK_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=16").split(" ").filter(Boolean);
-const server = spawn(process.execPath, [...HEAP_FLAGS, main, "serve", "--config", configPath], { stdio: ["ignore", "pipe", "inherit"] });
+// The Dockerfile's and deploy/kubernetes' environment.
+const server = spawn(process.execPath, [...HEAP_FLAGS, main, "serve", "--config", configPath], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" } });
 const { address, metrics } = await new Promise<{ address: string; metrics: string }>((resolve, reject) => {
   createInterface({ input: server.stdout! }).on("line", (line) => {
     const entry = JSON.parse(line) as { msg?: string; address?: string; metrics?: string };

@@ -37,6 +37,8 @@ describe("deploy/kubernetes", () => {
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     // The heap must fit the memory limit (320Mi): 192 MiB old space plus young generation and native memory.
     assert.match(container.env.find((e: { name: string }) => e.name === "NODE_OPTIONS").value, /--max-old-space-size=192/);
+    // The benchmarks' peak RSS is measured with two malloc arenas (scripts/bench.ts).
+    assert.equal(container.env.find((e: { name: string }) => e.name === "MALLOC_ARENA_MAX")?.value, "2");
     const toml = byKind("ConfigMap").data!["deployment.toml"]!;
     const config = parseConfig(toml, "configmap", "/etc/certgate/config");
     assert.ok(pod.terminationGracePeriodSeconds > config.server.drainSeconds);
