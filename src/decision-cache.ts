@@ -4,6 +4,7 @@
 // configured TTL. Each entry is one small object: under a churn of distinct chains
 // the cache is most of what certgate keeps.
 import { createHash } from "node:crypto";
+import { LruMap, type Stamped } from "./lru-cache.ts";
 import type { Reason } from "./reason.ts";
 
 export interface CacheWindow {
@@ -13,13 +14,15 @@ export interface CacheWindow {
   readonly until: number;
 }
 
-interface Entry<T> {
+interface Entry<T> extends Stamped {
   readonly value: T;
   /** The window in whole seconds since the cache was made: small integers, stored unboxed. */
   readonly from: number;
   readonly until: number;
-  /** When the entry was last moved to the young end, counted in insertions. */
-  readonly tick: number;
+}
+
+function restamp<T>(entry: Entry<T>, tick: number): Entry<T> {
+  return { ...entry, tick };
 }
 
 /**
@@ -45,28 +48,23 @@ export function chainKey(certificates: readonly Uint8Array[]): string {
 }
 
 export class DecisionCache<T> {
-  readonly #entries = new Map<string, Entry<T>>();
-  readonly #capacity: number;
+  readonly #entries: LruMap<string, Entry<T>>;
   readonly #ttlMs: number;
   /** Window times are kept in seconds relative to this instant. */
   #base: number | undefined;
-  #tick = 0;
-  /** Walks the map in insertion order across evictions (see LruCache: a fresh keys() would rescan deleted entries). */
-  #oldest: Iterator<string> | undefined;
 
   constructor(maxEntries: number, ttlSeconds: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`decision cache size must be a positive integer, got ${maxEntries}`);
-    this.#capacity = maxEntries;
+    this.#entries = new LruMap(maxEntries);
     this.#ttlMs = ttlSeconds * 1000;
   }
 
   get(key: string, at: number): T | undefined {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     if (entry === undefined || this.#base === undefined) return undefined;
     const second = Math.floor((at - this.#base) / 1000);
     if (second < entry.from || second > entry.until) return undefined;
-    // An entry in the younger half is not moved: a hot entry costs one lookup.
-    if (this.#tick - entry.tick >= this.#capacity / 2) this.#insert(key, { ...entry, tick: ++this.#tick });
+    this.#entries.touch(key, entry, restamp);
     return entry.value;
   }
 
@@ -75,30 +73,11 @@ export class DecisionCache<T> {
     this.#base ??= at;
     const until = Math.min(window.until, at + this.#ttlMs);
     // Rounded inwards, so a decision is never reused outside its window (at most a second of it goes unused).
-    const entry = { value, from: Math.ceil((window.from - this.#base) / 1000), until: Math.floor((until - this.#base) / 1000) - 1, tick: ++this.#tick };
-    this.#insert(key, entry);
-    if (this.#entries.size > this.#capacity) this.#evictOldest();
+    const from = Math.ceil((window.from - this.#base) / 1000);
+    this.#entries.set(key, { value, from, until: Math.floor((until - this.#base) / 1000) - 1, tick: this.#entries.stamp() });
   }
 
   get size(): number {
     return this.#entries.size;
-  }
-
-  #evictOldest(): void {
-    for (let fresh = false; ; fresh = true) {
-      this.#oldest ??= this.#entries.keys();
-      const next = this.#oldest.next();
-      if (!next.done) {
-        this.#entries.delete(next.value);
-        return;
-      }
-      this.#oldest = undefined;
-      if (fresh) return;
-    }
-  }
-
-  #insert(key: string, entry: Entry<T>): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
   }
 }
