@@ -25,9 +25,6 @@ interface Pattern {
   readonly regex: RegExp;
 }
 
-function escapeLiteral(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
 
 /** Why a pattern cannot be used, or undefined. */
 export function invalidPrincipalPattern(pattern: string): string | undefined {
@@ -39,7 +36,7 @@ export function invalidPrincipalPattern(pattern: string): string | undefined {
 function compilePattern(text: string): Pattern {
   const segments = text.split("/").map((segment) => {
     if (segment === "*") return "[^/]+(?:/[^/]+)*";
-    return segment.split("*").map(escapeLiteral).join("[^/]+");
+    return segment.split("*").map((part) => RegExp.escape(part)).join("[^/]+");
   });
   return { text, spiffe: text.includes("://"), regex: new RegExp(`^${segments.join("\\/")}$`, "u") };
 }

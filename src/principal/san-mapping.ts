@@ -67,13 +67,6 @@ function tokenize(template: string): Token[] | string {
   return tokens;
 }
 
-function escapeClass(chars: string): string {
-  return [...new Set(chars)].map((c) => (/[\\\]^-]/.test(c) ? `\\${c}` : c)).join("");
-}
-
-function escapeLiteral(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
 
 /** How a value of this source is compared: DNS names and e-mail domains have no case. */
 export function normaliseSanValue(source: SanSource, value: string): string {
@@ -97,7 +90,7 @@ function compileMatch(source: SanSource, template: string): CompiledTemplate | s
   let pattern = "";
   for (const [i, token] of tokens.entries()) {
     if ("literal" in token) {
-      pattern += escapeLiteral(token.literal);
+      pattern += RegExp.escape(token.literal);
       continue;
     }
     if (names.includes(token.placeholder)) return `placeholder {${token.placeholder}} appears twice`;
@@ -105,7 +98,7 @@ function compileMatch(source: SanSource, template: string): CompiledTemplate | s
     if (next !== undefined && "placeholder" in next) return `placeholders {${token.placeholder}} and {${next.placeholder}} need literal text between them`;
     const stop = SEPARATOR[source] + NEVER_CAPTURED + (source === "uri_san" ? NEVER_CAPTURED_IN_URI : "") + (next?.literal[0] ?? "");
     names.push(token.placeholder);
-    pattern += `([^${escapeClass(stop)}]+)`;
+    pattern += `([^${RegExp.escape(stop)}]+)`;
   }
   if (names.length === 0 && pattern === "") return "is empty";
   return { regex: new RegExp(`^${pattern}$`, "u"), names };
