@@ -220,19 +220,24 @@ async function scenario(name: string, serverArgs: string[], load: { path: string
   };
 }
 
-/** certgate's decoder on distinct leaves, in-process: what a never-seen certificate costs before its signature check. */
-function decodeLeaf(): Result {
+/** `work` on each distinct leaf's DER in turn for BENCH_SECONDS, in this process: leaves per CPU-second. */
+function perLeaf(name: string, work: (der: Uint8Array) => void): Result {
   const ders = leaves.map((leaf) => leaf.der);
   const started = process.cpuUsage();
   const wall = performance.now();
   let n = 0;
   while (performance.now() - wall < SECONDS * 1000) {
-    for (let i = 0; i < 100; i++, n++) {
-      if (!decodeCertificate(ders[n % ders.length]!).ok) throw new Error("bench leaf did not decode");
-    }
+    for (let i = 0; i < 100; i++, n++) work(ders[n % ders.length]!);
   }
   const used = process.cpuUsage(started);
-  return { name: "decode-leaf", perCpuSecond: n / ((used.user + used.system) / 1e6), perSecond: n / SECONDS, p50: 0, p99: 0, peakRssMb: process.memoryUsage().rss / 2 ** 20, errors: 0 };
+  return { name, perCpuSecond: n / ((used.user + used.system) / 1e6), perSecond: n / SECONDS, p50: 0, p99: 0, peakRssMb: process.memoryUsage().rss / 2 ** 20, errors: 0 };
+}
+
+/** certgate's decoder on distinct leaves, in-process: what a never-seen certificate costs before its signature check. */
+function decodeLeaf(): Result {
+  return perLeaf("decode-leaf", (der) => {
+    if (!decodeCertificate(der).ok) throw new Error("bench leaf did not decode");
+  });
 }
 
 /** RSS of `certgate serve` as a user starts it (`npm start`: compiled JavaScript, built-in default) once start-up settles. */
@@ -258,17 +263,9 @@ async function idleRss(): Promise<number> {
 /** The work a cold request cannot avoid: parse the leaf DER, verify it with the parsed intermediate key. */
 function cryptoCeiling(): Result {
   const key = new X509Certificate(intermediate.der).publicKey;
-  const ders = leaves.map((leaf) => leaf.der);
-  const started = process.cpuUsage();
-  const wall = performance.now();
-  let n = 0;
-  while (performance.now() - wall < SECONDS * 1000) {
-    for (let i = 0; i < 100; i++, n++) {
-      if (!new X509Certificate(ders[n % ders.length]!).verify(key)) throw new Error("bench leaf did not verify");
-    }
-  }
-  const used = process.cpuUsage(started);
-  return { name: "crypto", perCpuSecond: n / ((used.user + used.system) / 1e6), perSecond: n / SECONDS, p50: 0, p99: 0, peakRssMb: process.memoryUsage().rss / 2 ** 20, errors: 0 };
+  return perLeaf("crypto", (der) => {
+    if (!new X509Certificate(der).verify(key)) throw new Error("bench leaf did not verify");
+  });
 }
 
 // --- The run ------------------------------------------------------------------
