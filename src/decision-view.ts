@@ -15,6 +15,14 @@ export interface PrincipalView {
   readonly spiffe_id: string;
 }
 
+export interface WarningView {
+  readonly rule: string;
+  readonly section: string;
+  readonly cert_index: number;
+  readonly subject: string;
+  readonly detail: string;
+}
+
 export interface DecisionView {
   readonly allowed: boolean;
   readonly reason: string;
@@ -25,6 +33,7 @@ export interface DecisionView {
   readonly principal: PrincipalView | null;
   readonly matched_rule: { readonly context: string; readonly http_method: string; readonly index: number } | null;
   readonly required_scopes: readonly string[];
+  readonly warnings: readonly WarningView[];
 }
 
 export function decisionView(decision: Decision): DecisionView {
@@ -54,5 +63,6 @@ export function decisionView(decision: Decision): DecisionView {
           },
     matched_rule: decision.matchedRule === undefined ? null : { context: decision.matchedRule.context, http_method: decision.matchedRule.httpMethod, index: decision.matchedRule.index },
     required_scopes: decision.requiredScopes,
+    warnings: decision.warnings.map((warning) => ({ rule: warning.rule, section: warning.section, cert_index: warning.certIndex, subject: warning.subject, detail: warning.detail })),
   };
 }

@@ -163,8 +163,8 @@ const HINTS: Partial<Record<FailureReason, (failure: Failure, context: HintConte
   KEY_USAGE_INVALID: () => "the certificate's keyUsage does not fit its role: a client needs digitalSignature (or keyAgreement), a CA keyCertSign",
   NOT_A_CA: () => "the certificate that signed the next one is not a CA (basicConstraints cA=TRUE): the chain is wrong or forged",
   WEAK_SIGNATURE_ALGORITHM: () => "reissue with SHA-256 or better; truststore.allow_sha1 = true accepts SHA-1 (never MD5)",
-  NONCONFORMING_CERTIFICATE: (failure) =>
-    failure.message.includes("compatible") ? "the issuing CA breaks an RFC 5280 MUST; truststore.profile = \"compatible\" accepts this one, or have the CA reissue" : "the certificate breaks an RFC 5280 MUST that no profile relaxes: have the CA reissue it",
+  NONCONFORMING_CERTIFICATE: () =>
+    'the path breaks RFC 5280 rules for conforming CAs (all listed above) and truststore.profile is "strict": have the CA reissue, or use the default profile "rfc5280", which accepts them with warnings',
   REVOKED: () => "the certificate was revoked by its issuer: issue a new one",
   REVOCATION_UNKNOWN: () => "no usable CRL or OCSP answer: check [revocation] crl_files/crl_dirs, fetch and ocsp, or the distribution point's reachability",
   EMPTY_CN: () => "the client certificate needs exactly one CN naming the user (or call under an exempt context with a user header)",

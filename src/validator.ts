@@ -8,7 +8,7 @@ import { LruCache } from "./lru-cache.ts";
 import { decodeCertificate, type Certificate } from "./pki/certificate.ts";
 import { decodeOcspResponse } from "./pki/ocsp.ts";
 import { crlSignerSource } from "./pki/crl-signers.ts";
-import type { Profile } from "./pki/profile.ts";
+import { DEFAULT_PROFILE, type Nonconformance, type Profile } from "./pki/profile.ts";
 import { verifyPath } from "./pki/path.ts";
 import type { Purpose, VerifiedPath, VerifiedSignatures, VerifyOptions } from "./pki/path-validation.ts";
 import { checkRevocation, type RevocationMode, type RevocationNeed, type RevocationOptions, type RevocationResult } from "./pki/revocation.ts";
@@ -53,7 +53,7 @@ export interface ValidatorSettings {
   /** Signature checks one path search may spend (default 32). */
   readonly maxPathChecks?: number;
   readonly allowSha1: boolean;
-  /** The RFC 5280 profile (default "strict"). */
+  /** The RFC 5280 profile (default "rfc5280": nonconformance reported; "strict": refused). */
   readonly profile?: Profile;
   readonly purpose: Purpose;
   /** RFC 5280 user-initial-policy-set; absent or empty: anyPolicy. */
@@ -116,6 +116,8 @@ export interface Decision {
   readonly requiredScopes: readonly string[];
   /** Revocation sources the edge should fetch before asking again; empty when the decision is final. */
   readonly revocationNeeds: readonly RevocationNeed[];
+  /** RFC 5280 section 4 rules the verified path's certificates (and the CRLs that vouched) break, under the rfc5280 profile. */
+  readonly warnings: readonly Nonconformance[];
   /** Present when the request asked for an explanation. */
   readonly explanation?: Explanation;
 }
@@ -141,7 +143,7 @@ interface Route {
 /** One shared empty list, so each cached decision does not carry its own. */
 const NONE: readonly never[] = Object.freeze([]);
 
-function decision(route: Route | undefined, outcome: Failure | { ok: true; message: string }, identity?: Identity): Decision {
+function decision(route: Route | undefined, outcome: Failure | { ok: true; message: string }, identity?: Identity, warnings: readonly Nonconformance[] = NONE): Decision {
   const reason: Reason = outcome.ok ? "OK" : outcome.reason;
   const rule = route?.match;
   return {
@@ -155,6 +157,7 @@ function decision(route: Route | undefined, outcome: Failure | { ok: true; messa
     matchedRule: rule === undefined ? undefined : { context: rule.rule.context, httpMethod: rule.rule.httpMethod, index: rule.index },
     requiredScopes: rule?.rule.scopes ?? NONE,
     revocationNeeds: NONE,
+    warnings,
   };
 }
 
@@ -359,18 +362,22 @@ function checkedChain(state: State, ders: readonly Uint8Array[]): ChainBytes | F
 
 /** Stages 4 to 7 for a chain the cache did not answer: decode, verify, revocation, principal, access. */
 function decide(state: State, route: Route, request: ValidationRequest, ders: readonly Uint8Array[], at: Date, tracer?: Tracer): Decided {
-  const chain = decodeChain(state, ders, tracer);
-  if ("ok" in chain) return { decision: decision(route, chain) };
+  const decoded = decodeChain(state, ders, tracer);
+  if (!decoded.ok) return { decision: decision(route, decoded) };
+  const { chain, leaf } = decoded;
   // A refusal that depends only on the chain is refused the same way until its leaf expires: cached like any answer.
-  const leafWindow = windowOf(chain.slice(0, 1));
-  const anchoring = anchoringOf(state, chain[0]!, tracer);
+  const leafWindow = windowOf([leaf]);
+  const anchoring = anchoringOf(state, leaf, tracer);
   if ("ok" in anchoring) return { decision: decision(route, anchoring), window: leafWindow };
   const { trust, spiffeId } = anchoring;
   const path = verifyPath(chain, trust, { ...verifyOptions(state, at), ...(tracer === undefined ? {} : { observe: tracer }) });
   if (tracer !== undefined) tracer.pathVerified = path.ok;
   if (!path.ok) {
-    if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(trust, chain, tracer);
-    const refused = spiffeId !== undefined && path.reason === "PATH_NOT_FOUND" ? outsideTrustDomain(state, spiffeId, chain, path.message) : path;
+    const known = chain.filter((certificate) => certificate !== undefined);
+    if (tracer !== undefined && path.reason === "PATH_NOT_FOUND") traceNameMismatches(trust, known, tracer);
+    // With no path, an undecodable presented certificate (perhaps the missing issuer) is the clearer answer.
+    if (path.reason === "PATH_NOT_FOUND" && decoded.undecodable !== undefined) return { decision: decision(route, decoded.undecodable) };
+    const refused = spiffeId !== undefined && path.reason === "PATH_NOT_FOUND" ? outsideTrustDomain(state, spiffeId, known, path.message) : path;
     return { decision: decision(route, refused), window: leafWindow };
   }
   const revoked = revocationOf(state, trust, path, chain, request, at, tracer);
@@ -379,7 +386,8 @@ function decide(state: State, route: Route, request: ValidationRequest, ders: re
     return { decision: { ...pending, revocationNeeds: revoked.needs } };
   }
   if (!revoked.ok) return { decision: decision(route, revoked, identityOf(state, path.leaf, undefined, spiffeId)), window: windowOf(path.path) };
-  const answer = decideVerified(state, route, request, path, spiffeId, tracer);
+  const warnings = revoked.warnings.length === 0 ? path.nonconformance : [...path.nonconformance, ...revoked.warnings];
+  const answer = decideVerified(state, route, request, path, spiffeId, warnings.length === 0 ? NONE : warnings, tracer);
   const window = windowOf(path.path);
   return { decision: answer, window: { from: window.from, until: Math.min(window.until, revoked.until) } };
 }
@@ -435,18 +443,33 @@ function traceNameMismatches(trust: TrustStore, chain: readonly Certificate[], t
   }
 }
 
-/** Stage 4: each DER certificate decoded once, kept by fingerprint. */
-function decodeChain(state: State, ders: readonly Uint8Array[], tracer: Tracer | undefined): Certificate[] | Failure {
-  const out: Certificate[] = [];
+/** The presented chain decoded: the leaf, and the rest with gaps where a certificate did not decode. */
+interface DecodedChain {
+  readonly ok: true;
+  readonly leaf: Certificate;
+  readonly chain: readonly (Certificate | undefined)[];
+  /** The first certificate after the leaf that did not decode; it only matters if no path is found without it. */
+  readonly undecodable: Failure | undefined;
+}
+
+/**
+ * Stage 4: each DER certificate decoded once, kept by fingerprint. The leaf must
+ * decode; an extra certificate that does not (a malformed cross-certificate in the
+ * bundle) is left out of the path search rather than refusing a path that does not need it.
+ */
+function decodeChain(state: State, ders: readonly Uint8Array[], tracer: Tracer | undefined): DecodedChain | Failure {
+  const chain: (Certificate | undefined)[] = [];
+  let undecodable: Failure | undefined;
   const limit = state.settings.maxCertificateBytes ?? 16 * 1024;
   for (const [index, der] of ders.entries()) {
     if (der.length > limit) return fail("CERTIFICATE_TOO_LARGE", `certificate ${index} is ${der.length} bytes; server.max_certificate_bytes is ${limit}`, index);
     const certificate = decodeOne(state, der, index);
     tracer?.add("input", `certificate ${index} decodes`, "ok" in certificate ? certificate : { ok: true, detail: `"${certificate.subject.text}" issued by "${certificate.issuer.text}"` }, index);
-    if ("ok" in certificate) return certificate;
-    out.push(certificate);
+    if ("ok" in certificate && index === 0) return certificate;
+    if ("ok" in certificate) undecodable ??= certificate;
+    chain.push("ok" in certificate ? undefined : certificate);
   }
-  return out;
+  return { ok: true, leaf: chain[0]!, chain, undecodable };
 }
 
 function decodeOne(state: State, der: Uint8Array, index: number): Certificate | Failure {
@@ -467,7 +490,7 @@ function verifyOptions(state: State, at: Date): VerifyOptions {
     at,
     maxChainLength: settings.maxChainLength,
     allowSha1: settings.allowSha1,
-    profile: settings.profile ?? "strict",
+    profile: settings.profile ?? DEFAULT_PROFILE,
     purpose: settings.purpose,
     requiredPolicies: settings.requiredPolicies ?? [],
     maxSignatureChecks: settings.maxPathChecks ?? 32,
@@ -476,45 +499,46 @@ function verifyOptions(state: State, at: Date): VerifyOptions {
 }
 
 /** Stage 6: revocation of every certificate of the path but the anchor, from the store; stapled answers first join it. */
-function revocationOf(state: State, trust: TrustStore, path: VerifiedPath, chain: readonly Certificate[], request: ValidationRequest, at: Date, tracer: Tracer | undefined): RevocationResult {
+function revocationOf(state: State, trust: TrustStore, path: VerifiedPath, chain: readonly (Certificate | undefined)[], request: ValidationRequest, at: Date, tracer: Tracer | undefined): RevocationResult {
   const { store, mode } = state.revocation;
   for (const der of request.ocspResponses ?? []) {
     const response = decodeOcspResponse(der);
     if (typeof response !== "string") store.addOcspResponse(response);
   }
-  const indexOf = (certificate: Certificate) => chain.findIndex((c) => c.fingerprint === certificate.fingerprint);
+  const indexOf = (certificate: Certificate) => chain.findIndex((c) => c?.fingerprint === certificate.fingerprint);
   const evidence = tracer === undefined ? {} : { evidence: (certificate: Certificate, ok: boolean, detail: string) => tracer.add("revocation", `status of "${certificate.subject.text}"`, ok ? { ok, detail } : fail("REVOKED", detail, indexOf(certificate)), indexOf(certificate)) };
-  const options: RevocationOptions = { mode, at, ocsp: state.revocation.ocsp, fetchCrls: state.revocation.fetch, indexOf, ...evidence };
+  const profile = state.settings.profile ?? DEFAULT_PROFILE;
+  const options: RevocationOptions = { mode, at, ocsp: state.revocation.ocsp, fetchCrls: state.revocation.fetch, indexOf, profile, ...evidence };
   const crlSigners = crlSignerSource({
     trust,
-    presented: chain,
+    presented: chain.filter((certificate) => certificate !== undefined),
     verify: verifyOptions(state, at),
     // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
-    notRevoked: (signerPath) => checkRevocation(signerPath, store, { mode, at, ocsp: false, fetchCrls: false, indexOf, crlSigners }).ok === true,
+    notRevoked: (signerPath) => checkRevocation(signerPath, store, { mode, at, ocsp: false, fetchCrls: false, indexOf, profile, crlSigners }).ok === true,
   });
   const result = checkRevocation(path, store, { ...options, crlSigners });
   if (tracer !== undefined && result.ok !== "fetch") tracer.add("revocation", `revocation (mode ${mode})`, result.ok ? { ok: true, detail: mode === "off" ? "not checked" : "no certificate of the path is revoked" } : result);
   return result;
 }
 
-/** Stage 7: the principal and the access rules, on a verified, unrevoked path. */
-function decideVerified(state: State, route: Route, request: ValidationRequest, path: VerifiedPath, spiffeId: SpiffeId | undefined, tracer: Tracer | undefined): Decision {
+/** Stage 7: the principal and the access rules, on a verified, unrevoked path; `warnings` go with any answer. */
+function decideVerified(state: State, route: Route, request: ValidationRequest, path: VerifiedPath, spiffeId: SpiffeId | undefined, warnings: readonly Nonconformance[], tracer: Tracer | undefined): Decision {
   const peer = request.peerPrincipal;
   if (spiffeId !== undefined && peer !== undefined && peer !== "" && peer !== spiffeId.text) {
     // The proxy authenticated someone else than the certificate it forwarded: believe neither.
     const refused = fail("TRUST_DOMAIN_MISMATCH", `the proxy names the peer ${JSON.stringify(peer)}, but the verified certificate is ${spiffeId.text}`, 0);
     tracer?.add("policy", "peer principal", refused, 0);
-    return decision(route, refused, identityOf(state, path.leaf, undefined, spiffeId));
+    return decision(route, refused, identityOf(state, path.leaf, undefined, spiffeId), warnings);
   }
   const checkCn = state.settings.intermediateCnValidation.enable && !route.exempt;
   const principal = principalFor(state, path, checkCn, request.userHeader, tracer);
-  if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(state, path.leaf, undefined, spiffeId));
+  if (principal !== undefined && "ok" in principal) return decision(route, principal, identityOf(state, path.leaf, undefined, spiffeId), warnings);
   const refused = authorize(state, route, principal, spiffeId);
   tracer?.add("access", "principals, tenant and grants", refused ?? { ok: true, detail: route.match === undefined ? "no rule applies" : "the matched rule allows it" });
-  if (refused !== undefined) return decision(route, refused, identityOf(state, path.leaf, principal, spiffeId));
+  if (refused !== undefined) return decision(route, refused, identityOf(state, path.leaf, principal, spiffeId), warnings);
   const named = principal?.qualifiedUsername ?? spiffeId?.text;
   const message = named === undefined ? "chain verified; no user named" : `chain verified for ${named}`;
-  return decision(route, { ok: true, message }, identityOf(state, path.leaf, principal, spiffeId));
+  return decision(route, { ok: true, message }, identityOf(state, path.leaf, principal, spiffeId), warnings);
 }
 
 /** The issuing CA's CN against intermediate_cert_validation.cert_cns; undefined: allowed. */
@@ -597,7 +621,8 @@ function authorize(state: State, route: Route, principal: Principal | undefined,
 /** One object per distinct answer: many chains (a client with other extra certificates, other paths) share it in the cache. */
 function shared(state: State, decided: Decision): Decision {
   const rule = decided.matchedRule?.index ?? -1;
-  const key = [decided.reason, decided.certIndex, decided.exempt ? 1 : 0, rule, decided.identity?.fingerprint ?? "", decided.identity?.principal?.qualifiedUsername ?? "", decided.message].join("|");
+  const warned = decided.warnings.map((warning) => warning.fingerprint + warning.rule).join(",");
+  const key = [decided.reason, decided.certIndex, decided.exempt ? 1 : 0, rule, decided.identity?.fingerprint ?? "", decided.identity?.principal?.qualifiedUsername ?? "", decided.message, warned].join("|");
   const known = state.decisionObjects.get(key);
   if (known !== undefined && known.identity === decided.identity) return known;
   state.decisionObjects.set(key, decided);

@@ -17,8 +17,8 @@ describe("validator", async () => {
     const access = await buildAccessScenarios();
     // These need their own config and fixtures: access-control.test.ts (USER_NOT_MAPPED)
     // pki/revocation.test.ts (REVOKED, REVOCATION_UNKNOWN), pki/name-constraints.test.ts, pki/policy.test.ts and pki/adversarial.test.ts produce them.
-    // spiffe.test.ts: INVALID_SVID, TRUST_DOMAIN_MISMATCH, NO_PRINCIPAL_MAPPING, PRINCIPAL_NOT_ALLOWED.
-    const elsewhere = ["USER_NOT_MAPPED", "REVOKED", "REVOCATION_UNKNOWN", "NAME_CONSTRAINT_VIOLATION", "POLICY_INVALID", "CERTIFICATE_TOO_LARGE", "INVALID_SVID", "TRUST_DOMAIN_MISMATCH", "NO_PRINCIPAL_MAPPING", "PRINCIPAL_NOT_ALLOWED"];
+    // spiffe.test.ts: INVALID_SVID, TRUST_DOMAIN_MISMATCH, NO_PRINCIPAL_MAPPING, PRINCIPAL_NOT_ALLOWED; pki/profile.test.ts: NONCONFORMING_CERTIFICATE (strict).
+    const elsewhere = ["NONCONFORMING_CERTIFICATE", "USER_NOT_MAPPED", "REVOKED", "REVOCATION_UNKNOWN", "NAME_CONSTRAINT_VIOLATION", "POLICY_INVALID", "CERTIFICATE_TOO_LARGE", "INVALID_SVID", "TRUST_DOMAIN_MISMATCH", "NO_PRINCIPAL_MAPPING", "PRINCIPAL_NOT_ALLOWED"];
     const produced = new Set([...scenarios.map((s: Scenario) => s.expect), ...access.scenarios.map((s) => s.expect), ...elsewhere]);
     assert.deepEqual([...REASONS].filter((reason) => !produced.has(reason)), []);
   });
@@ -31,6 +31,7 @@ describe("validator", async () => {
       assert.equal(decision.httpStatus === 200, decision.allowed);
       if (scenario.exempt !== undefined) assert.equal(decision.exempt, scenario.exempt);
       if (scenario.qualifiedUsername !== undefined) assert.equal(decision.identity?.principal?.qualifiedUsername ?? "", scenario.qualifiedUsername);
+      assert.deepEqual(decision.warnings.map((w) => `${w.rule}@${w.certIndex}`), scenario.warns ?? []);
     });
   }
 

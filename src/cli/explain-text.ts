@@ -16,6 +16,10 @@ export function explanationText(decision: Decision): string {
   if (principal !== undefined) lines.push(`  principal ${principal.qualifiedUsername} (user ${principal.username}, user store ${principal.userStoreDomain}, tenant ${principal.tenantDomain})`);
   const spiffeId = decision.identity?.spiffeId;
   if (spiffeId !== undefined) lines.push(`  SPIFFE ID ${spiffeId}`);
+  if (decision.warnings.length > 0) {
+    lines.push("", `Warnings (RFC 5280 rules the path breaks; accepted under truststore.profile = "rfc5280", refused under "strict"):`);
+    for (const warning of decision.warnings) lines.push(`  ${warning.certIndex >= 0 ? `#${warning.certIndex}` : "trust store"}  ${warning.rule} (RFC 5280 ${warning.section}): ${warning.detail}`);
+  }
   const explanation = decision.explanation;
   if (explanation === undefined) return lines.join("\n") + "\n";
   const checked = explanation.pathVerified ? "Path (leaf first):" : "Path checked last, refused (leaf first):";

@@ -12,6 +12,7 @@ import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
 import { startServer, type RunningServer } from "../grpc/server.ts";
 import { ClientExpiryWatch } from "../metrics/client-expiry.ts";
+import { NonconformanceWatch } from "../metrics/nonconformance.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { releaseStartupMemory } from "./startup-memory.ts";
@@ -24,6 +25,8 @@ interface State {
   readonly config: Config;
   readonly validator: Validator;
   readonly generation: number;
+  /** What loading the trust material noted (skipped PEM blocks, pinned client certificates, nonconforming anchors), logged once the state is taken. */
+  readonly notes: readonly string[];
 }
 
 async function readConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
@@ -40,14 +43,19 @@ async function readConfig(configPath: string | undefined, logger: Logger): Promi
 /** Reads and checks everything; throws ConfigError and leaves nothing half-built. */
 async function buildState(configPath: string | undefined, generation: number, logger: Logger, metrics: Metrics): Promise<State> {
   const config = await readConfig(configPath, logger);
-  const trust = loadTrustStore(config);
-  const trustDomains = loadTrustDomains(config, trust.intermediates);
-  const store = loadRevocationStore(config);
+  const notes: string[] = [];
+  const trust = loadTrustStore(config, notes);
+  const trustDomains = loadTrustDomains(config, trust.intermediates, notes);
+  const store = loadRevocationStore(config, notes);
   const validator = createValidator({ ...validatorSettings(config, trust, "client", store, trustDomains), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
   // Trust-domain anchors expire like any other: the anchor expiry gauge covers them too.
   metrics.trustMaterial({ anchors: [...trust.anchors, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)], intermediates: trust.intermediates });
   metrics.revocationStore(store);
-  return { config, validator, generation };
+  return { config, validator, generation, notes };
+}
+
+function logNotes(logger: Logger, state: State): void {
+  for (const note of state.notes) logger.warn({ config: state.config.source, generation: state.generation }, note);
 }
 
 function logDecision(logger: Logger, audit: boolean, event: DecisionEvent): void {
@@ -111,7 +119,9 @@ export interface Service {
 export async function startService(configPath: string | undefined, logger: Logger): Promise<Service> {
   const metrics = createMetrics(() => new Date());
   const clientExpiry = new ClientExpiryWatch(metrics, logger);
+  const nonconformance = new NonconformanceWatch(metrics, logger);
   let state = await buildState(configPath, 1, logger, metrics);
+  logNotes(logger, state);
   warnAboutBareExemptContexts(state.config, logger);
   const initial = state.config;
   const server = await startServer(
@@ -136,6 +146,7 @@ export async function startService(configPath: string | undefined, logger: Logge
       onDecision: (event) => {
         metrics.decision(event.rpc, event.decision.reason, event.decision.allowed, event.durationMs / 1000);
         clientExpiry.observe(event.decision, () => new Date(), state.config.log.expiryWarningDays);
+        nonconformance.observe(event.decision);
         logDecision(logger, state.config.log.audit, event);
       },
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),
@@ -158,6 +169,7 @@ export async function startService(configPath: string | undefined, logger: Logge
           logger.warn({ trigger }, "listener, TLS, caller or metrics settings changed: they take effect on restart; the rest is applied now");
         }
         state = next;
+        logNotes(logger, state);
         logger.level = state.config.log.level;
         metrics.reload(true, state.generation);
         rewatch();

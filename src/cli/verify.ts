@@ -6,20 +6,20 @@ import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/co
 import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
-import { loadRevocationStore, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadTrustDomains, loadTrustStore, trustProblems } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { decisionView } from "../decision-view.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
 import type { Purpose } from "../pki/path-validation.ts";
-import { decodeCertificateFile } from "../pki/pem.ts";
-import { createTrustStore } from "../pki/trust-store.ts";
+import { readPemFile, type FileContents } from "../pki/pem.ts";
+import { createTrustStore, sortTrusted, type SortedTrust } from "../pki/trust-store.ts";
 import { createValidator, type ValidatorSettings } from "../validator.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { decide } from "../fetch/decide.ts";
 import { decodeCrl } from "../pki/crl.ts";
 import { type RevocationMode } from "../pki/revocation.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
-import { PROFILES, type Profile } from "../pki/profile.ts";
+import { DEFAULT_PROFILE, PROFILES, profileNamed, type Profile } from "../pki/profile.ts";
 import { explanationText } from "./explain-text.ts";
 import { VERIFY_USAGE } from "./usage.ts";
 
@@ -35,16 +35,28 @@ function readFileBytes(path: string, what: string): Uint8Array {
   }
 }
 
-function certificatesIn(paths: readonly string[], what: string): Certificate[] {
-  return paths.flatMap((path) => {
-    const blocks = decodeCertificateFile(readFileBytes(path, what));
-    if (!blocks.ok) throw new UsageError(`${what} ${path}: ${blocks.message}`);
-    return blocks.certificates.map((der, i) => {
+/** What the command's files held beyond certificates: CRLs (read as `openssl verify -CAfile` does) and notes for stderr. */
+interface Extras {
+  readonly crls: Uint8Array[];
+  readonly notes: string[];
+}
+
+function fileContents(path: string, what: string, extras: Extras): FileContents {
+  const contents = readPemFile(readFileBytes(path, what), "certificate");
+  if (!contents.ok) throw new UsageError(`${what} ${path}: ${contents.message}`);
+  extras.notes.push(...contents.skipped.map((note) => `${what} ${path}: ${note}`));
+  extras.crls.push(...contents.crls);
+  return contents;
+}
+
+function certificatesIn(paths: readonly string[], what: string, extras: Extras): Certificate[] {
+  return paths.flatMap((path) =>
+    fileContents(path, what, extras).certificates.map((der, i) => {
       const decoded = decodeCertificate(der, i);
       if (!decoded.ok) throw new UsageError(`${what} ${path}: ${decoded.message}`);
       return decoded.certificate;
-    });
-  });
+    }),
+  );
 }
 
 const PURPOSES: readonly Purpose[] = ["client", "server", "any"];
@@ -57,8 +69,9 @@ function parsePurpose(value: string | undefined): Purpose {
 
 function parseProfile(value: string | undefined, fallback: Profile): Profile {
   if (value === undefined) return fallback;
-  if (!PROFILES.includes(value as Profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(", ")}`);
-  return value as Profile;
+  const profile = profileNamed(value);
+  if (profile === undefined) throw new UsageError(`--profile must be one of ${PROFILES.join(", ")} ("compatible" is an alias of rfc5280)`);
+  return profile;
 }
 
 function parseAt(value: string | undefined): Date {
@@ -77,21 +90,35 @@ function parseMaxChainLength(value: string | undefined, fallback: number): numbe
 
 const MODES: readonly RevocationMode[] = ["off", "soft_fail", "hard_fail", "require"];
 
-function revocationFor(values: Record<string, string | string[] | boolean | undefined>, config: Config | undefined): NonNullable<ValidatorSettings["revocation"]> {
+function addCrls(store: RevocationStore, ders: readonly Uint8Array[], where: string): void {
+  for (const der of ders) {
+    const crl = decodeCrl(der);
+    if (typeof crl === "string") throw new UsageError(`${where}: ${crl}`);
+    store.addCrl(crl);
+  }
+}
+
+function revocationFor(values: Record<string, string | string[] | boolean | undefined>, config: Config | undefined, extras: Extras): NonNullable<ValidatorSettings["revocation"]> {
   const crls = (values.crl as string[] | undefined) ?? [];
   const mode = (values.revocation as string | undefined) ?? config?.revocation.mode ?? (crls.length > 0 ? "soft_fail" : "off");
   if (!MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${MODES.join(", ")}`);
-  const store = config === undefined ? new RevocationStore() : loadRevocationStore(config);
+  const store = config === undefined ? new RevocationStore() : loadRevocationStore(config, extras.notes);
   for (const file of crls) {
-    const blocks = decodeCertificateFile(readFileBytes(file, "--crl"), "X509 CRL");
-    if (!blocks.ok) throw new UsageError(`--crl ${file}: ${blocks.message}`);
-    for (const der of blocks.certificates) {
-      const crl = decodeCrl(der);
-      if (typeof crl === "string") throw new UsageError(`--crl ${file}: ${crl}`);
-      store.addCrl(crl);
-    }
+    const contents = readPemFile(readFileBytes(file, "--crl"), "crl");
+    if (!contents.ok) throw new UsageError(`--crl ${file}: ${contents.message}`);
+    if (contents.crls.length === 0) throw new UsageError(`--crl ${file}: no X509 CRL block found`);
+    addCrls(store, contents.crls, `--crl ${file}`);
   }
+  addCrls(store, extras.crls, "--ca/--untrusted");
   return { mode: mode as RevocationMode, store, ocsp: config?.revocation.ocsp ?? false, fetch: config?.revocation.fetch ?? false };
+}
+
+/** --ca certificates sorted as serve sorts truststore.ca_files: a non-CA that is not self-signed is refused, not ignored. */
+function trustedFrom(certificates: readonly Certificate[], profile: Profile, notes: string[]): SortedTrust {
+  const sorted = sortTrusted(certificates, { allowPinned: true });
+  const problems = trustProblems(sorted, profile, "--ca", notes);
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+  return sorted;
 }
 
 /** --config, or without --config and --ca the built-in default `serve` runs (the dev PKI). */
@@ -102,34 +129,35 @@ function configFor(path: string | undefined, hasAnchors: boolean): Config | unde
   return defaultConfig(DEV_PKI_DIR);
 }
 
-function settingsFor(values: Record<string, string | string[] | boolean | undefined>): ValidatorSettings {
+function settingsFor(values: Record<string, string | string[] | boolean | undefined>, extras: Extras): ValidatorSettings {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
   const config = configFor(values.config as string | undefined, cas.length > 0);
-  const anchors = certificatesIn(cas, "--ca");
-  const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? "strict");
-  const pool = certificatesIn(untrusted, "--untrusted");
+  const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? DEFAULT_PROFILE);
+  const trusted = trustedFrom(certificatesIn(cas, "--ca", extras), profile, extras.notes);
+  const pool = certificatesIn(untrusted, "--untrusted", extras);
   if (config === undefined) {
     return {
-      trust: createTrustStore(anchors, pool),
+      trust: createTrustStore(trusted.anchors, pool, trusted.pinned),
       maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULT_MAX_CHAIN_LENGTH),
       allowSha1: values["allow-sha1"] === true,
       profile,
       purpose,
       intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
       principal: { emailUsername: false },
-      revocation: revocationFor(values, undefined),
+      revocation: revocationFor(values, undefined, extras),
     };
   }
-  const configured = loadTrustStore(config);
+  const configured = loadTrustStore(config, extras.notes);
   const intermediates = [...configured.intermediates, ...pool];
-  const settings = validatorSettings(config, createTrustStore([...configured.anchors, ...anchors], intermediates), purpose, undefined, loadTrustDomains(config, intermediates));
+  const trust = createTrustStore([...configured.anchors, ...trusted.anchors], intermediates, [...configured.pinned, ...trusted.pinned]);
+  const settings = validatorSettings(config, trust, purpose, undefined, loadTrustDomains(config, intermediates, extras.notes));
   return {
     ...settings,
     allowSha1: settings.allowSha1 || values["allow-sha1"] === true,
     profile,
-    revocation: revocationFor(values, config),
+    revocation: revocationFor(values, config, extras),
     maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength),
   };
 }
@@ -158,10 +186,14 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
-    const validator = createValidator(settingsFor(values));
+    const extras: Extras = { crls: [], notes: [] };
+    const validator = createValidator(settingsFor(values, extras));
     const leafFile = readFileBytes(positionals[0]!, "LEAF_FILE");
-    const blocks = decodeCertificateFile(leafFile);
-    const chain = blocks.ok ? { der: blocks.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
+    // A client.pem holding the leaf, its chain and its key is how users keep it: the key is skipped, never read.
+    const contents = readPemFile(leafFile, "certificate");
+    if (contents.ok) extras.notes.push(...contents.skipped.map((note) => `LEAF_FILE ${positionals[0]}: ${note}`));
+    const chain = contents.ok && contents.certificates.length > 0 ? { der: contents.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
+    for (const note of extras.notes) printError(`certgate verify: note: ${note}\n`);
     const at = parseAt(values.at);
     const fetcher = createRevocationFetcher({ timeoutMs: 2000, maxBytes: 10 * 1024 * 1024, failureBackoffMs: 60_000 });
     const explain = values.explain === true;

@@ -35,7 +35,7 @@ export interface Config {
     readonly allowSha1: boolean;
     /** RFC 5280 user-initial-policy-set; empty: anyPolicy, no explicit policy required. */
     readonly requiredPolicies: readonly string[];
-    /** The RFC 5280 profile certificates must keep: "strict" (default) or "compatible". */
+    /** "rfc5280" (default: section 4 nonconformance reported as warnings) or "strict" (refused). */
     readonly profile: Profile;
   };
   readonly intermediateCertValidation: {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { PROFILES, type Profile } from "../pki/profile.ts";
+import { DEFAULT_PROFILE, PROFILES, profileNamed } from "../pki/profile.ts";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
 import {
   ConfigError,
@@ -208,8 +208,9 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   if (!REVOCATION_MODES.includes(revocationMode)) read.problems.push(`revocation.mode: must be one of ${REVOCATION_MODES.join(", ")}, found ${JSON.stringify(revocationMode)}`);
   const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
-  const profile = read.string(truststore, "truststore.profile", "strict");
-  if (!PROFILES.includes(profile as Profile)) read.problems.push(`truststore.profile: must be one of ${PROFILES.join(", ")}, found ${JSON.stringify(profile)}`);
+  const profileName = read.string(truststore, "truststore.profile", DEFAULT_PROFILE);
+  const profile = profileNamed(profileName);
+  if (profile === undefined) read.problems.push(`truststore.profile: must be one of ${PROFILES.join(", ")} ("compatible" is an alias of rfc5280), found ${JSON.stringify(profileName)}`);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
   const tenant = read.table("tenant", TABLES.tenant);
   const log = read.table("log", TABLES.log);
@@ -253,7 +254,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
       intermediateFiles: files("truststore.intermediate_files"),
       allowSha1: read.boolean(truststore, "truststore.allow_sha1", false),
       requiredPolicies: read.stringArray(truststore, "truststore.required_policies", []),
-      profile: profile as Profile,
+      profile: profile ?? DEFAULT_PROFILE,
     },
     intermediateCertValidation: {
       enable: read.boolean(validation, "intermediate_cert_validation.enable", true),

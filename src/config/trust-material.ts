@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { decodeCrl } from "../pki/crl.ts";
 import { RevocationStore } from "../pki/revocation-store.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
-import { checkProfile, type Profile } from "../pki/profile.ts";
-import { decodeCertificateFile } from "../pki/pem.ts";
+import { describeNonconformance, type Profile } from "../pki/profile.ts";
+import { readPemFile } from "../pki/pem.ts";
 import { parseSpiffeBundle } from "../pki/spiffe-bundle.ts";
-import { createTrustStore, type TrustStore } from "../pki/trust-store.ts";
+import { createTrustStore, sortTrusted, type SortedTrust, type TrustStore } from "../pki/trust-store.ts";
 import { ConfigError, type Config } from "./config.ts";
 
 function readFile(file: string, where: string, problems: string[]): Uint8Array | undefined {
@@ -33,17 +33,20 @@ function decodeAll(ders: readonly Uint8Array[], where: string, problems: string[
   return out;
 }
 
-function readCertificates(files: readonly string[], key: string, problems: string[]): Certificate[] {
+/** A certificate file's certificates, decoded and checked; its CRL blocks go to `crls` when asked for. */
+function readCertificates(files: readonly string[], key: string, problems: string[], notes: string[], crls?: Uint8Array[]): Certificate[] {
   return files.flatMap((file, i) => {
     const where = `${key}[${i}] (${file})`;
     const bytes = readFile(file, where, problems);
     if (bytes === undefined) return [];
-    const blocks = decodeCertificateFile(bytes);
-    if (!blocks.ok) {
-      problems.push(`${where}: ${blocks.message}`);
+    const contents = readPemFile(bytes, "certificate");
+    if (!contents.ok) {
+      problems.push(`${where}: ${contents.message}`);
       return [];
     }
-    return decodeAll(blocks.certificates, where, problems);
+    notes.push(...contents.skipped.map((note) => `${where}: ${note}`));
+    crls?.push(...contents.crls);
+    return decodeAll(contents.certificates, where, problems);
   });
 }
 
@@ -64,41 +67,49 @@ function readBundle(file: string, where: string, problems: string[]): Certificat
  * shared intermediate pool (a pooled intermediate still has to chain to the
  * domain's own anchors).
  */
-export function loadTrustDomains(config: Config, pool: readonly Certificate[]): ReadonlyMap<string, TrustStore> {
+export function loadTrustDomains(config: Config, pool: readonly Certificate[], notes: string[] = []): ReadonlyMap<string, TrustStore> {
   const problems: string[] = [];
   const domains = new Map<string, TrustStore>();
   config.trustDomains.forEach((domain, i) => {
     const key = `trust_domain[${i}]`;
-    const anchors = [
-      ...readCertificates(domain.caFiles, `${key}.ca_files`, problems),
+    const certificates = [
+      ...readCertificates(domain.caFiles, `${key}.ca_files`, problems, notes),
       ...(domain.bundleFile === undefined ? [] : readBundle(domain.bundleFile, `${key}.bundle_file (${domain.bundleFile})`, problems)),
     ];
-    problems.push(...anchorProblems(anchors, config.truststore.profile, `${key} (${domain.name})`));
-    domains.set(domain.name, createTrustStore(anchors, pool));
+    // A SPIFFE trust domain is anchored by its CAs; an SVID is never pinned.
+    const sorted = sortTrusted(certificates, { allowPinned: false });
+    problems.push(...trustProblems(sorted, config.truststore.profile, `${key} (${domain.name})`, notes));
+    domains.set(domain.name, createTrustStore(sorted.anchors, pool));
   });
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return domains;
 }
 
 /**
- * A trust anchor must be a CA, and must keep the configured profile: an anchor that
- * would refuse every path is a configuration error, named at start.
+ * Trusted certificates that cannot be anchors are configuration errors; so are
+ * nonconforming ones under strict (they would refuse every path). Under rfc5280 those
+ * are noted, and pinned client certificates are noted as such.
  */
-export function anchorProblems(anchors: readonly Certificate[], profile: Profile, key = "truststore.ca_files"): string[] {
-  return anchors.flatMap((anchor) => {
-    if (anchor.basicConstraints !== undefined && !anchor.basicConstraints.ca) return [`${key}: "${anchor.subject.text}" is not a CA certificate (basicConstraints cA is false)`];
-    const nonconforming = checkProfile(anchor, { isAnchor: true, issues: true }, profile, -1);
-    return nonconforming === undefined ? [] : [`${key}: ${nonconforming.message}`];
-  });
+export function trustProblems(sorted: SortedTrust, profile: Profile, key: string, notes: string[]): string[] {
+  const problems = sorted.refused.map(({ certificate, why }) => `${key}: "${certificate.subject.text}" is ${why}`);
+  for (const { certificate, found } of sorted.nonconforming) {
+    const rules = found.map(describeNonconformance).join("; ");
+    if (profile === "strict") problems.push(`${key}: ${rules}; truststore.profile = "rfc5280" accepts it with a warning`);
+    else notes.push(`${key}: trust anchor "${certificate.subject.text}" does not conform to RFC 5280: ${rules} (reported on every decision; truststore.profile = "strict" refuses it)`);
+  }
+  for (const certificate of sorted.pinned) notes.push(`${key}: "${certificate.subject.text}" is a pinned client certificate: trusted for itself only, it can never issue`);
+  return problems;
 }
 
-export function loadTrustStore(config: Config): TrustStore {
+/** truststore.ca_files (anchors and pinned client certificates) and truststore.intermediate_files; `notes` collects what is worth a log line. */
+export function loadTrustStore(config: Config, notes: string[] = []): TrustStore {
   const problems: string[] = [];
-  const anchors = readCertificates(config.truststore.caFiles, "truststore.ca_files", problems);
-  const intermediates = readCertificates(config.truststore.intermediateFiles, "truststore.intermediate_files", problems);
-  problems.push(...anchorProblems(anchors, config.truststore.profile));
+  const trusted = readCertificates(config.truststore.caFiles, "truststore.ca_files", problems, notes);
+  const intermediates = readCertificates(config.truststore.intermediateFiles, "truststore.intermediate_files", problems, notes);
+  const sorted = sortTrusted(trusted, { allowPinned: true });
+  problems.push(...trustProblems(sorted, config.truststore.profile, "truststore.ca_files", notes));
   if (problems.length > 0) throw new ConfigError(config.source, problems);
-  return createTrustStore(anchors, intermediates);
+  return createTrustStore(sorted.anchors, intermediates, sorted.pinned);
 }
 
 export interface ServerTlsMaterial {
@@ -126,7 +137,7 @@ export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
   const privateKey = read(tls.keyFile, "server.tls.key_file");
   const cas = tls.clientCaFiles.map((file, i) => read(file, `server.tls.client_ca_files[${i}]`));
   // Parse the client CAs the same way as trust anchors, so a bad file is named here, not by a TLS handshake later.
-  readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems);
+  readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems, []);
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
 }
@@ -145,28 +156,23 @@ function crlDirFiles(config: Config): string[] {
   });
 }
 
-/** A store holding every CRL of crl_files and crl_dirs (PEM or DER), each named by its key when bad. */
-export function loadRevocationStore(config: Config): RevocationStore {
+/** A store holding every CRL of crl_files and crl_dirs (PEM or DER), and those in truststore files, each named by its key when bad. */
+export function loadRevocationStore(config: Config, notes: string[] = []): RevocationStore {
   const problems: string[] = [];
   const store = new RevocationStore();
-  const load = (file: string, where: string) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (error) {
-      problems.push(`${where} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
-      return;
-    }
-    const blocks = decodeCertificateFile(bytes, "X509 CRL");
-    if (!blocks.ok) {
-      problems.push(`${where} (${file}): ${blocks.message.replace("certificate", "CRL")}`);
-      return;
-    }
-    for (const der of blocks.certificates) {
+  const add = (ders: readonly Uint8Array[], where: string) => {
+    for (const der of ders) {
       const crl = decodeCrl(der);
-      if (typeof crl === "string") problems.push(`${where} (${file}): not a usable CRL: ${crl}`);
+      if (typeof crl === "string") problems.push(`${where}: not a usable CRL: ${crl}`);
       else store.addCrl(crl);
     }
+  };
+  const load = (file: string, where: string) => {
+    const bytes = readFile(file, `${where} (${file})`, problems);
+    if (bytes === undefined) return;
+    const contents = readPemFile(bytes, "crl");
+    if (!contents.ok) problems.push(`${where} (${file}): ${contents.message.replace("CERTIFICATE", "X509 CRL")}`);
+    else add(contents.crls, `${where} (${file})`);
   };
   config.revocation.crlFiles.forEach((file, i) => load(file, `revocation.crl_files[${i}]`));
   config.revocation.crlDirs.forEach((dir, i) => {
@@ -177,6 +183,11 @@ export function loadRevocationStore(config: Config): RevocationStore {
     }
   });
   for (const file of crlDirFiles(config)) load(file, "revocation.crl_dirs");
+  // CRLs kept in a CA bundle count, as `openssl verify -CAfile` reads them; the files' other problems are loadTrustStore's to report.
+  const bundled: Uint8Array[] = [];
+  readCertificates([...config.truststore.caFiles, ...config.truststore.intermediateFiles], "truststore", [], [], bundled);
+  add(bundled, "truststore.ca_files");
+  if (bundled.length > 0) notes.push(`truststore: ${bundled.length} CRL(s) read from the trust store files`);
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return store;
 }

@@ -4,7 +4,7 @@
 // one timeout, not one per request.
 import { decodeCrl } from "../pki/crl.ts";
 import { decodeOcspResponse, encodeOcspRequest } from "../pki/ocsp.ts";
-import { decodeCertificateFile } from "../pki/pem.ts";
+import { readPemFile } from "../pki/pem.ts";
 import type { RevocationNeed } from "../pki/revocation.ts";
 import type { RevocationStore } from "../pki/revocation-store.ts";
 
@@ -52,8 +52,8 @@ async function fetchOne(store: RevocationStore, need: RevocationNeed, limits: Fe
     if (need.kind === "crl") {
       const bytes = await fetchBytes(need.url, { method: "GET" }, limits);
       // Distribution points serve DER; PEM is accepted as well.
-      const blocks = decodeCertificateFile(bytes, "X509 CRL");
-      const crl = blocks.ok && blocks.certificates[0] !== undefined ? decodeCrl(blocks.certificates[0]) : "not a CRL";
+      const contents = readPemFile(bytes, "crl");
+      const crl = contents.ok && contents.crls[0] !== undefined ? decodeCrl(contents.crls[0]) : "not a CRL";
       if (typeof crl === "string") throw new Error(crl);
       store.addCrl(crl);
       store.recordAttempt(need.url, Date.now() + limits.failureBackoffMs);

@@ -17,6 +17,8 @@ export interface Metrics {
   /** Seconds a distinct client certificate that was allowed has left (observed once per certificate). */
   clientCertificate(secondsLeft: number): void;
   cacheLookup(cache: string, hit: boolean): void;
+  /** A distinct certificate (or CRL) on a verified path breaks `rule` (counted once per certificate by the caller). */
+  nonconforming(rule: string): void;
   reload(ok: boolean, generation: number): void;
   /** What the expiry gauges describe from now on. */
   trustMaterial(material: TrustMaterial): void;
@@ -42,6 +44,12 @@ export function createMetrics(now: () => Date): Metrics {
     registers: [registry],
   });
   const cache = new Counter({ name: "certgate_cache_lookups_total", help: "Cache lookups by cache and result", labelNames: ["cache", "result"], registers: [registry] });
+  const nonconforming = new Counter({
+    name: "certgate_nonconforming_certificates_total",
+    help: "Distinct certificates (and CRLs) on verified paths that break an RFC 5280 rule for conforming CAs, by rule; each counted once",
+    labelNames: ["rule"],
+    registers: [registry],
+  });
   const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
   const generation = new Gauge({ name: "certgate_reload_generation", help: "Generation of the configuration in use (1 at start, +1 per successful reload)", registers: [registry] });
   let material: TrustMaterial = { anchors: [], intermediates: [] };
@@ -102,6 +110,9 @@ export function createMetrics(now: () => Date): Metrics {
         cacheCounters.set(key, counter);
       }
       counter.inc();
+    },
+    nonconforming(rule) {
+      nonconforming.inc({ rule });
     },
     reload(ok, current) {
       reloads.inc({ result: ok ? "ok" : "failed" });

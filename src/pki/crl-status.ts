@@ -12,6 +12,7 @@ import { KEY_USAGE, type DistributionPoint } from "./extensions.ts";
 import type { GeneralNameValue } from "./general-name.ts";
 import { appendedNameKey, type DistinguishedName } from "./name.ts";
 import type { VerifiedPath } from "./path-validation.ts";
+import type { Profile } from "./profile.ts";
 import type { RevocationStore } from "./revocation-store.ts";
 import { signedBy } from "./signed-data.ts";
 
@@ -38,8 +39,18 @@ export interface CrlTarget {
 
 export type CrlStatus =
   | { readonly state: "revoked"; readonly reason: string }
-  | { readonly state: "good"; readonly until: number }
+  /** `unnumbered`: CRLs without cRLNumber that vouched (rfc5280 profile), to be reported. */
+  | { readonly state: "good"; readonly until: number; readonly unnumbered: readonly Crl[] }
   | { readonly state: "unknown"; readonly failures: readonly string[] };
+
+export interface CrlStatusOptions {
+  readonly store: RevocationStore;
+  readonly at: Date;
+  readonly signers: CrlSignerSource | undefined;
+  /** strict: a CRL without cRLNumber revokes but does not vouch. */
+  readonly profile: Profile;
+  readonly evidence?: CrlEvidence | undefined;
+}
 
 interface Signer {
   readonly certificate: Certificate;
@@ -164,7 +175,12 @@ function entryFor(certificate: Certificate, crl: Crl, delta: Crl | undefined): R
   return entry?.reason === "removeFromCRL" ? undefined : entry;
 }
 
-function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: { store: RevocationStore; at: Date; signers: CrlSignerSource | undefined; reasons: number; failures: string[] }): Verdict {
+interface Judging extends CrlStatusOptions {
+  reasons: number;
+  readonly failures: string[];
+}
+
+function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: Judging): Verdict {
   const { certificate } = target;
   if (crl.deltaBase !== undefined || !inScope(crl, point, certificate)) return SKIP;
   const reasons = interimReasons(crl, point);
@@ -176,6 +192,9 @@ function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: {
   // A CRL that may not vouch (stale, nonconforming) still proves a revocation it lists.
   if (entry !== undefined) return { state: "revoked", reason: entry.reason };
   if (crl.unusable !== undefined) return { state: "unusable", why: `CRL of "${crl.issuer.text}": ${crl.unusable}` };
+  if (crl.numberMissing && context.profile === "strict") {
+    return { state: "unusable", why: `CRL of "${crl.issuer.text}": no cRLNumber extension (RFC 5280 5.2.3; truststore.profile = "rfc5280" lets it vouch)` };
+  }
   if (!fresh(crl, context.at)) {
     return {
       state: "unusable",
@@ -191,10 +210,12 @@ export type CrlEvidence = (crl: Crl, verdict: "covers" | "revokes" | "cannot vou
 const describeCrl = (crl: Crl) =>
   `CRL of "${crl.issuer.text}"${crl.number === undefined ? "" : ` #${crl.number}`} (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"})`;
 
-/** The status the held CRLs give `target.certificate` at `at`. */
-export function crlStatus(target: CrlTarget, store: RevocationStore, at: Date, signers: CrlSignerSource | undefined, evidence?: CrlEvidence): CrlStatus {
+/** The status the held CRLs give `target.certificate` at `options.at`. */
+export function crlStatus(target: CrlTarget, options: CrlStatusOptions): CrlStatus {
   const { certificate } = target;
-  const context = { store, at, signers, reasons: 0, failures: [] as string[] };
+  const { store, evidence } = options;
+  const context: Judging = { ...options, reasons: 0, failures: [] };
+  const unnumbered: Crl[] = [];
   let until = Infinity;
   for (const point of [...certificate.distributionPoints, issuerPoint(certificate)]) {
     const issuers = directoryNames(point.crlIssuer);
@@ -211,12 +232,13 @@ export function crlStatus(target: CrlTarget, store: RevocationStore, at: Date, s
         context.failures.push(verdict.why);
       }
       if (verdict.state !== "covered") continue;
-      evidence?.(crl, "covers", `${describeCrl(crl)} does not list it`);
+      evidence?.(crl, "covers", `${describeCrl(crl)} does not list it${crl.numberMissing ? " (it has no cRLNumber: reported)" : ""}`);
+      if (crl.numberMissing) unnumbered.push(crl);
       context.reasons |= verdict.reasons;
       until = Math.min(until, verdict.until);
     }
   }
-  if (context.reasons === ALL_REASONS) return { state: "good", until };
+  if (context.reasons === ALL_REASONS) return { state: "good", until, unnumbered };
   if (context.reasons !== 0) context.failures.push(`the CRLs of "${certificate.issuer.text}" do not cover every revocation reason`);
   return { state: "unknown", failures: context.failures };
 }

@@ -2,6 +2,7 @@
 // fetched: the outer structure by @peculiar/asn1-x509 (CRLs are held, not decoded per
 // request), the extension values by the same DER reader certificates use, so a
 // distribution point name reads the same in a certificate and in a CRL.
+import { hash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList, type Extension } from "@peculiar/asn1-x509";
 import { serialText } from "./certificate.ts";
@@ -83,10 +84,14 @@ export interface Crl {
   /** Entries by revocationKey(certificate issuer, serial): an indirect CRL lists other issuers' certificates (5.3.3). */
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
   /**
-   * Why the CRL cannot vouch for a certificate (unknown critical extensions, a missing
-   * or critical cRLNumber), or undefined. Such a CRL still revokes what it lists.
+   * Why the CRL cannot vouch for a certificate (unknown critical extensions, a
+   * critical cRLNumber), or undefined. Such a CRL still revokes what it lists.
    */
   readonly unusable: string | undefined;
+  /** No cRLNumber (RFC 5280 5.2.3, what `openssl ca -gencrl` writes without a crlnumber file): strict lets it revoke, not vouch. */
+  readonly numberMissing: boolean;
+  /** Lower-case hex SHA-256 of the DER, to name the CRL once in logs and metrics. */
+  readonly fingerprint: string;
   readonly signed: SignedData;
 }
 
@@ -171,9 +176,8 @@ function crlExtensions(extensions: readonly Extension[]): CrlExtensions {
       }
     }
   }
-  // RFC 5280 5.2.3: conforming CRL issuers MUST include cRLNumber and mark it non-critical.
-  if (out.number === undefined) out.unusable ??= "no cRLNumber extension (RFC 5280 5.2.3)";
-  else if (numberCritical) out.unusable ??= "cRLNumber is marked critical (RFC 5280 5.2.3)";
+  // RFC 5280 5.2.3: conforming CRL issuers MUST mark cRLNumber non-critical; OpenSSL too refuses a critical one as unhandled.
+  if (numberCritical) out.unusable ??= "cRLNumber is marked critical (RFC 5280 5.2.3)";
   if (out.scope?.onlyAttribute === true) out.unusable ??= "covers attribute certificates only";
   return out;
 }
@@ -219,6 +223,8 @@ export function decodeCrl(der: Uint8Array): Crl | string {
       scope: extensions.scope,
       revoked: entries.revoked,
       unusable: extensions.unusable ?? entries.unusable,
+      numberMissing: extensions.number === undefined,
+      fingerprint: hash("sha256", der, "hex"),
       signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
     };
   } catch (error) {

@@ -5,12 +5,17 @@
 import { fail, type Failure } from "../reason.ts";
 import type { Certificate } from "./certificate.ts";
 import type { GeneralNameValue, NameConstraints } from "./general-name.ts";
-import { isDnsName, isMailbox, isWildcard } from "./name-syntax.ts";
+import { isDnsName, isHostName, isMailbox, isWildcard } from "./name-syntax.ts";
 
-/** DNS: the constraint and any name formed by adding labels to its left. */
+/**
+ * DNS: the constraint and any name formed by adding labels to its left. A leading
+ * period (".example.com", nonconforming but common in older CAs) means names below
+ * it only, as OpenSSL and Java read it.
+ */
 function dnsWithin(name: string, base: string): boolean {
   const b = base.toLowerCase();
   if (b === "") return true;
+  if (b.startsWith(".")) return name.endsWith(b);
   return name === b || name.endsWith(`.${b}`);
 }
 
@@ -91,11 +96,22 @@ function within(name: GeneralNameValue, subtree: GeneralNameValue): boolean {
   }
 }
 
-/** The names a constraint applies to: the subject (and its emailAddress values) and the subjectAltNames. */
-function namesOf(certificate: Certificate): GeneralNameValue[] {
+/**
+ * A leaf's CNs that are host names, when it has no dNSName SAN: OpenSSL, BoringSSL
+ * and Java apply DNS constraints to them, or "CN=evil.example" would escape a CA
+ * permitted only acme.example. A WSO2 username ("SECONDARY/john@acme.com") is not a
+ * host name and stays a CN.
+ */
+function hostNameCns(certificate: Certificate): GeneralNameValue[] {
+  if (certificate.subjectAltNames.some((name) => name.type === "dns")) return [];
+  return certificate.subject.commonNames.filter(isHostName).map((cn) => ({ type: "dns", value: cn.toLowerCase() }));
+}
+
+/** The names a constraint applies to: the subject (and its emailAddress values), the subjectAltNames, and a leaf's host-name CNs. */
+function namesOf(certificate: Certificate, isLeaf: boolean): GeneralNameValue[] {
   const subject: GeneralNameValue[] = certificate.subject.rdnKeys.length > 0 ? [{ type: "dn", value: certificate.subject }] : [];
   const emails: GeneralNameValue[] = certificate.subject.emails.map((value) => ({ type: "email", value }));
-  return [...subject, ...emails, ...certificate.subjectAltNames];
+  return [...subject, ...emails, ...certificate.subjectAltNames, ...(isLeaf ? hostNameCns(certificate) : [])];
 }
 
 const OTHER_FORMS = new Set(["otherName", "x400Address", "ediPartyName", "registeredID"]);
@@ -110,8 +126,8 @@ function malformedConstraint(constraints: NameConstraints): string | undefined {
   for (const { name, bounded } of [...(constraints.permitted ?? []), ...constraints.excluded]) {
     // The profile fixes minimum at 0 and forbids maximum.
     if (bounded) return "a subtree with minimum or maximum";
-    // Only URI (and e-mail domain) constraints may start with a period; a DNS one adds labels to the left itself.
-    if (name.type === "dns" && name.value !== "" && !isDnsName(name.value, { wildcard: false })) return `dNSName constraint "${name.value}" is not a DNS name`;
+    // A leading period is nonconforming (the profile reports it) but has one reading; anything else a DNS name cannot be is refused.
+    if (name.type === "dns" && name.value !== "" && !isDnsName(name.value.replace(/^\./, ""), { wildcard: false })) return `dNSName constraint "${name.value}" is not a DNS name`;
   }
   return undefined;
 }
@@ -129,9 +145,9 @@ function syntaxProblem(name: GeneralNameValue): string | undefined {
   return undefined;
 }
 
-function violation(certificate: Certificate, constraints: NameConstraints, ca: Certificate): string | undefined {
+function violation(certificate: Certificate, isLeaf: boolean, constraints: NameConstraints, ca: Certificate): string | undefined {
   const subject = certificate.subject.text;
-  for (const name of namesOf(certificate)) {
+  for (const name of namesOf(certificate, isLeaf)) {
     const permitted = (constraints.permitted ?? []).filter((subtree) => subtree.name.type === name.type);
     const excluded = constraints.excluded.filter((subtree) => subtree.name.type === name.type);
     // A form no constraint names is not constrained.
@@ -162,7 +178,7 @@ export function checkNameConstraints(path: readonly Certificate[], indexOf: (cer
     for (let i = ca - 1; i >= 0; i--) {
       const certificate = path[i]!;
       if (i > 0 && certificate.selfIssued) continue;
-      const why = violation(certificate, constraints, path[ca]!);
+      const why = violation(certificate, i === 0, constraints, path[ca]!);
       if (why !== undefined) return fail("NAME_CONSTRAINT_VIOLATION", why, indexOf(certificate));
     }
   }

@@ -13,6 +13,14 @@ export function isDnsName(name: string, options: { wildcard: boolean }): boolean
   return labels.every((label) => LABEL.test(label));
 }
 
+/**
+ * A CN that reads as a host name (OpenSSL's cn2dnsid): LDH labels with at least one
+ * dot, a leading "*" label allowed. "john", "john@acme.com" and "SECONDARY/john" are not.
+ */
+export function isHostName(cn: string): boolean {
+  return cn.includes(".") && isDnsName(cn, { wildcard: true });
+}
+
 /** Whether `name` is a wildcard DNS name ("*.example.com"). */
 export function isWildcard(name: string): boolean {
   return name.startsWith("*.");

@@ -8,7 +8,7 @@ import type { Certificate } from "./certificate.ts";
 import { KEY_USAGE, OID } from "./extensions.ts";
 import { checkNameConstraints } from "./name-constraints.ts";
 import { checkPolicies } from "./policy.ts";
-import { checkProfile, type Profile } from "./profile.ts";
+import { DEFAULT_PROFILE, nonconformanceOf, strictRefusal, type Nonconformance, type Profile } from "./profile.ts";
 import { signedDataVerifies } from "./signature.ts";
 import { workingKeys } from "./working-key.ts";
 
@@ -35,7 +35,7 @@ export interface VerifyOptions {
    * fingerprints: a leaf under a known intermediate then costs one check.
    */
   readonly verifiedSignatures?: VerifiedSignatures;
-  /** The RFC 5280 profile certificates must keep (default "strict"). */
+  /** "rfc5280" (default) reports the section 4 rules a certificate breaks; "strict" refuses the path. */
   readonly profile?: Profile;
   /** Only paths ending at this trust anchor (a CRL signer's path must share the certificate's anchor, RFC 5280 6.3.3 (f)). */
   readonly anchor?: Certificate;
@@ -65,6 +65,8 @@ export interface VerifiedPath {
   readonly path: readonly Certificate[];
   /** The working public key of each certificate of `path` that signs on it (RFC 5280 6.1.4 (d)-(f)); the leaf's stays undefined. */
   readonly keys: readonly (KeyObject | undefined)[];
+  /** Every section 4 rule a certificate of the path breaks (empty under "strict", which refuses them). */
+  readonly nonconformance: readonly Nonconformance[];
 }
 
 export type PathResult = VerifiedPath | Failure;
@@ -72,7 +74,9 @@ export type PathResult = VerifiedPath | Failure;
 /**
  * Critical extensions certgate processes: path checks (here), name constraints
  * (name-constraints.ts), policies (policy.ts), distribution points (revocation).
- * Any other critical extension rejects the path (RFC 5280 4.2).
+ * Any other critical extension rejects the path (RFC 5280 4.2). The key identifiers
+ * are not among them: RFC 5280 says they MUST NOT be critical, and OpenSSL and Java
+ * refuse them as unhandled critical extensions too.
  */
 const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.basicConstraints,
@@ -81,14 +85,18 @@ const UNDERSTOOD_CRITICAL = new Set<string>([
   OID.subjectAltName,
   OID.issuerAltName,
   OID.certificatePolicies,
-  OID.subjectKeyIdentifier,
-  OID.authorityKeyIdentifier,
   OID.crlDistributionPoints,
   OID.nameConstraints,
   OID.policyMappings,
   OID.policyConstraints,
   OID.inhibitAnyPolicy,
 ]);
+
+/** Extensions RFC 5280 says conforming CAs MUST NOT mark critical, named in the refusal. */
+const NEVER_CRITICAL: Readonly<Record<string, string>> = {
+  [OID.authorityKeyIdentifier]: "authorityKeyIdentifier, which RFC 5280 4.2.1.1 says MUST NOT be critical",
+  [OID.subjectKeyIdentifier]: "subjectKeyIdentifier, which RFC 5280 4.2.1.2 says MUST NOT be critical",
+};
 
 const PURPOSES = {
   client: { eku: OID.clientAuth, keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.keyAgreement },
@@ -145,7 +153,9 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
     name: "critical extensions understood",
     applies: () => true,
     run: (p) => {
-      const unknown = p.certificate.extensions.filter((extension) => extension.critical && !UNDERSTOOD_CRITICAL.has(extension.id)).map((extension) => extension.id);
+      const unknown = p.certificate.extensions
+        .filter((extension) => extension.critical && !UNDERSTOOD_CRITICAL.has(extension.id))
+        .map((extension) => (NEVER_CRITICAL[extension.id] === undefined ? extension.id : `${extension.id} (${NEVER_CRITICAL[extension.id]})`));
       return unknown.length > 0 ? fail("UNKNOWN_CRITICAL_EXTENSION", `${named(p)} has unprocessed critical extension ${unknown.join(", ")}`, p.index) : undefined;
     },
   },
@@ -202,6 +212,7 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
 function checkCertificates(path: readonly Certificate[], indexOf: (c: Certificate) => number, options: VerifyOptions): Failure | undefined {
   for (let i = path.length - 1; i >= 0; i--) {
     const certificate = path[i]!;
+    // A pinned end-entity certificate is leaf and anchor at once (a path of one).
     const place: Place = { certificate, index: indexOf(certificate), isAnchor: i === path.length - 1, isLeaf: i === 0, below: path.slice(1, i), options };
     for (const check of CERTIFICATE_CHECKS) {
       if (!check.applies(place)) continue;
@@ -227,16 +238,17 @@ function checkInheritedKeySignatures(path: readonly Certificate[], keys: readonl
   return undefined;
 }
 
-/** RFC 5280 section 4's MUSTs, anchor first, after the section 6 checks so those keep their more specific codes. */
-function checkPathProfile(path: readonly Certificate[], indexOf: (c: Certificate) => number, options: VerifyOptions): Failure | undefined {
-  const profile = options.profile ?? "strict";
-  for (let i = path.length - 1; i >= 0; i--) {
-    const certificate = path[i]!;
-    const failure = checkProfile(certificate, { isAnchor: i === path.length - 1, issues: i > 0 }, profile, indexOf(certificate));
-    options.observe?.check(certificate, indexOf(certificate), `RFC 5280 profile (${profile})`, failure);
-    if (failure !== undefined) return failure;
-  }
-  return undefined;
+/** RFC 5280 section 4's MUSTs that certificates of the path break, leaf first. */
+function pathNonconformance(path: readonly Certificate[], indexOf: (c: Certificate) => number): Nonconformance[] {
+  return path.flatMap((certificate, i) => nonconformanceOf(certificate, { isAnchor: i === path.length - 1, issues: i > 0 }, indexOf(certificate)));
+}
+
+/** Run after the section 6 checks, so those keep their more specific codes: strict refuses with every rule at once; rfc5280 reports them. */
+function checkProfile(found: readonly Nonconformance[], options: VerifyOptions): Failure | undefined {
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const failure = profile === "strict" && found.length > 0 ? strictRefusal(found) : undefined;
+  options.observe?.check(undefined, failure?.certIndex ?? -1, `RFC 5280 profile (${profile})`, failure);
+  return failure;
 }
 
 /** A check over the whole path, told to the observer under `name` against the certificate it names (if any). */
@@ -253,8 +265,9 @@ export function checkPath(path: readonly Certificate[], indexOf: (c: Certificate
     pathCheck("certificate policies (6.1.3 (d)-6.1.5)", checkPolicies(path, options.requiredPolicies ?? [], indexOf), options);
   if (failure !== undefined) return failure;
   const keys = workingKeys(path);
-  const unverified = checkInheritedKeySignatures(path, keys, indexOf) ?? checkPathProfile(path, indexOf, options);
+  const nonconformance = pathNonconformance(path, indexOf);
+  const unverified = checkInheritedKeySignatures(path, keys, indexOf) ?? checkProfile(nonconformance, options);
   if (unverified !== undefined) return unverified;
   const issuer = path[1] ?? path[0]!;
-  return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path, keys };
+  return { ok: true, leaf: path[0]!, issuer, issuerIndex: indexOf(issuer), path, keys, nonconformance };
 }

@@ -98,13 +98,23 @@ function* candidatePaths(path: readonly Certificate[], search: Search): Generato
   }
 }
 
-export function verifyPath(presented: readonly Certificate[], trust: TrustStore, options: VerifyOptions): PathResult {
+/**
+ * A verified path from the presented leaf to a trust anchor, or why there is none.
+ * `presented` may hold gaps (undefined) where a certificate could not be decoded:
+ * the others keep their places, and only a path that needed the missing one fails.
+ */
+export function verifyPath(presented: readonly (Certificate | undefined)[], trust: TrustStore, options: VerifyOptions): PathResult {
   const leaf = presented[0];
   if (leaf === undefined) return fail("MALFORMED_CERTIFICATE", "the chain holds no certificate");
   if (presented.length > options.maxChainLength) {
     return fail("CHAIN_TOO_LONG", `${presented.length} certificates presented; max_chain_length is ${options.maxChainLength}`);
   }
   const indexOf = presentedIndexer(presented);
+  if (trust.isPinned(leaf.fingerprint)) {
+    // Trusted for itself only: the path is the leaf alone, checked as leaf and anchor at once.
+    options.observe?.candidatePath([leaf], indexOf);
+    return checkPath([leaf], indexOf, options);
+  }
   const search: Search = {
     trust,
     options,
@@ -127,10 +137,10 @@ export function verifyPath(presented: readonly Certificate[], trust: TrustStore,
   return firstFailure ?? noPathFailure(leaf, search, indexOf);
 }
 
-function presentedIndexer(presented: readonly Certificate[]): (certificate: Certificate) => number {
+function presentedIndexer(presented: readonly (Certificate | undefined)[]): (certificate: Certificate) => number {
   const index = new Map<string, number>();
   presented.forEach((certificate, i) => {
-    if (!index.has(certificate.fingerprint)) index.set(certificate.fingerprint, i);
+    if (certificate !== undefined && !index.has(certificate.fingerprint)) index.set(certificate.fingerprint, i);
   });
   return (certificate) => index.get(certificate.fingerprint) ?? -1;
 }

@@ -5,9 +5,11 @@
 import type { KeyObject } from "node:crypto";
 import { fail, type Failure } from "../reason.ts";
 import type { Certificate } from "./certificate.ts";
+import type { Crl } from "./crl.ts";
 import { crlStatus, type CrlSignerSource } from "./crl-status.ts";
 import { judgeOcspResponse } from "./ocsp.ts";
 import type { VerifiedPath } from "./path-validation.ts";
+import { CRL_NUMBER_MISSING, DEFAULT_PROFILE, type Nonconformance, type Profile } from "./profile.ts";
 import type { RevocationStore } from "./revocation-store.ts";
 
 export type RevocationMode = "off" | "soft_fail" | "hard_fail" | "require";
@@ -31,15 +33,18 @@ export interface RevocationOptions {
   readonly crlSigners?: CrlSignerSource;
   /** Told which evidence decided each certificate's status (`explain`). */
   readonly evidence?: (certificate: Certificate, ok: boolean, detail: string) => void;
+  /** The truststore profile: under strict a CRL without cRLNumber cannot vouch. */
+  readonly profile?: Profile;
 }
 
 export type RevocationResult =
-  | { readonly ok: true; readonly until: number }
+  /** `warnings`: nonconforming CRLs that vouched (rfc5280 profile). */
+  | { readonly ok: true; readonly until: number; readonly warnings: readonly Nonconformance[] }
   | Failure
   | { readonly ok: "fetch"; readonly needs: readonly RevocationNeed[] };
 
 type Status =
-  | { state: "good"; until: number }
+  | { state: "good"; until: number; unnumbered: readonly Crl[] }
   | { state: "revoked"; reason: string; source: string }
   | { state: "unknown"; failed: string | undefined; needs: RevocationNeed[] };
 
@@ -79,13 +84,16 @@ function statusOf(path: VerifiedPath, position: number, store: RevocationStore, 
   if (typeof ocsp === "object") return ocsp;
   if (ocsp === undefined && options.ocsp) needs.push(...fetchNeeds("ocsp", certificate.ocspUrls, certificate, issuer, store, at, failures));
   const evidence = options.evidence;
-  const crl = crlStatus({ certificate, position, path }, store, at, options.crlSigners, evidence === undefined ? undefined : (_, verdict, detail) => evidence(certificate, verdict === "covers", detail));
+  const crl = crlStatus(
+    { certificate, position, path },
+    { store, at, signers: options.crlSigners, profile: options.profile ?? DEFAULT_PROFILE, evidence: evidence === undefined ? undefined : (_, verdict, detail) => evidence(certificate, verdict === "covers", detail) },
+  );
   if (crl.state === "revoked") return { state: "revoked", reason: crl.reason, source: "CRL" };
   if (crl.state === "unknown") failures.push(...crl.failures);
   const goodByCrl = crl.state === "good" ? crl.until : undefined;
   if (ocsp === undefined && goodByCrl === undefined && options.fetchCrls) needs.push(...fetchNeeds("crl", certificate.crlUrls, certificate, issuer, store, at, failures));
   const until = Math.min(ocsp ?? Infinity, goodByCrl ?? Infinity);
-  if (until !== Infinity) return { state: "good", until };
+  if (until !== Infinity) return { state: "good", until, unnumbered: crl.state === "good" ? crl.unnumbered : [] };
   return { state: "unknown", failed: failures[0], needs };
 }
 
@@ -95,8 +103,9 @@ function statusOf(path: VerifiedPath, position: number, store: RevocationStore, 
  * require denies unless every status is positively known.
  */
 export function checkRevocation(path: VerifiedPath, store: RevocationStore, options: RevocationOptions): RevocationResult {
-  if (options.mode === "off") return { ok: true, until: Infinity };
+  if (options.mode === "off") return { ok: true, until: Infinity, warnings: [] };
   let until = Infinity;
+  const warnings: Nonconformance[] = [];
   const needs: RevocationNeed[] = [];
   let unknown: Failure | undefined;
   for (let i = 0; i < path.path.length - 1; i++) {
@@ -106,6 +115,7 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
     if (status.state === "revoked") return fail("REVOKED", `"${certificate.subject.text}" is revoked (${status.source}, reason ${status.reason})`, index);
     if (status.state === "good") {
       until = Math.min(until, status.until);
+      warnings.push(...status.unnumbered.map((crl) => unnumberedCrl(crl, index)));
       continue;
     }
     needs.push(...status.needs);
@@ -115,5 +125,19 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
     }
   }
   if (needs.length > 0) return { ok: "fetch", needs };
-  return unknown ?? { ok: true, until };
+  return unknown ?? { ok: true, until, warnings };
+}
+
+/** A CRL without cRLNumber vouched for the certificate at `certIndex`: reported like a nonconforming certificate. */
+function unnumberedCrl(crl: Crl, certIndex: number): Nonconformance {
+  return {
+    rule: CRL_NUMBER_MISSING.id,
+    section: CRL_NUMBER_MISSING.section,
+    certIndex,
+    subject: `CRL of ${crl.issuer.text}`,
+    issuer: crl.issuer.text,
+    fingerprint: crl.fingerprint,
+    detail: `the CRL of "${crl.issuer.text}" (thisUpdate ${crl.thisUpdate.toISOString()}) has no cRLNumber`,
+    fix: CRL_NUMBER_MISSING.fix,
+  };
 }

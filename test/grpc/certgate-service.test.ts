@@ -14,6 +14,7 @@ interface WireResponse {
   exempt: boolean;
   cert_index: number;
   principal: null | Record<string, unknown> & { not_after: { seconds: string; nanos: number } };
+  warnings: { rule: string; cert_index: number }[];
 }
 
 function wireChain(chain: { pem: string } | { der: readonly Uint8Array[] }) {
@@ -45,6 +46,7 @@ describe("certgate.v1.CertificateValidator on a real server", async () => {
       assert.equal(response.allowed, scenario.expect === "OK");
       assert.equal(response.http_status, httpStatusFor(scenario.expect));
       if (scenario.qualifiedUsername !== undefined) assert.equal(response.principal?.qualified_username, scenario.qualifiedUsername);
+      assert.deepEqual(response.warnings.map((w) => `${w.rule}@${w.cert_index}`), scenario.warns ?? []);
     });
   }
 

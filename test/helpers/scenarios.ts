@@ -14,6 +14,8 @@ export interface Scenario {
   readonly expect: Reason;
   readonly exempt?: boolean;
   readonly qualifiedUsername?: string;
+  /** The warnings the answer carries, as "rule@certIndex" (default: none). */
+  readonly warns?: readonly string[];
 }
 
 export const CERT_CNS = ["certgate-dev-intermediate"];
@@ -71,7 +73,13 @@ export async function buildScenarios(): Promise<{ pki: TestPki; scenarios: Scena
     { name: "two CNs", chain: pem(await intermediate.client({ subject: "CN=john, CN=mallory", ...VALID }), intermediate), context: "/", expect: "AMBIGUOUS_CN" },
     { name: "malformed CN", chain: pem(await pki.client("A/B/john"), intermediate), context: "/", expect: "INVALID_USERNAME" },
     { name: "malformed user header", chain: pem(john, intermediate), context: "/scim2/Users", userHeader: "/john", expect: "INVALID_USERNAME" },
-    { name: "leaf asserting keyCertSign without cA", chain: pem(await pki.client("john", { keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign }), intermediate), context: "/", expect: "NONCONFORMING_CERTIFICATE" },
+    {
+      name: "leaf asserting keyCertSign without cA: accepted, reported",
+      chain: pem(await pki.client("john", { keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign }), intermediate),
+      context: "/",
+      expect: "OK",
+      warns: ["key-cert-sign-without-ca@0"],
+    },
     { name: "encoded slash in path", chain: pem(john, intermediate), context: "/api%2F..%2Fscim2/Users", expect: "INVALID_REQUEST_PATH" },
   ];
   return { pki, scenarios };

@@ -12,7 +12,7 @@ import { Authority, type IssueOptions, type KeyAlgorithm } from "../../src/devpk
 import { writeDevPki } from "../../src/devpki/dev-pki.ts";
 import { Extension } from "../../src/devpki/x509.ts";
 import { decodeCertificate } from "../../src/pki/certificate.ts";
-import { decodeCertificateFile } from "../../src/pki/pem.ts";
+import { readPemFile } from "../../src/pki/pem.ts";
 import {
   certificatePoliciesExtension,
   distributionPointsExtension,
@@ -37,7 +37,7 @@ async function devPkiCertificates(): Promise<{ name: string; der: Uint8Array }[]
     await writeDevPki(dir, new Date("2026-06-01T00:00:00Z"));
     const out: { name: string; der: Uint8Array }[] = [];
     for (const file of (await readdir(dir)).filter((f) => f.endsWith(".pem")).sort()) {
-      const blocks = decodeCertificateFile(await readFile(join(dir, file)));
+      const blocks = readPemFile(await readFile(join(dir, file)), "certificate");
       assert.ok(blocks.ok);
       blocks.certificates.forEach((der, i) => out.push({ name: `${file}[${i}]`, der }));
     }

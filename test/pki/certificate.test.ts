@@ -5,7 +5,7 @@ import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { RsaSaPssParams } from "@peculiar/asn1-rsa";
 import { decodeCertificate } from "../../src/pki/certificate.ts";
 import { hasExactDerEnvelope } from "../../src/pki/der.ts";
-import { decodeCertificateFile, decodePemChain } from "../../src/pki/pem.ts";
+import { decodePemChain, readPemFile } from "../../src/pki/pem.ts";
 import { weakHashOf } from "../../src/pki/signature.ts";
 import { newPki, type TestPki } from "../helpers/pki.ts";
 
@@ -48,8 +48,8 @@ describe("decodePemChain", () => {
   });
 
   it("takes a file as DER or PEM", () => {
-    const der = decodeCertificateFile(pki.root.der);
-    const pem = decodeCertificateFile(Buffer.from(pki.root.pem));
+    const der = readPemFile(pki.root.der, "certificate");
+    const pem = readPemFile(Buffer.from(pki.root.pem), "certificate");
     assert.ok(der.ok && pem.ok);
     assert.deepEqual(der.certificates, pem.certificates);
   });
