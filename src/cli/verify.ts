@@ -113,10 +113,14 @@ function revocationFor(values: Record<string, string | string[] | boolean | unde
   return { mode: mode as RevocationMode, store, ocsp: config?.revocation.ocsp ?? false, fetch: config?.revocation.fetch ?? false };
 }
 
-/** --ca certificates sorted as serve sorts truststore.ca_files: a non-CA that is not self-signed is refused, not ignored. */
-function trustedFrom(certificates: readonly Certificate[], profile: Profile, notes: string[]): SortedTrust {
+/**
+ * --ca certificates sorted as serve sorts truststore.ca_files: a non-CA that is not
+ * self-signed is refused, not ignored. A nonconforming anchor is only noted, even
+ * under strict: the decision then refuses it with every other rule the path breaks.
+ */
+function trustedFrom(certificates: readonly Certificate[], notes: string[]): SortedTrust {
   const sorted = sortTrusted(certificates, { allowPinned: true });
-  const problems = trustProblems(sorted, profile, "--ca", notes);
+  const problems = trustProblems(sorted, "rfc5280", "--ca", notes);
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
   return sorted;
 }
@@ -135,7 +139,7 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
   const purpose = parsePurpose(values.purpose as string | undefined);
   const config = configFor(values.config as string | undefined, cas.length > 0);
   const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? DEFAULT_PROFILE);
-  const trusted = trustedFrom(certificatesIn(cas, "--ca", extras), profile, extras.notes);
+  const trusted = trustedFrom(certificatesIn(cas, "--ca", extras), extras.notes);
   const pool = certificatesIn(untrusted, "--untrusted", extras);
   if (config === undefined) {
     return {

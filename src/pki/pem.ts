@@ -79,6 +79,10 @@ export function readPemFile(bytes: Uint8Array, der: "certificate" | "crl"): File
   const skipped = blocks
     .filter((block) => !CERTIFICATE_LABELS.has(block.label) && !CRL_LABELS.has(block.label))
     .map(({ index, label }) => `PEM block ${index} (${label}) skipped${isPrivateKey(label) ? ": a private key is not needed and was not read" : ""}`);
-  if (certificates.length === 0 && crls.length === 0) return noBlock(text, der === "crl" ? "X509 CRL" : "CERTIFICATE");
+  const wanted = der === "crl" ? "X509 CRL" : "CERTIFICATE";
+  if (certificates.length === 0 && crls.length === 0 && blocks.length > 0) {
+    return fail("MALFORMED_CERTIFICATE", `no PEM ${wanted} block found; the file holds only ${[...new Set(blocks.map((block) => block.label))].join(", ")}`);
+  }
+  if (certificates.length === 0 && crls.length === 0) return noBlock(text, wanted);
   return { ok: true, certificates, crls, skipped };
 }

@@ -42,9 +42,28 @@ describe("decodePemChain", () => {
     });
   }
 
-  it("never echoes the contents of a non-certificate block", () => {
-    const result = decodePemChain("-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n-----END PRIVATE KEY-----\n");
-    assert.ok(!result.ok && !result.message.includes("U0VDUkVU"));
+  it("refuses a request chain that carries a private key, says so, and never echoes it", () => {
+    for (const label of ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]) {
+      const result = decodePemChain(`${pki.root.pem}-----BEGIN ${label}-----\nU0VDUkVU\n-----END ${label}-----\n`);
+      assert.ok(!result.ok);
+      assert.equal(result.certIndex, 1);
+      assert.match(result.message, /PEM block 1 is a private key .*send only the certificate chain/);
+      assert.ok(!result.message.includes("U0VDUkVU"));
+    }
+  });
+
+  it("reads files as users keep them: keys and other blocks skipped with a note, CRLs kept apart", () => {
+    const text = `${pki.root.pem}-----BEGIN EC PRIVATE KEY-----\nU0VDUkVU\n-----END EC PRIVATE KEY-----\n-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n`;
+    const contents = readPemFile(Buffer.from(text), "certificate");
+    assert.ok(contents.ok);
+    assert.equal(contents.certificates.length, 1);
+    assert.deepEqual(contents.crls.map((der) => [...der]), [[0x30, 0x00]]);
+    assert.deepEqual(contents.skipped, ["PEM block 1 (EC PRIVATE KEY) skipped: a private key is not needed and was not read", "PEM block 3 (CERTIFICATE REQUEST) skipped"]);
+    assert.ok(!contents.skipped.join("").includes("U0VDUkVU"));
+    const broken = readPemFile(Buffer.from("-----BEGIN CERTIFICATE-----\nMAA=\n-----END X509 CRL-----\n"), "certificate");
+    assert.ok(!broken.ok && /BEGIN CERTIFICATE closed by END X509 CRL/.test(broken.message));
+    const onlyKey = readPemFile(Buffer.from("-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n-----END PRIVATE KEY-----\n"), "certificate");
+    assert.ok(!onlyKey.ok && /no PEM CERTIFICATE block/.test(onlyKey.message));
   });
 
   it("takes a file as DER or PEM", () => {
