@@ -10,14 +10,16 @@ export const SERVE_USAGE = `usage: certgate serve [--config FILE]
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
                        [--max-chain-length N] [--crl FILE...] [--revocation off|soft_fail|hard_fail|require]
-                       [--allow-sha1] [--profile strict|compatible] [--explain] LEAF_FILE
-  LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER).
+                       [--allow-sha1] [--profile rfc5280|strict] [--explain] LEAF_FILE
+  LEAF_FILE may hold the leaf alone or the leaf followed by its chain (PEM or DER); a
+  private key in it (a client.pem) is skipped, never read. --ca files may hold CRLs.
   Prints the decision as one JSON object; --explain prints, for people, what was
   decided and why (the path, every check, policy, revocation evidence, a hint).
   Without --config and --ca: the built-in default serve runs (trusting the dev PKI in certs/dev).
   With --ca but no --config the intermediate-CN check is off; --crl alone checks revocation in soft_fail mode.
   --allow-sha1 accepts SHA-1 signatures (truststore.allow_sha1); MD5 is always refused.
-  --profile: the RFC 5280 profile certificates must keep (truststore.profile, default strict).
+  --profile: rfc5280 (default) reports RFC 5280 CA-rule violations as warnings; strict
+  refuses them (truststore.profile; "compatible" is an alias of rfc5280).
   Exit: 0 allowed, 1 denied, 2 usage error.`;
 
 export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
