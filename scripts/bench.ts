@@ -18,8 +18,8 @@ import { loadConfigFile } from "../src/config/load.ts";
 import { loadTrustDomains, loadTrustStore } from "../src/config/trust-material.ts";
 import { validatorSettings } from "../src/config/validator-settings.ts";
 import { loadDescriptors } from "../src/grpc/descriptors.ts";
-import { createValidator } from "../src/validator.ts";
-import { decodeCertificate } from "../src/pki/certificate.ts";
+import { createValidator } from "../src/validator/validator.ts";
+import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = env("BENCH_SECONDS", 5);

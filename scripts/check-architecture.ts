@@ -1,12 +1,12 @@
 // Guards the shape of the house (../shared/STYLE.md): no import cycles anywhere in
-// src/, and a pure core - pki/, policy/, principal/, validator.ts, reason.ts and
+// src/, and a pure core - pki/, policy/, principal/, validator/, reason.ts and
 // the helpers they use - that imports no gRPC, file system, logger or clock.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const src = fileURLToPath(new URL("../src", import.meta.url));
-const CORE = [/^pki\//, /^policy\//, /^principal\//, /^validator\.ts$/, /^reason\.ts$/, /^lru-cache\.ts$/, /^decision-cache\.ts$/, /^decision-view\.ts$/, /^explanation\.ts$/];
+const CORE = [/^pki\//, /^forwarded\//, /^policy\//, /^principal\//, /^validator\//, /^reason\.ts$/, /^lru-cache\.ts$/];
 const FORBIDDEN_IMPORTS = [/^@grpc\//, /^grpc-health-check$/, /^pino/, /^(node:)?fs(\/promises)?$/, /^smol-toml$/, /^prom-client$/, /^(node:)?(net|http|http2|child_process)$/];
 const FORBIDDEN_CODE: readonly [RegExp, string][] = [
   [/\bDate\.now\(/, "Date.now(): pass the time in"],

@@ -1,7 +1,7 @@
 // `certgate verify --explain`: an explained decision as text for a terminal, read top
 // to bottom: the answer, the path, every step, and what to do about a refusal.
-import { describeCertificate } from "../explanation.ts";
-import type { Decision } from "../validator.ts";
+import { describeCertificate } from "../validator/explanation.ts";
+import type { Decision } from "../validator/validator.ts";
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + " ".repeat(width - text.length);

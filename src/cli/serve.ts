@@ -16,7 +16,7 @@ import { NonconformanceWatch } from "../metrics/nonconformance.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { releaseStartupMemory } from "./startup-memory.ts";
-import { createValidator, type Validator } from "../validator.ts";
+import { createValidator, type Validator } from "../validator/validator.ts";
 
 const RELOAD_DEBOUNCE_MS = 250;
 

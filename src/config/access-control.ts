@@ -3,8 +3,8 @@
 // [client_certificate_based_authentication]. Follows WSO2's templates where its
 // docs differ: `secure` (docs: `secured`) and `scopes` (docs: `scope`) are both
 // accepted, never together.
-import { parseDistinguishedName } from "../pki/name.ts";
-import { invalidTrustDomain } from "../pki/spiffe-id.ts";
+import { parseDistinguishedName } from "../pki/certificate/name.ts";
+import { invalidTrustDomain } from "../pki/spiffe/spiffe-id.ts";
 import { invalidPrincipalPattern } from "../policy/principal-patterns.ts";
 import type { StaticGrant, StaticRole } from "../policy/grants.ts";
 import { invalidContext, type ResourceRule } from "../policy/resource-rules.ts";

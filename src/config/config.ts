@@ -1,7 +1,7 @@
 // The typed, validated configuration. File paths are already resolved; the
 // certificates they name are loaded separately (trust-material.ts).
 
-import type { Profile } from "../pki/profile.ts";
+import type { Profile } from "../pki/path/profile.ts";
 import type { MappingRule, PrincipalSource } from "../principal/san-mapping.ts";
 import type { AccessControlConfig } from "./access-control.ts";
 

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { DEFAULT_PROFILE, PROFILES, profileNamed } from "../pki/profile.ts";
+import { DEFAULT_PROFILE, PROFILES, profileNamed } from "../pki/path/profile.ts";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
 import {
   ConfigError,
@@ -18,7 +18,7 @@ import {
   type TlsConfig,
 } from "./config.ts";
 import { readAccessControl } from "./access-control.ts";
-import { invalidTrustDomain } from "../pki/spiffe-id.ts";
+import { invalidTrustDomain } from "../pki/spiffe/spiffe-id.ts";
 import { PRINCIPAL_SOURCES, compileSanMappings, type MappingRule, type PrincipalSource } from "../principal/san-mapping.ts";
 import { TomlReader } from "./toml-reader.ts";
 

@@ -2,13 +2,13 @@
 // and reports every bad file by its dotted key.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { decodeCrl } from "../pki/crl.ts";
-import { RevocationStore } from "../pki/revocation-store.ts";
-import { decodeCertificate, type Certificate } from "../pki/certificate.ts";
-import { describeNonconformance, type Profile } from "../pki/profile.ts";
+import { decodeCrl } from "../pki/revocation/crl.ts";
+import { RevocationStore } from "../pki/revocation/store.ts";
+import { decodeCertificate, type Certificate } from "../pki/certificate/certificate.ts";
+import { describeNonconformance, type Profile } from "../pki/path/profile.ts";
 import { readPemFile } from "../pki/pem.ts";
-import { parseSpiffeBundle } from "../pki/spiffe-bundle.ts";
-import { createTrustStore, sortTrusted, type SortedTrust, type TrustStore } from "../pki/trust-store.ts";
+import { parseSpiffeBundle } from "../pki/spiffe/bundle.ts";
+import { createTrustStore, sortTrusted, type SortedTrust, type TrustStore } from "../pki/path/trust-store.ts";
 import { ConfigError, type Config } from "./config.ts";
 
 function readFile(file: string, where: string, problems: string[]): Uint8Array | undefined {

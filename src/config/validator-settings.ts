@@ -1,9 +1,9 @@
 // Config + loaded trust material -> the core's ValidatorSettings.
-import type { Purpose } from "../pki/path-validation.ts";
-import { RevocationStore } from "../pki/revocation-store.ts";
+import type { Purpose } from "../pki/path/validate.ts";
+import { RevocationStore } from "../pki/revocation/store.ts";
 import { staticGrantSource } from "../policy/grants.ts";
-import type { TrustStore } from "../pki/trust-store.ts";
-import type { ValidatorSettings } from "../validator.ts";
+import type { TrustStore } from "../pki/path/trust-store.ts";
+import type { ValidatorSettings } from "../validator/validator.ts";
 import type { Config } from "./config.ts";
 
 export function validatorSettings(

@@ -2,11 +2,11 @@
 // the AIA responder) into a RevocationStore, each bounded in time and size. A
 // source that fails is remembered as failed for a while, so a dead responder costs
 // one timeout, not one per request.
-import { decodeCrl } from "../pki/crl.ts";
-import { decodeOcspResponse, encodeOcspRequest } from "../pki/ocsp.ts";
+import { decodeCrl } from "../pki/revocation/crl.ts";
+import { decodeOcspResponse, encodeOcspRequest } from "../pki/revocation/ocsp.ts";
 import { readPemFile } from "../pki/pem.ts";
-import type { RevocationNeed } from "../pki/revocation.ts";
-import type { RevocationStore } from "../pki/revocation-store.ts";
+import type { RevocationNeed } from "../pki/revocation/check.ts";
+import type { RevocationStore } from "../pki/revocation/store.ts";
 
 export interface FetchLimits {
   readonly timeoutMs: number;

@@ -2,13 +2,13 @@
 // -> wire response. Contract violations are gRPC errors; every certificate problem
 // is an answer with allowed=false.
 import * as grpc from "@grpc/grpc-js";
-import { decisionView } from "../decision-view.ts";
-import { describeCertificate, type Explanation } from "../explanation.ts";
+import { decisionView } from "../validator/decision-view.ts";
+import { describeCertificate, type Explanation } from "../validator/explanation.ts";
 import type { RevocationFetcher } from "../fetch/revocation-fetcher.ts";
-import { decide } from "../fetch/decide.ts";
+import { decide } from "../fetch/validate-with-fetch.ts";
 import { callerIdentity } from "./caller.ts";
 import { EncodedResponses, type Encode } from "./response-encoding.ts";
-import type { Decision, ValidationRequest, Validator } from "../validator.ts";
+import type { Decision, ValidationRequest, Validator } from "../validator/validator.ts";
 
 export interface WireValidateRequest {
   pem: string;

@@ -5,15 +5,15 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ExtAuthzConfig } from "../config/config.ts";
 import { LruCache } from "../lru-cache.ts";
-import { chainFromClientCertFields } from "../pki/client-cert-field.ts";
-import { certificateFromHeader } from "../pki/header-certificate.ts";
-import { chainFromXfcc } from "../pki/xfcc.ts";
+import { chainFromClientCertFields } from "../forwarded/client-cert-field.ts";
+import { certificateFromHeader } from "../forwarded/header-certificate.ts";
+import { chainFromXfcc } from "../forwarded/xfcc.ts";
 import { fail, type Failure } from "../reason.ts";
-import { refusedInput, type Decision, type ValidationRequest } from "../validator.ts";
+import { refusedInput, type Decision, type ValidationRequest } from "../validator/validator.ts";
 import { callerIdentity } from "./caller.ts";
 import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
-import { decide } from "../fetch/decide.ts";
+import { decide } from "../fetch/validate-with-fetch.ts";
 
 interface HeaderValue {
   key?: string;

@@ -4,7 +4,7 @@
 // reports only its own certificates' expiry; this is the clients'.
 import type { Logger } from "pino";
 import { LruCache } from "../lru-cache.ts";
-import type { Decision } from "../validator.ts";
+import type { Decision } from "../validator/validator.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Leaves remembered as seen; past this many distinct ones the oldest may be observed again. */

@@ -2,8 +2,8 @@
 // from the gRPC port so scraping never competes with authorisation traffic.
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Certificate } from "../pki/certificate.ts";
-import type { RevocationStore } from "../pki/revocation-store.ts";
+import type { Certificate } from "../pki/certificate/certificate.ts";
+import type { RevocationStore } from "../pki/revocation/store.ts";
 import type { Reason } from "../reason.ts";
 
 export interface TrustMaterial {

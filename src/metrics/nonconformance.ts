@@ -4,8 +4,8 @@
 // would refuse before switching to it.
 import type { Logger } from "pino";
 import { LruCache } from "../lru-cache.ts";
-import type { Nonconformance } from "../pki/profile.ts";
-import type { Decision } from "../validator.ts";
+import type { Nonconformance } from "../pki/path/profile.ts";
+import type { Decision } from "../validator/validator.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Certificates remembered as reported; past this many distinct ones the oldest may be reported again. */

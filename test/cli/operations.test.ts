@@ -12,7 +12,7 @@ import { startService, type Service } from "../../src/cli/serve.ts";
 import { writeDevPki } from "../../src/devpki/dev-pki.ts";
 import { DEFAULT_EXT_AUTHZ } from "../../src/config/config.ts";
 import { startServer } from "../../src/grpc/server.ts";
-import { createValidator } from "../../src/validator.ts";
+import { createValidator } from "../../src/validator/validator.ts";
 import { AT } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
 import { clientFor, descriptors, unary } from "../helpers/server.ts";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { DEFAULT_EXT_AUTHZ } from "../../src/config/config.ts";
-import { createTrustStore } from "../../src/pki/trust-store.ts";
+import { createTrustStore } from "../../src/pki/path/trust-store.ts";
 import { AT, decoded } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
 import { clientFor, startTestServer, unary, type TestServer } from "../helpers/server.ts";

@@ -3,7 +3,7 @@
 import { parseConfig } from "../../src/config/load.ts";
 import { validatorSettings } from "../../src/config/validator-settings.ts";
 import type { Reason } from "../../src/reason.ts";
-import type { ChainInput, ValidatorSettings } from "../../src/validator.ts";
+import type { ChainInput, ValidatorSettings } from "../../src/validator/validator.ts";
 import { trustStoreOf, newPki, type TestPki } from "./pki.ts";
 
 export interface AccessScenario {

@@ -1,7 +1,7 @@
 // Test PKI with fixed times, built with the same issuing code as `certgate certs`.
 import { Authority, OID_CLIENT_AUTH, type IssueOptions, type Issued } from "../../src/devpki/ca.ts";
-import { decodeCertificate, type Certificate } from "../../src/pki/certificate.ts";
-import { createTrustStore, type TrustStore } from "../../src/pki/trust-store.ts";
+import { decodeCertificate, type Certificate } from "../../src/pki/certificate/certificate.ts";
+import { createTrustStore, type TrustStore } from "../../src/pki/path/trust-store.ts";
 
 export const NOT_BEFORE = new Date("2026-01-01T00:00:00Z");
 export const NOT_AFTER = new Date("2028-01-01T00:00:00Z");

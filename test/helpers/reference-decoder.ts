@@ -26,9 +26,9 @@ import {
 } from "@peculiar/asn1-x509";
 import { RsaSaPssParams } from "@peculiar/asn1-rsa";
 import * as asn1js from "asn1js";
-import type { Certificate } from "../../src/pki/certificate.ts";
-import type { GeneralNameValue } from "../../src/pki/general-name.ts";
-import type { DistinguishedName } from "../../src/pki/name.ts";
+import type { Certificate } from "../../src/pki/certificate/certificate.ts";
+import type { GeneralNameValue } from "../../src/pki/certificate/general-name.ts";
+import type { DistinguishedName } from "../../src/pki/certificate/name.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -3,7 +3,7 @@
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH } from "../../src/devpki/ca.ts";
 import { Extension, KeyUsageFlags } from "../../src/devpki/x509.ts";
 import type { Reason } from "../../src/reason.ts";
-import type { ChainInput, ValidatorSettings } from "../../src/validator.ts";
+import type { ChainInput, ValidatorSettings } from "../../src/validator/validator.ts";
 import { VALID, newPki, trustStoreOf, type TestPki } from "./pki.ts";
 
 export interface Scenario {

@@ -5,7 +5,7 @@ import { DEFAULT_EXT_AUTHZ, type ExtAuthzConfig } from "../../src/config/config.
 import { loadDescriptors, type Descriptors } from "../../src/grpc/descriptors.ts";
 import { startServer, type RunningServer } from "../../src/grpc/server.ts";
 import type { DecisionEvent } from "../../src/grpc/certgate-service.ts";
-import { createValidator, type ValidatorSettings } from "../../src/validator.ts";
+import { createValidator, type ValidatorSettings } from "../../src/validator/validator.ts";
 
 export const descriptors: Descriptors = loadDescriptors();
 

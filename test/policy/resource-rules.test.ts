@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkGrants, staticGrantSource } from "../../src/policy/grants.ts";
 import { compileResourceRules, contextPattern, invalidContext, type ResourceRule } from "../../src/policy/resource-rules.ts";
-import { parseDistinguishedName } from "../../src/pki/name.ts";
+import { parseDistinguishedName } from "../../src/pki/certificate/name.ts";
 
 function rule(context: string, methods = ["ALL"]): ResourceRule {
   return { context, httpMethod: methods.join(","), methods, secure: true, permissions: [], scopes: [], allowedAuthHandlers: ["all"], crossTenant: false, crossAccessAllowedTenants: [], trustDomains: [], principals: [] };

@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import fc from "fast-check";
-import { decodeCertificate } from "../../src/pki/certificate.ts";
-import { chainFromClientCertFields } from "../../src/pki/client-cert-field.ts";
-import { certificateFromHeader } from "../../src/pki/header-certificate.ts";
+import { decodeCertificate } from "../../src/pki/certificate/certificate.ts";
+import { chainFromClientCertFields } from "../../src/forwarded/client-cert-field.ts";
+import { certificateFromHeader } from "../../src/forwarded/header-certificate.ts";
 import { decodePemChain } from "../../src/pki/pem.ts";
-import { chainFromXfcc } from "../../src/pki/xfcc.ts";
+import { chainFromXfcc } from "../../src/forwarded/xfcc.ts";
 import { normaliseRequestPath } from "../../src/policy/request-path.ts";
 import { principalFromName } from "../../src/principal/principal.ts";
-import { createValidator } from "../../src/validator.ts";
+import { createValidator } from "../../src/validator/validator.ts";
 import { AT } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
 

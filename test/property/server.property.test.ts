@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import { decodePemChain } from "../../src/pki/pem.ts";
-import { chainFromXfcc } from "../../src/pki/xfcc.ts";
+import { chainFromXfcc } from "../../src/forwarded/xfcc.ts";
 import { AT } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
 import { clientFor, startTestServer, unary, type TestServer } from "../helpers/server.ts";

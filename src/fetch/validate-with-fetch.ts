@@ -1,0 +1,19 @@
+// One decision, with the revocation fetch a decision may ask for: the core answers
+// synchronously from what it has; when it needs a CRL or OCSP answer it says which,
+// the edge fetches (bounded by [revocation] timeout) and the core is asked again.
+import type { RevocationFetcher } from "./revocation-fetcher.ts";
+import type { Decision, ValidateOptions, ValidationRequest, Validator } from "../validator/validator.ts";
+
+export async function decide(validator: Validator, request: ValidationRequest, now: () => Date, fetcher: RevocationFetcher | undefined, options?: ValidateOptions): Promise<Decision> {
+  const first = validator.validate(request, now(), options);
+  if (first.revocationNeeds.length === 0) return first;
+  if (fetcher === undefined) {
+    // Nothing can fetch here: the sources count as unavailable, and the mode decides.
+    for (const need of first.revocationNeeds) validator.revocationStore.recordAttempt(need.url, now().getTime() + 60_000, `${need.url}: not fetched (no fetcher)`);
+  } else {
+    await fetcher(validator.revocationStore, first.revocationNeeds);
+  }
+  const second = validator.validate(request, now(), options);
+  // Fetched or marked failed: a second pass never asks again; if it did, fail closed.
+  return second.revocationNeeds.length === 0 ? second : { ...second, revocationNeeds: [] };
+}

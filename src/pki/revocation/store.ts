@@ -1,0 +1,63 @@
+// Revocation evidence held between requests: CRLs by issuer name, OCSP answers by
+// serial number, and the sources that failed recently. The edge fills it (files,
+// fetches, stapled answers); the core reads it.
+import { LruCache } from "../../lru-cache.ts";
+import type { Crl } from "./crl.ts";
+import type { OcspResponse } from "./ocsp.ts";
+
+/** CRLs kept per issuer name: partitioned (by reason or distribution point) and delta CRLs share a name. */
+const CRLS_PER_ISSUER = 16;
+/** Serial numbers with OCSP answers kept: stapled answers arrive with requests and must not grow without bound. */
+const OCSP_SERIALS = 10_000;
+
+export class RevocationStore {
+  readonly #crls = new Map<string, Crl[]>();
+  readonly #ocsp = new LruCache<string, OcspResponse[]>(OCSP_SERIALS);
+  readonly #attempts = new Map<string, { until: number; why: string | undefined }>();
+  #epoch = 0;
+
+  /** Changes whenever evidence that can revoke arrives (any CRL, an OCSP "revoked"): cached decisions keyed on it expire. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  addCrl(crl: Crl): void {
+    this.#epoch++;
+    const list = this.#crls.get(crl.issuer.key) ?? [];
+    // Newest first (by thisUpdate, then cRLNumber), so a newer CRL of a scope is judged
+    // before the one it replaces; an older one is only reached when a newer cannot be used.
+    list.push(crl);
+    list.sort((a, b) => b.thisUpdate.getTime() - a.thisUpdate.getTime() || Number((b.number ?? 0n) - (a.number ?? 0n)));
+    this.#crls.set(crl.issuer.key, list.slice(0, CRLS_PER_ISSUER));
+  }
+
+  /** Complete and delta CRLs whose issuer field is `issuerKey`, newest first. */
+  crlsFor(issuerKey: string): readonly Crl[] {
+    return this.#crls.get(issuerKey) ?? [];
+  }
+
+  addOcspResponse(response: OcspResponse): void {
+    if (response.singles.some((single) => single.status === "revoked")) this.#epoch++;
+    for (const single of response.singles) this.#ocsp.set(single.serialNumber, [response, ...(this.#ocsp.get(single.serialNumber) ?? [])].slice(0, 4));
+  }
+
+  ocspFor(serialNumber: string): readonly OcspResponse[] {
+    return this.#ocsp.get(serialNumber) ?? [];
+  }
+
+  /** A fetch of `url` happened (`why`: it failed); the source is not asked again until `until`. */
+  recordAttempt(url: string, until: number, why?: string): void {
+    this.#attempts.set(url, { until, why });
+  }
+
+  /** The recent attempt on `url`, if any: `why` is set when it failed. */
+  attempt(url: string, at: number): { why: string | undefined } | undefined {
+    const attempt = this.#attempts.get(url);
+    return attempt !== undefined && at < attempt.until ? attempt : undefined;
+  }
+
+  /** Age in seconds of the newest CRL of each issuer, for metrics. */
+  crlAges(at: number): { issuer: string; seconds: number }[] {
+    return [...this.#crls.values()].map((list) => ({ issuer: list[0]!.issuer.text, seconds: (at - list[0]!.thisUpdate.getTime()) / 1000 }));
+  }
+}
