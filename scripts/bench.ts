@@ -4,9 +4,8 @@
 // clients sending pre-encoded requests, BENCH_IN_FLIGHT calls outstanding in all).
 // Client and server share the cores, so the primary figure is calls per server
 // CPU-second (the server's own process.cpuUsage() over the measured window).
-import { fork, spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +19,7 @@ import { validatorSettings } from "../src/config/validator-settings.ts";
 import { loadDescriptors } from "../src/grpc/descriptors.ts";
 import { createValidator } from "../src/validator/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
+import { SERVER_ENV, SERVER_FLAGS, formatResult, idleRss, perItem, scenario as measure, type Load, type Result } from "./bench/harness.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = env("BENCH_SECONDS", 5);
@@ -32,7 +32,6 @@ const COLD_LEAVES = env("BENCH_COLD_LEAVES", 4000);
 const DISTINCT = env("BENCH_DISTINCT", 150_000);
 // How long an idle server is left to settle before its RSS is read.
 const IDLE_SETTLE_MS = env("BENCH_IDLE_SETTLE_MS", 3000);
-const here = fileURLToPath(new URL(".", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "certgate-bench-"));
 
 // --- PKI and payloads -------------------------------------------------------
@@ -49,7 +48,12 @@ console.log("done");
 // under one of two trust domains, its principal from one URI-SAN mapping.
 const benchDomain = await spiffeRoot("bench.example", validity);
 const otherDomain = await spiffeRoot("other.example", validity);
-const benchIssuing = await benchDomain.intermediate({ subject: "CN=bench-spiffe-intermediate, O=bench.example", ...validity, pathLength: 0, uris: ["spiffe://bench.example"] });
+const benchIssuing = await benchDomain.intermediate({
+  subject: "CN=bench-spiffe-intermediate, O=bench.example",
+  ...validity,
+  pathLength: 0,
+  uris: ["spiffe://bench.example"],
+});
 const svid = await issueSvid(benchIssuing, "spiffe://bench.example/ns/users/sa/john", validity);
 writeFileSync(join(dir, "bench.example.bundle.json"), await spiffeBundleJson([benchDomain]));
 writeFileSync(join(dir, "other.example.pem"), otherDomain.pem);
@@ -78,16 +82,41 @@ function framed(name: string, messages: readonly Uint8Array[]): string {
 }
 const warmRequest = encode("certgate.v1.ValidateRequest", { pem: john.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" });
 const warm = framed("warm.bin", [warmRequest]);
-const warmSpiffe = framed("warm-spiffe.bin", [encode("certgate.v1.ValidateRequest", { pem: svid.pem + benchIssuing.pem, context: "/api/users/v1/me", method: "GET" })]);
-const cold = framed("cold.bin", leaves.map((leaf) => encode("certgate.v1.ValidateRequest", { pem: leaf.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" })));
+const warmSpiffe = framed("warm-spiffe.bin", [
+  encode("certgate.v1.ValidateRequest", { pem: svid.pem + benchIssuing.pem, context: "/api/users/v1/me", method: "GET" }),
+]);
+const cold = framed(
+  "cold.bin",
+  leaves.map((leaf) => encode("certgate.v1.ValidateRequest", { pem: leaf.pem + intermediate.pem, context: "/api/users/v1/me", method: "GET" })),
+);
 const check = framed("check.bin", [
   encode("envoy.service.auth.v3.CheckRequest", {
-    attributes: { request: { http: { method: "GET", path: "/api/users/v1/me", headers: { "x-forwarded-client-cert": `By=spiffe://bench;Chain="${encodeURIComponent(john.pem + intermediate.pem)}"` } } } },
+    attributes: {
+      request: {
+        http: {
+          method: "GET",
+          path: "/api/users/v1/me",
+          headers: { "x-forwarded-client-cert": `By=spiffe://bench;Chain="${encodeURIComponent(john.pem + intermediate.pem)}"` },
+        },
+      },
+    },
   }),
 ]);
-const leafDers = framed("leaves.bin", leaves.map((leaf) => leaf.der));
+const leafDers = framed(
+  "leaves.bin",
+  leaves.map((leaf) => leaf.der),
+);
 const echoResponse = join(dir, "echo-response.bin");
-writeFileSync(echoResponse, encode("certgate.v1.ValidateResponse", { allowed: true, reason: "OK", message: "chain verified for john", httpStatus: 200, principal: { username: "john", userStoreDomain: "PRIMARY", tenantDomain: "carbon.super", qualifiedUsername: "john" } }));
+writeFileSync(
+  echoResponse,
+  encode("certgate.v1.ValidateResponse", {
+    allowed: true,
+    reason: "OK",
+    message: "chain verified for john",
+    httpStatus: 200,
+    principal: { username: "john", userStoreDomain: "PRIMARY", tenantDomain: "carbon.super", qualifiedUsername: "john" },
+  }),
+);
 
 // --- Configs ----------------------------------------------------------------
 function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string } = {}): string {
@@ -106,14 +135,16 @@ const cns10k = config("cns-10k", { certCns: [...Array.from({ length: 9999 }, (_,
 const spiffeConfig = config("spiffe", {
   certCns: ["bench-intermediate", "bench-spiffe-intermediate"],
   more:
-    `[principal]\nsource = "uri_san"\n[[principal.mapping]]\nmatch = "spiffe://{td}/ns/{ns}/sa/{sa}"\nusername = "{sa}"\nuser_store = "SPIFFE"\ntenant = "{ns}.svc"\n` +
-    `[[trust_domain]]\nname = "bench.example"\nbundle_file = "bench.example.bundle.json"\n[[trust_domain]]\nname = "other.example"\nca_files = ["other.example.pem"]\n`,
+    `[principal]\nsource = "uri_san"\n` +
+    `[[principal.mapping]]\nmatch = "spiffe://{td}/ns/{ns}/sa/{sa}"\nusername = "{sa}"\nuser_store = "SPIFFE"\ntenant = "{ns}.svc"\n` +
+    `[[trust_domain]]\nname = "bench.example"\nbundle_file = "bench.example.bundle.json"\n` +
+    `[[trust_domain]]\nname = "other.example"\nca_files = ["other.example.pem"]\n`,
 });
 /** A warm scenario measures the allowed path: a payload that is refused would measure a cached denial. */
 function expectAllowed(configPath: string, pem: string): void {
   const loaded = loadConfigFile(configPath);
   const trust = loadTrustStore(loaded);
-  const validator = createValidator(validatorSettings(loaded, trust, "client", undefined, loadTrustDomains(loaded, trust.intermediates)));
+  const validator = createValidator(validatorSettings(loaded, { trust, trustDomains: loadTrustDomains(loaded, trust.intermediates) }));
   const decision = validator.validate({ chain: { pem }, context: "/api/users/v1/me", method: "GET" }, new Date());
   if (!decision.allowed) throw new Error(`the bench payload for ${configPath} is refused: ${decision.reason}: ${decision.message}`);
 }
@@ -123,143 +154,30 @@ const rules1000 = config("rules-1000", { rules: [...Array.from({ length: 999 }, 
 expectAllowed(baseConfig, john.pem + intermediate.pem);
 expectAllowed(spiffeConfig, svid.pem + benchIssuing.pem);
 
-// --- Running one scenario -----------------------------------------------------
-interface Usage {
-  cpu: NodeJS.CpuUsage;
-  rss: number;
-  peakRss: number;
-}
-interface Result {
-  name: string;
-  perCpuSecond: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  peakRssMb: number;
-  errors: number;
-  rssStartMb?: number;
-  rssEndMb?: number;
-}
-
-// The heap limits deploy/kubernetes runs certgate with; without them V8 sizes its heap
-// from the machine's memory and peak RSS measures garbage, not what certgate keeps.
-const SERVER_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=16").split(" ").filter(Boolean);
-// BENCH_CPU_PROF=DIR writes a V8 CPU profile of every benchmark server there (one per scenario).
-const PROFILE_DIR = process.env.BENCH_CPU_PROF;
-if (PROFILE_DIR !== undefined) SERVER_FLAGS.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`);
-
-/** The environment the Dockerfile and deploy/kubernetes give certgate (BENCH_MALLOC_ARENA_MAX overrides; "" leaves glibc's default). */
-const ARENAS = process.env.BENCH_MALLOC_ARENA_MAX ?? "2";
-const SERVER_ENV: NodeJS.ProcessEnv = ARENAS === "" ? { ...process.env } : { ...process.env, MALLOC_ARENA_MAX: ARENAS };
-
-function startServer(args: string[]) {
-  const child = fork(join(here, "bench/server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd: dir, execArgv: SERVER_FLAGS, env: SERVER_ENV });
-  const address = new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => {
-      const match = /READY (\S+)/.exec(String(chunk));
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`bench server exited ${code}`)));
-  });
-  const usage = () => new Promise<Usage>((resolve) => {
-    child.once("message", (message) => resolve(message as Usage));
-    child.send("usage");
-  });
-  return { child, address, usage };
-}
-
-function runClient(job: object): Promise<{ count: number; errors: number; sample: number[] }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(here, "bench/client.ts"), [JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => (out += String(chunk)));
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bench client exited ${code}`))));
-  });
-}
-
-const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-
-async function scenario(name: string, serverArgs: string[], load: { path: string; payloads?: string; combos?: boolean; durationMs?: number }): Promise<Result> {
-  const server = startServer(serverArgs);
-  const address = await server.address;
-  const durationMs = load.durationMs ?? SECONDS * 1000;
-  const startAt = Date.now() + 1500;
-  const perClient = Math.max(1, Math.round(IN_FLIGHT / CLIENTS));
-  const clients = Array.from({ length: CLIENTS }, (_, i) =>
-    runClient({
-      address,
-      path: load.path,
-      payloads: load.payloads,
-      combos: load.combos ? { leaves: leafDers, intermediate: join(dir, "intermediate.der"), offset: i * 1_000_003 } : undefined,
-      inFlight: perClient,
-      startAt,
-      warmupMs: WARMUP_MS,
-      durationMs,
-    }),
-  );
-  await new Promise((resolve) => setTimeout(resolve, startAt + WARMUP_MS - Date.now()));
-  const before = await server.usage();
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
-  const after = await server.usage();
-  const reports = await Promise.all(clients);
-  if (PROFILE_DIR === undefined) server.child.kill("SIGKILL");
-  else await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
-  const calls = reports.reduce((sum, r) => sum + r.count, 0);
-  const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
-  const latencies = reports.flatMap((r) => r.sample).sort((a, b) => a - b);
-  return {
+// --- The run ------------------------------------------------------------------
+const harness = {
+  dir,
+  seconds: SECONDS,
+  warmupMs: WARMUP_MS,
+  clients: CLIENTS,
+  inFlight: IN_FLIGHT,
+  leavesFile: leafDers,
+  intermediateFile: join(dir, "intermediate.der"),
+};
+const scenario = (name: string, serverArgs: string[], load: Load) => measure(harness, name, serverArgs, load);
+/** `work` on each distinct leaf's DER in turn, in this process: leaves per CPU-second. */
+const perLeaf = (name: string, work: (der: Uint8Array) => void) =>
+  perItem(
     name,
-    perCpuSecond: calls / cpuSeconds,
-    perSecond: calls / (durationMs / 1000),
-    p50: at(latencies, 0.5),
-    p99: at(latencies, 0.99),
-    peakRssMb: after.peakRss / 2 ** 20,
-    errors: reports.reduce((sum, r) => sum + r.errors, 0),
-    rssStartMb: before.rss / 2 ** 20,
-    rssEndMb: after.rss / 2 ** 20,
-  };
-}
-
-/** `work` on each distinct leaf's DER in turn for BENCH_SECONDS, in this process: leaves per CPU-second. */
-function perLeaf(name: string, work: (der: Uint8Array) => void): Result {
-  const ders = leaves.map((leaf) => leaf.der);
-  const started = process.cpuUsage();
-  const wall = performance.now();
-  let n = 0;
-  while (performance.now() - wall < SECONDS * 1000) {
-    for (let i = 0; i < 100; i++, n++) work(ders[n % ders.length]!);
-  }
-  const used = process.cpuUsage(started);
-  return { name, perCpuSecond: n / ((used.user + used.system) / 1e6), perSecond: n / SECONDS, p50: 0, p99: 0, peakRssMb: process.memoryUsage().rss / 2 ** 20, errors: 0 };
-}
-
+    leaves.map((leaf) => leaf.der),
+    SECONDS,
+    work,
+  );
 /** certgate's decoder on distinct leaves, in-process: what a never-seen certificate costs before its signature check. */
-function decodeLeaf(): Result {
-  return perLeaf("decode-leaf", (der) => {
+const decodeLeaf = () =>
+  perLeaf("decode-leaf", (der) => {
     if (!decodeCertificate(der).ok) throw new Error("bench leaf did not decode");
   });
-}
-
-/** RSS of `certgate serve` as a user starts it (`npm start`: compiled JavaScript, built-in default) once start-up settles. */
-async function idleRss(): Promise<number> {
-  const root = fileURLToPath(new URL("..", import.meta.url));
-  const child = spawn(process.execPath, [join(root, "dist/cli/main.js"), "serve"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += String(chunk);
-      if (output.includes("certgate listening")) resolve();
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`certgate serve exited ${code} before listening:\n${output}`)));
-  });
-  await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-  child.kill("SIGTERM");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
 /** The work a cold request cannot avoid: parse the leaf DER, verify it with the parsed intermediate key. */
 function cryptoCeiling(): Result {
   const key = new X509Certificate(intermediate.der).publicKey;
@@ -268,16 +186,14 @@ function cryptoCeiling(): Result {
   });
 }
 
-// --- The run ------------------------------------------------------------------
 const validate = "/certgate.v1.CertificateValidator/Validate";
-console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario, server flags: ${SERVER_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${SERVER_ENV.MALLOC_ARENA_MAX ?? "(glibc default)"}`);
+const machine = `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`;
+const load = `${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario`;
+console.log(`${machine}, ${load}, server flags: ${SERVER_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${SERVER_ENV.MALLOC_ARENA_MAX ?? "(glibc default)"}`);
 const results: Result[] = [];
 const report = (r: Result) => {
   results.push(r);
-  const rss = r.rssEndMb === undefined ? "" : `  rss ${r.rssStartMb!.toFixed(0)}->${r.rssEndMb.toFixed(0)} MB`;
-  console.log(
-    `${r.name.padEnd(22)} ${r.perCpuSecond.toFixed(0).padStart(7)} calls/server-CPU-s ${r.perSecond.toFixed(0).padStart(7)} calls/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  peak RSS ${r.peakRssMb.toFixed(0)} MB${rss}${r.errors > 0 ? `  ERRORS ${r.errors}` : ""}`,
-  );
+  console.log(formatResult(r));
 };
 // BENCH_ONLY=name,name runs those scenarios alone (ratios needing a missing one are skipped).
 const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
@@ -290,7 +206,9 @@ await run("crypto", cryptoCeiling);
 await run("decode-leaf", decodeLeaf);
 await run("validate-warm", () => scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm }));
 await run("validate-cold", () => scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold }));
-await run("ext-authz-warm", () => scenario("ext-authz-warm", ["certgate", baseConfig], { path: "/envoy.service.auth.v3.Authorization/Check", payloads: check }));
+await run("ext-authz-warm", () =>
+  scenario("ext-authz-warm", ["certgate", baseConfig], { path: "/envoy.service.auth.v3.Authorization/Check", payloads: check }),
+);
 await run("validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe }));
 await run("validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm }));
 await run("validate-warm-rules-1", () => scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm }));
@@ -298,10 +216,16 @@ await run("validate-warm-rules-1000", () => scenario("validate-warm-rules-1000",
 if (DISTINCT > 0) {
   // Distinct chains at the measured cold rate (BENCH_DISTINCT_RATE without one), long enough to pass DISTINCT calls.
   const coldRate = results.find((r) => r.name === "validate-cold")?.perSecond ?? env("BENCH_DISTINCT_RATE", 5000);
-  await run("distinct-chains", () => scenario(`distinct-chains-${DISTINCT}`, ["certgate", baseConfig], { path: validate, combos: true, durationMs: Math.ceil((DISTINCT / Math.max(coldRate, 1)) * 1000) }));
+  await run("distinct-chains", () =>
+    scenario(`distinct-chains-${DISTINCT}`, ["certgate", baseConfig], {
+      path: validate,
+      combos: true,
+      durationMs: Math.ceil((DISTINCT / Math.max(coldRate, 1)) * 1000),
+    }),
+  );
 }
 
-const idleRssMb = wanted("idle") ? await idleRss() : Number.NaN;
+const idleRssMb = wanted("idle") ? await idleRss(IDLE_SETTLE_MS) : Number.NaN;
 if (!Number.isNaN(idleRssMb)) console.log(`idle certgate serve (npm start, built-in default): RSS ${idleRssMb.toFixed(0)} MB after ${IDLE_SETTLE_MS} ms`);
 
 const get = (name: string) => results.find((r) => r.name === name) ?? { perCpuSecond: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN };
@@ -329,6 +253,23 @@ if (!Number.isNaN(idleRssMb)) console.log(`${"idle RSS".padEnd(52)} ${idleRssMb.
 
 mkdirSync(fileURLToPath(new URL("../bench", import.meta.url)), { recursive: true });
 const out = fileURLToPath(new URL("../bench/results.json", import.meta.url));
-writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, clients: CLIENTS, inFlight: IN_FLIGHT, seconds: SECONDS, idleRssMb, coldCeiling, results }, null, 2) + "\n");
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      at: new Date().toISOString(),
+      node: process.version,
+      cores: cpus().length,
+      clients: CLIENTS,
+      inFlight: IN_FLIGHT,
+      seconds: SECONDS,
+      idleRssMb,
+      coldCeiling,
+      results,
+    },
+    null,
+    2,
+  ) + "\n",
+);
 console.log(`\nwrote ${out}`);
 process.exit(0);

@@ -53,7 +53,9 @@ const collect = (scope: string, messages: DescriptorProto[], enums: EnumDescript
 };
 for (const file of full.file) collect(file.package === "" ? "" : `.${file.package}`, file.messageType, file.enumType);
 const reached = new Set<string>();
-const queue = full.file.flatMap((file) => file.service.filter((s) => SERVED.includes(`${file.package}.${s.name}`)).flatMap((s) => s.method.flatMap((m) => [m.inputType, m.outputType])));
+const queue = full.file.flatMap((file) =>
+  file.service.filter((s) => SERVED.includes(`${file.package}.${s.name}`)).flatMap((s) => s.method.flatMap((m) => [m.inputType, m.outputType])),
+);
 while (queue.length > 0) {
   const name = queue.pop()!;
   if (reached.has(name)) continue;

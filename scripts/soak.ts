@@ -21,10 +21,12 @@ await writeDevPki(join(dir, "pki"), new Date());
 const pem = (name: string) => readFileSync(join(dir, "pki", `${name}.pem`), "utf8");
 
 function config(ttl: number): string {
-  return `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["pki/root-ca.pem"]\n` +
+  return (
+    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["pki/root-ca.pem"]\n` +
     `[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2"]\n` +
     `[revocation]\nmode = "soft_fail"\ncrl_files = ["pki/intermediate-ca.crl", "pki/root-ca.crl", "pki/rogue-intermediate-ca.crl"]\n` +
-    `[cache]\nttl_seconds = ${ttl}\n[log]\nlevel = "warn"\naudit = false\n`;
+    `[cache]\nttl_seconds = ${ttl}\n[log]\nlevel = "warn"\naudit = false\n`
+  );
 }
 const configPath = join(dir, "deployment.toml");
 writeFileSync(configPath, config(300));
@@ -36,7 +38,10 @@ const main = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 // without them V8 sizes its heap from the machine's memory and RSS says little about leaks.
 const HEAP_FLAGS = (process.env.SOAK_NODE_FLAGS ?? "--max-old-space-size=192 --max-semi-space-size=16").split(" ").filter(Boolean);
 // The Dockerfile's and deploy/kubernetes' environment.
-const server = spawn(process.execPath, [...HEAP_FLAGS, main, "serve", "--config", configPath], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" } });
+const server = spawn(process.execPath, [...HEAP_FLAGS, main, "serve", "--config", configPath], {
+  stdio: ["ignore", "pipe", "inherit"],
+  env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" },
+});
 const { address, metrics } = await new Promise<{ address: string; metrics: string }>((resolve, reject) => {
   createInterface({ input: server.stdout! }).on("line", (line) => {
     const entry = JSON.parse(line) as { msg?: string; address?: string; metrics?: string };
@@ -61,21 +66,66 @@ interface Case {
 const xfcc = (chain: string) => ({ key: "x-forwarded-client-cert", value: `By=spiffe://soak;Chain="${encodeURIComponent(chain)}"` });
 const cases: Case[] = [
   { name: "valid", service: "Validate", request: { pem: pem("client-john"), context: "/api/users", method: "GET" }, expect: { reason: "OK" } },
-  { name: "valid tenant user", service: "Validate", request: { pem: pem("client-secondary-john-tenant"), context: "/api", method: "POST" }, expect: { reason: "OK" } },
-  { name: "rogue", service: "Validate", request: { pem: pem("client-rogue"), context: "/api/users", method: "GET" }, expect: { reason: "INTERMEDIATE_CN_NOT_ALLOWED" } },
+  {
+    name: "valid tenant user",
+    service: "Validate",
+    request: { pem: pem("client-secondary-john-tenant"), context: "/api", method: "POST" },
+    expect: { reason: "OK" },
+  },
+  {
+    name: "rogue",
+    service: "Validate",
+    request: { pem: pem("client-rogue"), context: "/api/users", method: "GET" },
+    expect: { reason: "INTERMEDIATE_CN_NOT_ALLOWED" },
+  },
   { name: "rogue exempt", service: "Validate", request: { pem: pem("client-rogue"), context: "/scim2/Users", method: "GET" }, expect: { reason: "OK" } },
   { name: "expired", service: "Validate", request: { pem: pem("client-expired"), context: "/", method: "GET" }, expect: { reason: "CERTIFICATE_EXPIRED" } },
   { name: "revoked", service: "Validate", request: { pem: pem("client-revoked"), context: "/", method: "GET" }, expect: { reason: "REVOKED" } },
   { name: "untrusted", service: "Validate", request: { pem: pem("client-untrusted-root"), context: "/", method: "GET" }, expect: { reason: "PATH_NOT_FOUND" } },
-  { name: "garbage PEM", service: "Validate", request: { pem: "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----", context: "/" }, expect: { reason: "MALFORMED_CERTIFICATE" } },
-  { name: "random DER", service: "Validate", request: { der: [Buffer.from("30820102deadbeef", "hex")], context: "/" }, expect: { reason: "MALFORMED_CERTIFICATE" } },
-  { name: "bad path", service: "Validate", request: { pem: pem("client-john"), context: "/a%2F..%2Fb", method: "GET" }, expect: { reason: "INVALID_REQUEST_PATH" } },
+  {
+    name: "garbage PEM",
+    service: "Validate",
+    request: { pem: "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----", context: "/" },
+    expect: { reason: "MALFORMED_CERTIFICATE" },
+  },
+  {
+    name: "random DER",
+    service: "Validate",
+    request: { der: [Buffer.from("30820102deadbeef", "hex")], context: "/" },
+    expect: { reason: "MALFORMED_CERTIFICATE" },
+  },
+  {
+    name: "bad path",
+    service: "Validate",
+    request: { pem: pem("client-john"), context: "/a%2F..%2Fb", method: "GET" },
+    expect: { reason: "INVALID_REQUEST_PATH" },
+  },
   { name: "no chain", service: "Validate", request: { context: "/" }, expect: { reason: "NO_CERTIFICATE" } },
-  { name: "pem and der", service: "Validate", request: { pem: pem("client-john"), der: [Buffer.from("3000", "hex")], context: "/" }, expect: { grpcCode: grpc.status.INVALID_ARGUMENT } },
+  {
+    name: "pem and der",
+    service: "Validate",
+    request: { pem: pem("client-john"), der: [Buffer.from("3000", "hex")], context: "/" },
+    expect: { grpcCode: grpc.status.INVALID_ARGUMENT },
+  },
   { name: "oversized", service: "Validate", request: { pem: "A".repeat(70 * 1024), context: "/" }, expect: { grpcCode: grpc.status.RESOURCE_EXHAUSTED } },
-  { name: "ext_authz valid", service: "Check", request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [xfcc(pem("client-john"))] } } } }, expect: { status: 0 } },
-  { name: "ext_authz rogue", service: "Check", request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [xfcc(pem("client-rogue"))] } } } }, expect: { status: 7 } },
-  { name: "ext_authz malformed", service: "Check", request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [{ key: "x-forwarded-client-cert", value: 'Cert="broken' }] } } } }, expect: { status: 16 } },
+  {
+    name: "ext_authz valid",
+    service: "Check",
+    request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [xfcc(pem("client-john"))] } } } },
+    expect: { status: 0 },
+  },
+  {
+    name: "ext_authz rogue",
+    service: "Check",
+    request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [xfcc(pem("client-rogue"))] } } } },
+    expect: { status: 7 },
+  },
+  {
+    name: "ext_authz malformed",
+    service: "Check",
+    request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [{ key: "x-forwarded-client-cert", value: 'Cert="broken' }] } } } },
+    expect: { status: 16 },
+  },
 ];
 
 const descriptors = loadDescriptors();
@@ -97,19 +147,25 @@ const note = (problem: string) => firstProblems.length < 10 && firstProblems.pus
 
 function once(item: Case): Promise<void> {
   return new Promise((resolve) => {
-    clients[item.service][item.service]!.call(clients[item.service], item.request, (error: grpc.ServiceError | null, response: { reason?: string; status?: { code: number } }) => {
-      total++;
-      if (error) {
-        if (!("grpcCode" in item.expect) || error.code !== item.expect.grpcCode) {
-          unexpectedErrors++;
-          note(`${item.name}: gRPC ${error.code} ${error.details}`);
+    clients[item.service][item.service]!.call(
+      clients[item.service],
+      item.request,
+      (error: grpc.ServiceError | null, response: { reason?: string; status?: { code: number } }) => {
+        total++;
+        if (error) {
+          if (!("grpcCode" in item.expect) || error.code !== item.expect.grpcCode) {
+            unexpectedErrors++;
+            note(`${item.name}: gRPC ${error.code} ${error.details}`);
+          }
+        } else if (
+          "reason" in item.expect ? response.reason !== item.expect.reason : "status" in item.expect ? response.status?.code !== item.expect.status : true
+        ) {
+          mismatches++;
+          note(`${item.name}: got ${JSON.stringify(response.reason ?? response.status)}`);
         }
-      } else if ("reason" in item.expect ? response.reason !== item.expect.reason : "status" in item.expect ? response.status?.code !== item.expect.status : true) {
-        mismatches++;
-        note(`${item.name}: got ${JSON.stringify(response.reason ?? response.status)}`);
-      }
-      resolve();
-    });
+        resolve();
+      },
+    );
   });
 }
 

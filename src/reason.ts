@@ -42,16 +42,22 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 export type FailureReason = Exclude<Reason, "OK">;
 
-/** A denial: which check failed, on which presented certificate (-1: none in particular). */
+/**
+ * A denial, as a structured cause: which check failed (`reason`, and `rule` where a
+ * reason has several causes worth telling apart), on which presented certificate
+ * (-1: none in particular), and a message for people. Hints, metrics and docs key on
+ * reason and rule, never on the message.
+ */
 export interface Failure {
   readonly ok: false;
   readonly reason: FailureReason;
   readonly message: string;
   readonly certIndex: number;
+  readonly rule?: string;
 }
 
-export function fail(reason: FailureReason, message: string, certIndex = -1): Failure {
-  return { ok: false, reason, message, certIndex };
+export function fail(reason: FailureReason, message: string, certIndex = -1, rule?: string): Failure {
+  return rule === undefined ? { ok: false, reason, message, certIndex } : { ok: false, reason, message, certIndex, rule };
 }
 
 /**

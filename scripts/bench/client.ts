@@ -22,7 +22,7 @@ const job = JSON.parse(process.argv[2]!) as Job;
 function readFramed(file: string): Buffer[] {
   const bytes = readFileSync(file);
   const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const length = bytes.readUInt32BE(at);
     out.push(bytes.subarray(at + 4, at + 4 + length));
     at += 4 + length;
@@ -88,17 +88,23 @@ function call(): void {
   });
 }
 
-setTimeout(() => {
-  for (let i = 0; i < job.inFlight; i++) call();
-}, Math.max(0, job.startAt - Date.now()));
+setTimeout(
+  () => {
+    for (let i = 0; i < job.inFlight; i++) call();
+  },
+  Math.max(0, job.startAt - Date.now()),
+);
 
-setTimeout(() => {
-  stopped = true;
-  client.close();
-  latencies.sort((a, b) => a - b);
-  // An evenly spaced sample of the sorted latencies, so the driver can merge clients.
-  const size = Math.min(latencies.length, 2000);
-  const sample = Array.from({ length: size }, (_, k) => latencies[Math.floor((k * latencies.length) / size)]!);
-  process.stdout.write(JSON.stringify({ count, errors, sample }) + "\n");
-  process.exit(0);
-}, windowEnd - Date.now() + 200);
+setTimeout(
+  () => {
+    stopped = true;
+    client.close();
+    latencies.sort((a, b) => a - b);
+    // An evenly spaced sample of the sorted latencies, so the driver can merge clients.
+    const size = Math.min(latencies.length, 2000);
+    const sample = Array.from({ length: size }, (_, k) => latencies[Math.floor((k * latencies.length) / size)]!);
+    process.stdout.write(JSON.stringify({ count, errors, sample }) + "\n");
+    process.exit(0);
+  },
+  windowEnd - Date.now() + 200,
+);

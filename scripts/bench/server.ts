@@ -30,7 +30,15 @@ async function echo(responseFile: string): Promise<string> {
   const identity = (bytes: Buffer) => bytes;
   server.addService(
     {
-      Validate: { path: "/certgate.v1.CertificateValidator/Validate", requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+      Validate: {
+        path: "/certgate.v1.CertificateValidator/Validate",
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
     },
     { Validate: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, response) },
   );

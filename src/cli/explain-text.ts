@@ -13,12 +13,16 @@ export function explanationText(decision: Decision): string {
   lines.push(`${verdict}: ${decision.reason} (HTTP ${decision.httpStatus})${decision.certIndex >= 0 ? `, certificate ${decision.certIndex}` : ""}`);
   lines.push(`  ${decision.message}`);
   const principal = decision.identity?.principal;
-  if (principal !== undefined) lines.push(`  principal ${principal.qualifiedUsername} (user ${principal.username}, user store ${principal.userStoreDomain}, tenant ${principal.tenantDomain})`);
+  if (principal !== undefined)
+    lines.push(
+      `  principal ${principal.qualifiedUsername} (user ${principal.username}, user store ${principal.userStoreDomain}, tenant ${principal.tenantDomain})`,
+    );
   const spiffeId = decision.identity?.spiffeId;
   if (spiffeId !== undefined) lines.push(`  SPIFFE ID ${spiffeId}`);
   if (decision.warnings.length > 0) {
     lines.push("", `Warnings (RFC 5280 rules the path breaks; accepted under truststore.profile = "rfc5280", refused under "strict"):`);
-    for (const warning of decision.warnings) lines.push(`  ${warning.certIndex >= 0 ? `#${warning.certIndex}` : "trust store"}  ${warning.rule} (RFC 5280 ${warning.section}): ${warning.detail}`);
+    for (const warning of decision.warnings)
+      lines.push(`  ${warning.certIndex >= 0 ? `#${warning.certIndex}` : "trust store"}  ${warning.rule} (RFC 5280 ${warning.section}): ${warning.detail}`);
   }
   const explanation = decision.explanation;
   if (explanation === undefined) return lines.join("\n") + "\n";
@@ -31,7 +35,9 @@ export function explanationText(decision: Decision): string {
   lines.push("", "Steps:");
   for (const step of explanation.steps) {
     const where = step.certIndex >= 0 ? `#${step.certIndex}` : "";
-    lines.push(`  ${pad(step.ok ? "ok" : "FAIL", 5)}${pad(step.stage, 11)}${pad(where, 4)}${step.check}${step.detail === "" ? "" : `\n${" ".repeat(22)}${step.detail}`}`);
+    lines.push(
+      `  ${pad(step.ok ? "ok" : "FAIL", 5)}${pad(step.stage, 11)}${pad(where, 4)}${step.check}${step.detail === "" ? "" : `\n${" ".repeat(22)}${step.detail}`}`,
+    );
   }
   if (explanation.hint !== undefined) lines.push("", `Hint: ${explanation.hint}`);
   return lines.join("\n") + "\n";

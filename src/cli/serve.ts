@@ -47,7 +47,10 @@ async function buildState(configPath: string | undefined, generation: number, lo
   const trust = loadTrustStore(config, notes);
   const trustDomains = loadTrustDomains(config, trust.intermediates, notes);
   const store = loadRevocationStore(config, notes);
-  const validator = createValidator({ ...validatorSettings(config, trust, "client", store, trustDomains), onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit) });
+  const validator = createValidator({
+    ...validatorSettings(config, { trust, trustDomains, store }),
+    onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit),
+  });
   // Trust-domain anchors expire like any other: the anchor expiry gauge covers them too.
   metrics.trustMaterial({ anchors: [...trust.anchors, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)], intermediates: trust.intermediates });
   metrics.revocationStore(store);
@@ -84,14 +87,22 @@ function warnAboutBareExemptContexts(config: Config, logger: Logger): void {
   for (const entry of compileExemptContexts(config.intermediateCertValidation.exemptContexts).bareEntries) {
     logger.warn(
       { entry },
-      `exempt context "${entry}" matches that path segment anywhere in the path; prefer the prefix form "/${entry}" (WSO2 tests a substring, certgate matches whole segments)`,
+      `exempt context "${entry}" matches that path segment anywhere in the path; prefer the prefix form "/${entry}" ` +
+        "(WSO2 tests a substring, certgate matches whole segments)",
     );
   }
 }
 
 /** Settings read once at start; a reload that changes them is logged, not applied. */
 function restartOnly(config: Config): string {
-  return JSON.stringify([config.server.listen, config.server.tls, config.server.allowedCallerSans, config.server.maxRequestBytes, config.health, config.metrics]);
+  return JSON.stringify([
+    config.server.listen,
+    config.server.tls,
+    config.server.allowedCallerSans,
+    config.server.maxRequestBytes,
+    config.health,
+    config.metrics,
+  ]);
 }
 
 /** The files a reload depends on; crl_dirs are watched whole (see rewatch). */

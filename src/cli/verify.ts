@@ -2,7 +2,8 @@
 // verify`: the same validator, the same decision, printed as one JSON object.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError, DEFAULT_MAX_CHAIN_LENGTH, type Config } from "../config/config.ts";
+import { ConfigError, type Config } from "../config/config.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
@@ -14,12 +15,12 @@ import type { Purpose } from "../pki/path/validate.ts";
 import { readPemFile, type FileContents } from "../pki/pem.ts";
 import { createTrustStore, sortTrusted, type SortedTrust } from "../pki/path/trust-store.ts";
 import { createValidator, type ValidatorSettings } from "../validator/validator.ts";
-import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
-import { decide } from "../fetch/validate-with-fetch.ts";
+import { createRevocationFetcher, type FetchLimits } from "../fetch/revocation-fetcher.ts";
+import { validateWithFetch } from "../fetch/validate-with-fetch.ts";
 import { decodeCrl } from "../pki/revocation/crl.ts";
-import { type RevocationMode } from "../pki/revocation/check.ts";
+import { REVOCATION_MODES, type RevocationMode } from "../pki/revocation/check.ts";
 import { RevocationStore } from "../pki/revocation/store.ts";
-import { DEFAULT_PROFILE, PROFILES, profileNamed, type Profile } from "../pki/path/profile.ts";
+import { PROFILES, profileNamed, type Profile } from "../pki/path/profile.ts";
 import { explanationText } from "./explain-text.ts";
 import { VERIFY_USAGE } from "./usage.ts";
 
@@ -88,8 +89,6 @@ function parseMaxChainLength(value: string | undefined, fallback: number): numbe
   return n;
 }
 
-const MODES: readonly RevocationMode[] = ["off", "soft_fail", "hard_fail", "require"];
-
 function addCrls(store: RevocationStore, ders: readonly Uint8Array[], where: string): void {
   for (const der of ders) {
     const crl = decodeCrl(der);
@@ -98,10 +97,14 @@ function addCrls(store: RevocationStore, ders: readonly Uint8Array[], where: str
   }
 }
 
-function revocationFor(values: Record<string, string | string[] | boolean | undefined>, config: Config | undefined, extras: Extras): NonNullable<ValidatorSettings["revocation"]> {
+function revocationFor(
+  values: Record<string, string | string[] | boolean | undefined>,
+  config: Config | undefined,
+  extras: Extras,
+): NonNullable<ValidatorSettings["revocation"]> {
   const crls = (values.crl as string[] | undefined) ?? [];
   const mode = (values.revocation as string | undefined) ?? config?.revocation.mode ?? (crls.length > 0 ? "soft_fail" : "off");
-  if (!MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${MODES.join(", ")}`);
+  if (!REVOCATION_MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${REVOCATION_MODES.join(", ")}`);
   const store = config === undefined ? new RevocationStore() : loadRevocationStore(config, extras.notes);
   for (const file of crls) {
     const contents = readPemFile(readFileBytes(file, "--crl"), "crl");
@@ -129,41 +132,50 @@ function trustedFrom(certificates: readonly Certificate[], notes: string[]): Sor
 function configFor(path: string | undefined, hasAnchors: boolean): Config | undefined {
   if (path !== undefined) return loadConfigFile(path);
   if (hasAnchors) return undefined;
-  if (!devPkiPresent(DEV_PKI_DIR)) throw new UsageError(`give at least one --ca FILE (or --config FILE); the built-in default needs the dev PKI in ${DEV_PKI_DIR} (npm run certs)`);
+  if (!devPkiPresent(DEV_PKI_DIR))
+    throw new UsageError(`give at least one --ca FILE (or --config FILE); the built-in default needs the dev PKI in ${DEV_PKI_DIR} (npm run certs)`);
   return defaultConfig(DEV_PKI_DIR);
 }
 
-function settingsFor(values: Record<string, string | string[] | boolean | undefined>, extras: Extras): ValidatorSettings {
+/** Fetching as [revocation] configures it, or as its defaults do. */
+function fetchLimits(config: Config | undefined): FetchLimits {
+  const revocation = config?.revocation ?? DEFAULTS.revocation;
+  return { timeoutMs: revocation.timeoutMs, maxBytes: revocation.maxFetchBytes, failureBackoffMs: revocation.failureBackoffSeconds * 1000 };
+}
+
+function settingsFor(values: Record<string, string | string[] | boolean | undefined>, extras: Extras): { settings: ValidatorSettings; fetch: FetchLimits } {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
   const config = configFor(values.config as string | undefined, cas.length > 0);
-  const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? DEFAULT_PROFILE);
+  const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? DEFAULTS.truststore.profile);
   const trusted = trustedFrom(certificatesIn(cas, "--ca", extras), extras.notes);
   const pool = certificatesIn(untrusted, "--untrusted", extras);
   if (config === undefined) {
-    return {
+    const settings: ValidatorSettings = {
       trust: createTrustStore(trusted.anchors, pool, trusted.pinned),
-      maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULT_MAX_CHAIN_LENGTH),
+      maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, DEFAULTS.server.maxChainLength),
       allowSha1: values["allow-sha1"] === true,
       profile,
       purpose,
-      intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] },
-      principal: { emailUsername: false },
+      intermediateCertValidation: { enable: false, certCns: [], exemptContexts: [] },
+      principal: { emailUsername: DEFAULTS.tenant.emailUsername },
       revocation: revocationFor(values, undefined, extras),
     };
+    return { settings, fetch: fetchLimits(undefined) };
   }
   const configured = loadTrustStore(config, extras.notes);
   const intermediates = [...configured.intermediates, ...pool];
   const trust = createTrustStore([...configured.anchors, ...trusted.anchors], intermediates, [...configured.pinned, ...trusted.pinned]);
-  const settings = validatorSettings(config, trust, purpose, undefined, loadTrustDomains(config, intermediates, extras.notes));
-  return {
-    ...settings,
-    allowSha1: settings.allowSha1 || values["allow-sha1"] === true,
+  const fromConfig = validatorSettings(config, { trust, trustDomains: loadTrustDomains(config, intermediates, extras.notes), purpose });
+  const settings: ValidatorSettings = {
+    ...fromConfig,
+    allowSha1: config.truststore.allowSha1 || values["allow-sha1"] === true,
     profile,
     revocation: revocationFor(values, config, extras),
-    maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, settings.maxChainLength),
+    maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, config.server.maxChainLength),
   };
+  return { settings, fetch: fetchLimits(config) };
 }
 
 /** Runs the command; returns the exit code. `print` receives stdout text. */
@@ -191,7 +203,8 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
     const extras: Extras = { crls: [], notes: [] };
-    const validator = createValidator(settingsFor(values, extras));
+    const { settings, fetch } = settingsFor(values, extras);
+    const validator = createValidator(settings);
     const leafFile = readFileBytes(positionals[0]!, "LEAF_FILE");
     // A client.pem holding the leaf, its chain and its key is how users keep it: the key is skipped, never read.
     const contents = readPemFile(leafFile, "certificate");
@@ -199,9 +212,15 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     const chain = contents.ok && contents.certificates.length > 0 ? { der: contents.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
     for (const note of extras.notes) printError(`certgate verify: note: ${note}\n`);
     const at = parseAt(values.at);
-    const fetcher = createRevocationFetcher({ timeoutMs: 2000, maxBytes: 10 * 1024 * 1024, failureBackoffMs: 60_000 });
+    const fetcher = createRevocationFetcher(fetch);
     const explain = values.explain === true;
-    const decision = await decide(validator, { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user }, () => at, fetcher, { explain });
+    const decision = await validateWithFetch(
+      validator,
+      { chain, context: values.context ?? "/", method: values.method ?? "GET", userHeader: values.user },
+      () => at,
+      fetcher,
+      { explain },
+    );
     print(explain ? explanationText(decision) : JSON.stringify(decisionView(decision)) + "\n");
     return decision.allowed ? 0 : 1;
   } catch (error) {

@@ -3,6 +3,7 @@
 // [client_certificate_based_authentication]. Follows WSO2's templates where its
 // docs differ: `secure` (docs: `secured`) and `scopes` (docs: `scope`) are both
 // accepted, never together.
+import { DEFAULTS } from "../defaults.ts";
 import { parseDistinguishedName } from "../pki/certificate/name.ts";
 import { invalidTrustDomain } from "../pki/spiffe/spiffe-id.ts";
 import { invalidPrincipalPattern } from "../policy/principal-patterns.ts";
@@ -23,7 +24,20 @@ export interface AccessControlConfig {
   readonly thumbprintMappings: ThumbprintMappings | undefined;
 }
 
-const RULE_KEYS = ["context", "secure", "secured", "http_method", "permissions", "scopes", "scope", "allowed_auth_handlers", "cross_tenant", "cross_access_allowed_tenants", "trust_domains", "principals"];
+const RULE_KEYS = [
+  "context",
+  "secure",
+  "secured",
+  "http_method",
+  "permissions",
+  "scopes",
+  "scope",
+  "allowed_auth_handlers",
+  "cross_tenant",
+  "cross_access_allowed_tenants",
+  "trust_domains",
+  "principals",
+];
 
 /** One of two alias keys; both at once is a mistake worth refusing. */
 function aliased<T>(read: TomlReader, table: Table, where: string, keys: [string, string], get: (key: string) => T, fallback: T): T {
@@ -44,7 +58,8 @@ function readWho(read: TomlReader, table: Table, where: string, secure: boolean)
     if (why !== undefined) read.problems.push(`${where}.principals[${i}]: ${JSON.stringify(pattern)} ${why}`);
   });
   // Never a silent no-op: an unsecured rule lets everyone in without looking at a certificate.
-  if (!secure && (trustDomains.length > 0 || principals.length > 0)) read.problems.push(`${where}: trust_domains and principals need secure = true (an unsecured rule reads no certificate)`);
+  if (!secure && (trustDomains.length > 0 || principals.length > 0))
+    read.problems.push(`${where}: trust_domains and principals need secure = true (an unsecured rule reads no certificate)`);
   return { trustDomains, principals };
 }
 
@@ -55,7 +70,8 @@ function readRule(read: TomlReader, table: Table, where: string): ResourceRule {
   if (why !== undefined) read.problems.push(`${where}.context: ${JSON.stringify(context)} is not a valid regular expression (${why})`);
   const httpMethod = read.string(table, `${where}.http_method`, "all");
   const methods = httpMethod.split(",").map((method) => method.trim().toUpperCase());
-  if (methods.some((method) => !/^[A-Z]+$/.test(method))) read.problems.push(`${where}.http_method: "${httpMethod}" is not "all" or a comma-separated list of methods`);
+  if (methods.some((method) => !/^[A-Z]+$/.test(method)))
+    read.problems.push(`${where}.http_method: "${httpMethod}" is not "all" or a comma-separated list of methods`);
   const secure = aliased(read, table, where, ["secure", "secured"], (key) => read.boolean(table, `${where}.${key}`, true), true);
   return {
     context,
@@ -122,18 +138,20 @@ function readMappings(read: TomlReader): ThumbprintMappings | undefined {
     if (allowedUsernames.length === 0) read.problems.push(`${where}.allowed_username: list at least one username, or "*"`);
     return { ...mappingBase(read, table, where), allowedUsernames };
   });
-  const systems: SystemMapping[] = read.tableArray(`${key}.system_thumbprint_mapping`, ["trusted_issuer", "cert_thumbprint", "allowed_system_user"]).map((table, i) => {
-    const where = `${key}.system_thumbprint_mapping[${i}]`;
-    const allowedSystemUser = read.string(table, `${where}.allowed_system_user`, "");
-    if (allowedSystemUser === "") read.problems.push(`${where}.allowed_system_user: required (a username, or "*")`);
-    return { ...mappingBase(read, table, where), allowedSystemUser };
-  });
+  const systems: SystemMapping[] = read
+    .tableArray(`${key}.system_thumbprint_mapping`, ["trusted_issuer", "cert_thumbprint", "allowed_system_user"])
+    .map((table, i) => {
+      const where = `${key}.system_thumbprint_mapping[${i}]`;
+      const allowedSystemUser = read.string(table, `${where}.allowed_system_user`, "");
+      if (allowedSystemUser === "") read.problems.push(`${where}.allowed_system_user: required (a username, or "*")`);
+      return { ...mappingBase(read, table, where), allowedSystemUser };
+    });
   return read.boolean(section, `${key}.enable`, false) ? { users, systems } : undefined;
 }
 
 export function readAccessControl(read: TomlReader, options: PrincipalOptions): AccessControlConfig {
   const section = read.table("resource_access_control", ["default_access"]);
-  const defaultAccess = read.string(section, "resource_access_control.default_access", "deny");
+  const defaultAccess = read.string(section, "resource_access_control.default_access", DEFAULTS.resourceAccessControl.defaultAccess);
   if (defaultAccess !== "allow" && defaultAccess !== "deny") read.problems.push(`resource_access_control.default_access: must be "allow" or "deny"`);
   read.table("resource", ["access_control"]);
   const rules = read.tableArray("resource.access_control", RULE_KEYS).map((table, i) => readRule(read, table, `resource.access_control[${i}]`));
@@ -142,7 +160,8 @@ export function readAccessControl(read: TomlReader, options: PrincipalOptions): 
   rules.forEach((rule, i) => {
     const needsGrants = rule.scopes.length > 0 || rule.permissions.some((permission) => permission.toLowerCase() !== "none");
     // Never fail open: a rule that asks for permissions must have somewhere to find them.
-    if (needsGrants && grants.length === 0) read.problems.push(`resource.access_control[${i}]: requires permissions or scopes but no [[authorization.grant]] is configured`);
+    if (needsGrants && grants.length === 0)
+      read.problems.push(`resource.access_control[${i}]: requires permissions or scopes but no [[authorization.grant]] is configured`);
   });
   return { defaultAccess: defaultAccess === "allow" ? "allow" : "deny", rules, grants, roles, thumbprintMappings: readMappings(read) };
 }

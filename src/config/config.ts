@@ -2,6 +2,7 @@
 // certificates they name are loaded separately (trust-material.ts).
 
 import type { Profile } from "../pki/path/profile.ts";
+import type { RevocationMode } from "../pki/revocation/check.ts";
 import type { MappingRule, PrincipalSource } from "../principal/san-mapping.ts";
 import type { AccessControlConfig } from "./access-control.ts";
 
@@ -56,7 +57,7 @@ export interface Config {
   readonly extAuthz: ExtAuthzConfig;
   readonly accessControl: AccessControlConfig;
   readonly revocation: {
-    readonly mode: "off" | "soft_fail" | "hard_fail" | "require";
+    readonly mode: RevocationMode;
     readonly crlFiles: readonly string[];
     readonly crlDirs: readonly string[];
     /** Fetch CRLs from the certificates' distribution points (HTTP). */
@@ -130,11 +131,6 @@ export interface ExtAuthzConfig {
 
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-export const DEFAULT_LISTEN = "127.0.0.1:50051";
-export const DEFAULT_MAX_CHAIN_LENGTH = 8;
-export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
-export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";
-
 /** Every problem found in a config, reported together. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -145,20 +141,3 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
-
-export const DEFAULT_EXT_AUTHZ: ExtAuthzConfig = {
-  trustXfcc: true,
-  trustClientCertHeaders: false,
-  certHeader: "",
-  userHeader: "wso2-identity-user",
-  maxXfccElements: 16,
-  maxHeaderBytes: 32 * 1024,
-  headers: {
-    user: "x-certgate-user",
-    userStore: "x-certgate-user-store",
-    tenant: "x-certgate-tenant",
-    qualifiedUser: "x-certgate-qualified-user",
-    fingerprint: "x-certgate-fingerprint",
-    spiffeId: "x-certgate-spiffe-id",
-  },
-};

@@ -3,27 +3,29 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { DEFAULT_PROFILE, PROFILES, profileNamed } from "../pki/path/profile.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { PROFILES, profileNamed } from "../pki/path/profile.ts";
+import { REVOCATION_MODES, type RevocationMode } from "../pki/revocation/check.ts";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
-import {
-  ConfigError,
-  DEFAULT_EXT_AUTHZ as D,
-  DEFAULT_LISTEN,
-  DEFAULT_MAX_CHAIN_LENGTH,
-  DEFAULT_MAX_REQUEST_BYTES,
-  DEFAULT_METRICS_LISTEN,
-  LOG_LEVELS,
-  type Config,
-  type LogLevel,
-  type TlsConfig,
-} from "./config.ts";
+import { ConfigError, LOG_LEVELS, type Config, type LogLevel, type TlsConfig } from "./config.ts";
 import { readAccessControl } from "./access-control.ts";
 import { invalidTrustDomain } from "../pki/spiffe/spiffe-id.ts";
 import { PRINCIPAL_SOURCES, compileSanMappings, type MappingRule, type PrincipalSource } from "../principal/san-mapping.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const TABLES = {
-  server: ["listen", "max_chain_length", "max_request_bytes", "max_certificate_bytes", "max_path_checks", "max_concurrent_streams", "drain_seconds", "allowed_caller_sans", "socket_mode", "tls"],
+  server: [
+    "listen",
+    "max_chain_length",
+    "max_request_bytes",
+    "max_certificate_bytes",
+    "max_path_checks",
+    "max_concurrent_streams",
+    "drain_seconds",
+    "allowed_caller_sans",
+    "socket_mode",
+    "tls",
+  ],
   "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
   health: ["listen"],
   cache: ["max_entries", "ttl_seconds"],
@@ -44,7 +46,9 @@ const ACCESS_CONTROL_TABLES = ["resource_access_control", "resource", "authoriza
 const MAPPING_KEYS = ["match", "username", "user_store", "tenant"];
 const TRUST_DOMAIN_KEYS = ["name", "ca_files", "bundle_file"];
 
-const REVOCATION_MODES: readonly string[] = ["off", "soft_fail", "hard_fail", "require"];
+const S = DEFAULTS.server;
+const R = DEFAULTS.revocation;
+const D = DEFAULTS.extAuthz;
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
@@ -69,12 +73,15 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl">): s
   const problems: string[] = [];
   const listenProblem = invalidListenAddress(config.server.listen);
   if (listenProblem !== undefined) problems.push(`server.listen: ${listenProblem}`);
-  for (const [key, listen] of [["health.listen", config.health.listen], ["metrics.listen", config.metrics.listen]] as const) {
+  for (const [key, listen] of [
+    ["health.listen", config.health.listen],
+    ["metrics.listen", config.metrics.listen],
+  ] as const) {
     const problem = listen === "" || listen.startsWith("unix:") ? (listen === "" ? undefined : "must be host:port") : invalidListenAddress(listen);
     if (problem !== undefined) problems.push(`${key}: ${problem}`);
   }
   if (!Number.isInteger(config.server.socketMode) || config.server.socketMode < 0 || config.server.socketMode > 0o777) {
-    problems.push("server.socket_mode: must be an octal permission string such as \"0660\"");
+    problems.push('server.socket_mode: must be an octal permission string such as "0660"');
   }
   const tls = config.server.tls;
   if (tls !== undefined) {
@@ -83,7 +90,8 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl">): s
   if (config.server.allowedCallerSans.length > 0 && (tls === undefined || !tls.requireClientCert)) {
     problems.push("server.allowed_caller_sans: needs [server.tls] with require_client_cert = true (callers are named by their certificate)");
   }
-  if (config.truststore.caFiles.length === 0 && config.trustDomains.length === 0) problems.push("truststore.ca_files: at least one trust anchor file is required (or a [[trust_domain]])");
+  if (config.truststore.caFiles.length === 0 && config.trustDomains.length === 0)
+    problems.push("truststore.ca_files: at least one trust anchor file is required (or a [[trust_domain]])");
   config.truststore.requiredPolicies.forEach((oid, i) => {
     if (!/^\d+(\.\d+)+$/.test(oid)) problems.push(`truststore.required_policies[${i}]: ${JSON.stringify(oid)} is not an OID`);
   });
@@ -106,7 +114,10 @@ function headerProblems(extAuthz: Config["extAuthz"]): string[] {
   const problems: string[] = [];
   const named: [string, string][] = [
     ["ext_authz.user_header", extAuthz.userHeader],
-    ...Object.entries(extAuthz.headers).map(([key, name]): [string, string] => [`ext_authz.headers.${key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}`, name]),
+    ...Object.entries(extAuthz.headers).map(([key, name]): [string, string] => [
+      `ext_authz.headers.${key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}`,
+      name,
+    ]),
   ];
   if (extAuthz.certHeader !== "") named.push(["ext_authz.cert_header", extAuthz.certHeader]);
   const seen = new Map<string, string>();
@@ -121,13 +132,15 @@ function headerProblems(extAuthz: Config["extAuthz"]): string[] {
 
 function readPrincipal(read: TomlReader): Config["principal"] {
   const table = read.table("principal", TABLES.principal);
-  const source = read.string(table, "principal.source", "cn");
-  if (!PRINCIPAL_SOURCES.includes(source as PrincipalSource)) read.problems.push(`principal.source: must be one of ${PRINCIPAL_SOURCES.join(", ")}, found ${JSON.stringify(source)}`);
+  const source = read.string(table, "principal.source", DEFAULTS.principal.source);
+  if (!PRINCIPAL_SOURCES.includes(source as PrincipalSource))
+    read.problems.push(`principal.source: must be one of ${PRINCIPAL_SOURCES.join(", ")}, found ${JSON.stringify(source)}`);
   const mappings = read.tableArray("principal.mapping", MAPPING_KEYS).map((entry, i): MappingRule => {
     const where = `principal.mapping[${i}]`;
     const match = read.string(entry, `${where}.match`, "");
     if (match === "") read.problems.push(`${where}.match: required`);
-    const optional = (key: string) => (entry[key] === undefined ? {} : { [key === "user_store" ? "userStore" : key]: read.string(entry, `${where}.${key}`, "") });
+    const optional = (key: string) =>
+      entry[key] === undefined ? {} : { [key === "user_store" ? "userStore" : key]: read.string(entry, `${where}.${key}`, "") };
     return { match, username: read.string(entry, `${where}.username`, ""), ...optional("user_store"), ...optional("tenant") };
   });
   return { source: source as PrincipalSource, mappings };
@@ -149,12 +162,21 @@ function readTrustDomains(read: TomlReader, baseDir: string): Config["trustDomai
 function identityProblems(config: Omit<Config, "source">): string[] {
   const problems: string[] = [];
   const { source, mappings } = config.principal;
-  if (source === "cn" && mappings.length > 0) problems.push(`principal.mapping: applies only when principal.source names a SAN ("uri_san", "email_san" or "dns_san"); source is "cn"`);
+  if (source === "cn" && mappings.length > 0)
+    problems.push(`principal.mapping: applies only when principal.source names a SAN ("uri_san", "email_san" or "dns_san"); source is "cn"`);
   if (source !== "cn" && PRINCIPAL_SOURCES.includes(source)) {
-    if (mappings.length === 0) problems.push(`principal.mapping: principal.source = ${JSON.stringify(source)} needs at least one [[principal.mapping]] (otherwise every client is NO_PRINCIPAL_MAPPING)`);
+    if (mappings.length === 0)
+      problems.push(
+        `principal.mapping: principal.source = ${JSON.stringify(source)} needs at least one [[principal.mapping]] ` +
+          "(otherwise every client is NO_PRINCIPAL_MAPPING)",
+      );
     const compiled = compileSanMappings(source, mappings);
-    if ("problems" in compiled) problems.push(...compiled.problems.map((problem) => `principal.mapping${problem}`));
-    if (config.accessControl.thumbprintMappings !== undefined) problems.push(`principal.source: ${JSON.stringify(source)} names the principal from the certificate; it cannot be combined with [client_certificate_based_authentication] enable = true`);
+    if (!compiled.ok) problems.push(...compiled.problems.map((problem) => `principal.mapping${problem}`));
+    if (config.accessControl.thumbprintMappings !== undefined)
+      problems.push(
+        `principal.source: ${JSON.stringify(source)} names the principal from the certificate; ` +
+          "it cannot be combined with [client_certificate_based_authentication] enable = true",
+      );
   }
   const names = new Map<string, number>();
   config.trustDomains.forEach((domain, i) => {
@@ -164,11 +186,13 @@ function identityProblems(config: Omit<Config, "source">): string[] {
     const other = names.get(domain.name);
     if (other !== undefined) problems.push(`${where}.name: ${JSON.stringify(domain.name)} is also trust_domain[${other}]`);
     names.set(domain.name, i);
-    if (domain.caFiles.length === 0 && domain.bundleFile === undefined) problems.push(`${where}: set ca_files, bundle_file or both (a trust domain needs anchors)`);
+    if (domain.caFiles.length === 0 && domain.bundleFile === undefined)
+      problems.push(`${where}: set ca_files, bundle_file or both (a trust domain needs anchors)`);
   });
   config.accessControl.rules.forEach((rule, i) => {
     rule.trustDomains.forEach((name, n) => {
-      if (!names.has(name) && invalidTrustDomain(name) === undefined) problems.push(`resource.access_control[${i}].trust_domains[${n}]: no [[trust_domain]] named ${JSON.stringify(name)}`);
+      if (!names.has(name) && invalidTrustDomain(name) === undefined)
+        problems.push(`resource.access_control[${i}].trust_domains[${n}]: no [[trust_domain]] named ${JSON.stringify(name)}`);
     });
   });
   return problems;
@@ -204,13 +228,15 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   const health = read.table("health", TABLES.health);
   const cache = read.table("cache", TABLES.cache);
   const revocation = read.table("revocation", TABLES.revocation);
-  const revocationMode = read.string(revocation, "revocation.mode", "soft_fail");
-  if (!REVOCATION_MODES.includes(revocationMode)) read.problems.push(`revocation.mode: must be one of ${REVOCATION_MODES.join(", ")}, found ${JSON.stringify(revocationMode)}`);
+  const revocationMode = read.string(revocation, "revocation.mode", DEFAULTS.revocation.mode);
+  if (!REVOCATION_MODES.includes(revocationMode as RevocationMode))
+    read.problems.push(`revocation.mode: must be one of ${REVOCATION_MODES.join(", ")}, found ${JSON.stringify(revocationMode)}`);
   const metrics = read.table("metrics", TABLES.metrics);
   const truststore = read.table("truststore", TABLES.truststore);
-  const profileName = read.string(truststore, "truststore.profile", DEFAULT_PROFILE);
+  const profileName = read.string(truststore, "truststore.profile", DEFAULTS.truststore.profile);
   const profile = profileNamed(profileName);
-  if (profile === undefined) read.problems.push(`truststore.profile: must be one of ${PROFILES.join(", ")} ("compatible" is an alias of rfc5280), found ${JSON.stringify(profileName)}`);
+  if (profile === undefined)
+    read.problems.push(`truststore.profile: must be one of ${PROFILES.join(", ")} ("compatible" is an alias of rfc5280), found ${JSON.stringify(profileName)}`);
   const validation = read.table("intermediate_cert_validation", TABLES.intermediate_cert_validation);
   const tenant = read.table("tenant", TABLES.tenant);
   const log = read.table("log", TABLES.log);
@@ -218,50 +244,50 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
   const principalHeaders = read.table("ext_authz.headers", TABLES["ext_authz.headers"]);
   const header = (table: Record<string, unknown>, key: string, fallback: string) => read.string(table, key, fallback).toLowerCase();
   const files = (key: string) => read.stringArray(truststore, key, []).map((file) => resolve(baseDir, file));
-  const level = read.string(log, "log.level", "info");
+  const level = read.string(log, "log.level", DEFAULTS.log.level);
   if (!LOG_LEVELS.includes(level as LogLevel)) read.problems.push(`log.level: must be one of ${LOG_LEVELS.join(", ")}, found ${JSON.stringify(level)}`);
   const config = {
     server: {
-      listen: read.string(server, "server.listen", DEFAULT_LISTEN),
-      maxChainLength: read.integer(server, "server.max_chain_length", DEFAULT_MAX_CHAIN_LENGTH, { min: 1, max: 32 }),
-      maxRequestBytes: read.integer(server, "server.max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, { min: 1024, max: 16 * 1024 * 1024 }),
-      maxCertificateBytes: read.integer(server, "server.max_certificate_bytes", 16 * 1024, { min: 512, max: 1024 * 1024 }),
-      maxPathChecks: read.integer(server, "server.max_path_checks", 32, { min: 1, max: 1024 }),
-      maxConcurrentStreams: read.integer(server, "server.max_concurrent_streams", 100, { min: 1, max: 100_000 }),
-      drainSeconds: read.integer(server, "server.drain_seconds", 10, { min: 0, max: 3600 }),
+      listen: read.string(server, "server.listen", S.listen),
+      maxChainLength: read.integer(server, "server.max_chain_length", S.maxChainLength, { min: 1, max: 32 }),
+      maxRequestBytes: read.integer(server, "server.max_request_bytes", S.maxRequestBytes, { min: 1024, max: 16 * 1024 * 1024 }),
+      maxCertificateBytes: read.integer(server, "server.max_certificate_bytes", S.maxCertificateBytes, { min: 512, max: 1024 * 1024 }),
+      maxPathChecks: read.integer(server, "server.max_path_checks", S.maxPathChecks, { min: 1, max: 1024 }),
+      maxConcurrentStreams: read.integer(server, "server.max_concurrent_streams", S.maxConcurrentStreams, { min: 1, max: 100_000 }),
+      drainSeconds: read.integer(server, "server.drain_seconds", S.drainSeconds, { min: 0, max: 3600 }),
       allowedCallerSans: read.stringArray(server, "server.allowed_caller_sans", []),
-      socketMode: parseInt(read.string(server, "server.socket_mode", "0660"), 8),
+      socketMode: parseInt(read.string(server, "server.socket_mode", S.socketMode), 8),
       tls: server.tls === undefined ? undefined : readTls(read, tls, baseDir),
     },
-    health: { listen: read.string(health, "health.listen", "") },
+    health: { listen: read.string(health, "health.listen", DEFAULTS.health.listen) },
     revocation: {
       mode: revocationMode as Config["revocation"]["mode"],
       crlFiles: read.stringArray(revocation, "revocation.crl_files", []).map((file) => resolve(baseDir, file)),
       crlDirs: read.stringArray(revocation, "revocation.crl_dirs", []).map((dir) => resolve(baseDir, dir)),
-      fetch: read.boolean(revocation, "revocation.fetch", false),
-      ocsp: read.boolean(revocation, "revocation.ocsp", false),
-      timeoutMs: read.integer(revocation, "revocation.timeout_ms", 2000, { min: 50, max: 60_000 }),
-      maxFetchBytes: read.integer(revocation, "revocation.max_fetch_bytes", 10 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
-      failureBackoffSeconds: read.integer(revocation, "revocation.failure_backoff_seconds", 30, { min: 0, max: 86_400 }),
+      fetch: read.boolean(revocation, "revocation.fetch", R.fetch),
+      ocsp: read.boolean(revocation, "revocation.ocsp", R.ocsp),
+      timeoutMs: read.integer(revocation, "revocation.timeout_ms", R.timeoutMs, { min: 50, max: 60_000 }),
+      maxFetchBytes: read.integer(revocation, "revocation.max_fetch_bytes", R.maxFetchBytes, { min: 1024, max: 1024 * 1024 * 1024 }),
+      failureBackoffSeconds: read.integer(revocation, "revocation.failure_backoff_seconds", R.failureBackoffSeconds, { min: 0, max: 86_400 }),
     },
     cache: {
-      maxEntries: read.integer(cache, "cache.max_entries", 100_000, { min: 0, max: 10_000_000 }),
-      ttlSeconds: read.integer(cache, "cache.ttl_seconds", 300, { min: 1, max: 86_400 }),
+      maxEntries: read.integer(cache, "cache.max_entries", DEFAULTS.cache.maxEntries, { min: 0, max: 10_000_000 }),
+      ttlSeconds: read.integer(cache, "cache.ttl_seconds", DEFAULTS.cache.ttlSeconds, { min: 1, max: 86_400 }),
     },
-    metrics: { listen: read.string(metrics, "metrics.listen", DEFAULT_METRICS_LISTEN) },
+    metrics: { listen: read.string(metrics, "metrics.listen", DEFAULTS.metrics.listen) },
     truststore: {
       caFiles: files("truststore.ca_files"),
       intermediateFiles: files("truststore.intermediate_files"),
-      allowSha1: read.boolean(truststore, "truststore.allow_sha1", false),
+      allowSha1: read.boolean(truststore, "truststore.allow_sha1", DEFAULTS.truststore.allowSha1),
       requiredPolicies: read.stringArray(truststore, "truststore.required_policies", []),
-      profile: profile ?? DEFAULT_PROFILE,
+      profile: profile ?? DEFAULTS.truststore.profile,
     },
     intermediateCertValidation: {
-      enable: read.boolean(validation, "intermediate_cert_validation.enable", true),
+      enable: read.boolean(validation, "intermediate_cert_validation.enable", DEFAULTS.intermediateCertValidation.enable),
       certCns: read.stringArray(validation, "intermediate_cert_validation.cert_cns", []),
       exemptContexts: read.stringArray(validation, "intermediate_cert_validation.exempt_contexts", []),
     },
-    tenant: { emailUsername: read.boolean(tenant, "tenant.email_username", false) },
+    tenant: { emailUsername: read.boolean(tenant, "tenant.email_username", DEFAULTS.tenant.emailUsername) },
     principal: readPrincipal(read),
     trustDomains: readTrustDomains(read, baseDir),
     extAuthz: {
@@ -282,8 +308,8 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     },
     log: {
       level: level as LogLevel,
-      audit: read.boolean(log, "log.audit", true),
-      expiryWarningDays: read.integer(log, "log.expiry_warning_days", 14, { min: 0, max: 3650 }),
+      audit: read.boolean(log, "log.audit", DEFAULTS.log.audit),
+      expiryWarningDays: read.integer(log, "log.expiry_warning_days", DEFAULTS.log.expiryWarningDays, { min: 0, max: 3650 }),
     },
   };
   const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });

@@ -27,7 +27,8 @@ function decodeAll(ders: readonly Uint8Array[], where: string, problems: string[
   ders.forEach((der, n) => {
     const decoded = decodeCertificate(der, n);
     if (!decoded.ok) problems.push(`${where}: ${decoded.message}`);
-    else if (!decoded.certificate.inheritsKeyParameters && decoded.certificate.publicKey === undefined) problems.push(`${where}: certificate ${n}: its public key cannot be loaded`);
+    else if (!decoded.certificate.inheritsKeyParameters && decoded.certificate.publicKey === undefined)
+      problems.push(`${where}: certificate ${n}: its public key cannot be loaded`);
     else out.push(decoded.certificate);
   });
   return out;
@@ -95,9 +96,14 @@ export function trustProblems(sorted: SortedTrust, profile: Profile, key: string
   for (const { certificate, found } of sorted.nonconforming) {
     const rules = found.map(describeNonconformance).join("; ");
     if (profile === "strict") problems.push(`${key}: ${rules}; truststore.profile = "rfc5280" accepts it with a warning`);
-    else notes.push(`${key}: trust anchor "${certificate.subject.text}" does not conform to RFC 5280: ${rules} (reported on every decision; truststore.profile = "strict" refuses it)`);
+    else
+      notes.push(
+        `${key}: trust anchor "${certificate.subject.text}" does not conform to RFC 5280: ${rules} ` +
+          '(reported on every decision; truststore.profile = "strict" refuses it)',
+      );
   }
-  for (const certificate of sorted.pinned) notes.push(`${key}: "${certificate.subject.text}" is a pinned client certificate: trusted for itself only, it can never issue`);
+  for (const certificate of sorted.pinned)
+    notes.push(`${key}: "${certificate.subject.text}" is a pinned client certificate: trusted for itself only, it can never issue`);
   return problems;
 }
 

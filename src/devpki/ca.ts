@@ -119,7 +119,10 @@ function finalExtensions(options: IssueOptions, defaults: readonly x509.Extensio
  * so "CN=alice, O=certgate" reads back as written.
  */
 function derOrder(rfc4514: string): string {
-  return rfc4514.split(/(?<!\\),\s*/).reverse().join(", ");
+  return rfc4514
+    .split(/(?<!\\),\s*/)
+    .reverse()
+    .join(", ");
 }
 
 function randomSerial(): string {
@@ -207,9 +210,12 @@ export class Authority {
     mutate(certificate.tbsCertificate);
     const tbs = new Uint8Array(AsnConvert.serialize(certificate.tbsCertificate));
     const key = KeyObject.from(this.issued.keys.privateKey);
-    const signature = this.issued.keyAlgorithm === "ed25519" ? sign(null, tbs, key) : this.issued.keyAlgorithm === "rsa-pss-2048"
-      ? sign("sha256", tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
-      : sign("sha256", tbs, key);
+    const signature =
+      this.issued.keyAlgorithm === "ed25519"
+        ? sign(null, tbs, key)
+        : this.issued.keyAlgorithm === "rsa-pss-2048"
+          ? sign("sha256", tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+          : sign("sha256", tbs, key);
     certificate.signatureValue = new Uint8Array(signature).buffer;
     return new Uint8Array(AsnConvert.serialize(certificate));
   }

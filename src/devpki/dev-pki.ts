@@ -12,7 +12,6 @@ import { KeyUsageFlags, X509CrlReason } from "./x509.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-
 interface Output {
   readonly name: string;
   readonly issued: Issued;
@@ -27,25 +26,63 @@ function window(now: Date, fromDays: number, toDays: number): { notBefore: Date;
 
 async function clients(now: Date, root: Authority, intermediate: Authority, rogue: Authority, untrusted: Authority): Promise<Output[]> {
   const valid = window(now, -1, 365);
-  const client = (issuer: Authority, cn: string, extra: Partial<IssueOptions> = {}) =>
-    issuer.client({ subject: `CN=${cn}, O=certgate`, ...valid, ...extra });
-  const selfSigned = await Authority.root({ subject: "CN=self-signed-client, O=certgate", ...valid, ca: false, keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_CLIENT_AUTH] });
+  const client = (issuer: Authority, cn: string, extra: Partial<IssueOptions> = {}) => issuer.client({ subject: `CN=${cn}, O=certgate`, ...valid, ...extra });
+  const selfSigned = await Authority.root({
+    subject: "CN=self-signed-client, O=certgate",
+    ...valid,
+    ca: false,
+    keyUsage: KeyUsageFlags.digitalSignature,
+    extendedKeyUsage: [OID_CLIENT_AUTH],
+  });
   return [
     { name: "client-john", issued: await client(intermediate, "john"), chain: [intermediate], purpose: "CN john: PRIMARY user in carbon.super" },
     { name: "client-secondary-john", issued: await client(intermediate, "SECONDARY/john"), chain: [intermediate], purpose: "user store SECONDARY" },
     { name: "client-john-tenant", issued: await client(intermediate, "john@tenant.com"), chain: [intermediate], purpose: "tenant tenant.com" },
-    { name: "client-secondary-john-tenant", issued: await client(intermediate, "SECONDARY/john@tenant.com"), chain: [intermediate], purpose: "user store and tenant" },
+    {
+      name: "client-secondary-john-tenant",
+      issued: await client(intermediate, "SECONDARY/john@tenant.com"),
+      chain: [intermediate],
+      purpose: "user store and tenant",
+    },
     { name: "client-rogue", issued: await client(rogue, "mallory"), chain: [rogue], purpose: "issued by rogue-intermediate: INTERMEDIATE_CN_NOT_ALLOWED" },
     { name: "client-expired", issued: await client(intermediate, "expired", window(now, -60, -1)), chain: [intermediate], purpose: "CERTIFICATE_EXPIRED" },
-    { name: "client-not-yet-valid", issued: await client(intermediate, "not-yet-valid", window(now, 30, 365)), chain: [intermediate], purpose: "CERTIFICATE_NOT_YET_VALID" },
-    { name: "client-server-auth-only", issued: await client(intermediate, "server-auth-only", { extendedKeyUsage: [OID_SERVER_AUTH] }), chain: [intermediate], purpose: "EXTENDED_KEY_USAGE_INVALID" },
+    {
+      name: "client-not-yet-valid",
+      issued: await client(intermediate, "not-yet-valid", window(now, 30, 365)),
+      chain: [intermediate],
+      purpose: "CERTIFICATE_NOT_YET_VALID",
+    },
+    {
+      name: "client-server-auth-only",
+      issued: await client(intermediate, "server-auth-only", { extendedKeyUsage: [OID_SERVER_AUTH] }),
+      chain: [intermediate],
+      purpose: "EXTENDED_KEY_USAGE_INVALID",
+    },
     { name: "client-self-signed", issued: selfSigned.issued, chain: [], purpose: "SELF_SIGNED_CERTIFICATE" },
-    { name: "client-untrusted-root", issued: await client(untrusted, "untrusted"), chain: [], purpose: "issued by a root certgate does not trust: PATH_NOT_FOUND" },
+    {
+      name: "client-untrusted-root",
+      issued: await client(untrusted, "untrusted"),
+      chain: [],
+      purpose: "issued by a root certgate does not trust: PATH_NOT_FOUND",
+    },
     { name: "client-revoked", issued: await client(intermediate, "revoked"), chain: [intermediate], purpose: "listed in intermediate-ca.crl: REVOKED" },
-    { name: "caller", issued: await client(intermediate, "certgate-caller", { dnsNames: ["certgate-caller"] }), chain: [intermediate], purpose: "a caller of certgate's own port (grpcurl -cert)" },
+    {
+      name: "caller",
+      issued: await client(intermediate, "certgate-caller", { dnsNames: ["certgate-caller"] }),
+      chain: [intermediate],
+      purpose: "a caller of certgate's own port (grpcurl -cert)",
+    },
     {
       name: "server",
-      issued: await root.issue({ subject: "CN=localhost, O=certgate", ...valid, ca: false, keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_SERVER_AUTH], dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }),
+      issued: await root.issue({
+        subject: "CN=localhost, O=certgate",
+        ...valid,
+        ca: false,
+        keyUsage: KeyUsageFlags.digitalSignature,
+        extendedKeyUsage: [OID_SERVER_AUTH],
+        dnsNames: ["localhost"],
+        ipAddresses: ["127.0.0.1"],
+      }),
       chain: [],
       purpose: "certgate's own TLS server certificate",
     },
@@ -80,7 +117,12 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
   ];
   const spiffe = await devTrustDomains(window(now, -1, 3650), window(now, -1, 365));
   cas.push(
-    { name: "spiffe-certgate-ca", issued: spiffe.certgate.issued, chain: [], purpose: `trust domain ${DEV_TRUST_DOMAIN}'s CA (also in ${DEV_TRUST_DOMAIN}.bundle.json)` },
+    {
+      name: "spiffe-certgate-ca",
+      issued: spiffe.certgate.issued,
+      chain: [],
+      purpose: `trust domain ${DEV_TRUST_DOMAIN}'s CA (also in ${DEV_TRUST_DOMAIN}.bundle.json)`,
+    },
     { name: "spiffe-partner-ca", issued: spiffe.partner.issued, chain: [], purpose: `trust domain ${PARTNER_TRUST_DOMAIN}'s CA` },
   );
   const svids = spiffe.svids.map((svid): Output => ({ name: svid.name, issued: svid.issued, chain: [svid.issuer], purpose: svid.purpose }));

@@ -3,7 +3,18 @@
 import { KeyObject, createHash, sign, type webcrypto } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate as AsnCertificate, CRLReason, Name } from "@peculiar/asn1-x509";
-import { BasicOCSPResponse, CertID, CertStatus, OCSPResponse, OCSPResponseStatus, ResponderID, ResponseBytes, ResponseData, RevokedInfo, SingleResponse } from "@peculiar/asn1-ocsp";
+import {
+  BasicOCSPResponse,
+  CertID,
+  CertStatus,
+  OCSPResponse,
+  OCSPResponseStatus,
+  ResponderID,
+  ResponseBytes,
+  ResponseData,
+  RevokedInfo,
+  SingleResponse,
+} from "@peculiar/asn1-ocsp";
 import type { Authority, Issued } from "./ca.ts";
 import * as x509 from "./x509.ts";
 
@@ -83,7 +94,9 @@ export interface OcspOptions {
 /** A DER OCSPResponse (successful, basic) with SHA-1 CertIDs, ECDSA-SHA256 signed. */
 export function issueOcspResponse(options: OcspOptions): Uint8Array {
   const issuerCert = AsnConvert.parse(options.issuer.der, AsnCertificate);
-  const nameHash = createHash("sha1").update(new Uint8Array(AsnConvert.serialize(issuerCert.tbsCertificate.subject))).digest();
+  const nameHash = createHash("sha1")
+    .update(new Uint8Array(AsnConvert.serialize(issuerCert.tbsCertificate.subject)))
+    .digest();
   const keyHash = createHash("sha1").update(new Uint8Array(issuerCert.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
   const signer = options.signer ?? options.issuer.issued;
   const signerCert = AsnConvert.parse(signer.der, AsnCertificate);
@@ -93,7 +106,12 @@ export function issueOcspResponse(options: OcspOptions): Uint8Array {
       entry.status === "good"
         ? new CertStatus({ good: null })
         : entry.status === "revoked"
-          ? new CertStatus({ revoked: new RevokedInfo({ revocationTime: options.thisUpdate, ...(entry.reason === undefined ? {} : { revocationReason: new CRLReason(entry.reason) }) }) })
+          ? new CertStatus({
+              revoked: new RevokedInfo({
+                revocationTime: options.thisUpdate,
+                ...(entry.reason === undefined ? {} : { revocationReason: new CRLReason(entry.reason) }),
+              }),
+            })
           : new CertStatus({ unknown: null });
     return new SingleResponse({
       certID: new CertID({

@@ -27,7 +27,13 @@ export function spiffeRoot(trustDomain: string, validity: Validity): Promise<Aut
 
 /** An X.509-SVID as SPIRE issues one: no CN, one spiffe URI SAN, digitalSignature, clientAuth. */
 export function issueSvid(issuer: Authority, spiffeId: string, validity: Validity): Promise<Issued> {
-  return issuer.client({ subject: "O=SPIRE, C=US", ...validity, uris: [spiffeId], keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_CLIENT_AUTH] });
+  return issuer.client({
+    subject: "O=SPIRE, C=US",
+    ...validity,
+    uris: [spiffeId],
+    keyUsage: KeyUsageFlags.digitalSignature,
+    extendedKeyUsage: [OID_CLIENT_AUTH],
+  });
 }
 
 export async function devTrustDomains(ca: Validity, leaf: Validity): Promise<DevTrustDomains> {
@@ -37,8 +43,18 @@ export async function devTrustDomains(ca: Validity, leaf: Validity): Promise<Dev
     certgate,
     partner,
     svids: [
-      { name: "svid-frontend", issued: await issueSvid(certgate, `spiffe://${DEV_TRUST_DOMAIN}/ns/default/sa/frontend`, leaf), issuer: certgate, purpose: `X.509-SVID spiffe://${DEV_TRUST_DOMAIN}/ns/default/sa/frontend` },
-      { name: "svid-partner", issued: await issueSvid(partner, `spiffe://${PARTNER_TRUST_DOMAIN}/ns/billing/sa/invoicer`, leaf), issuer: partner, purpose: `X.509-SVID spiffe://${PARTNER_TRUST_DOMAIN}/ns/billing/sa/invoicer` },
+      {
+        name: "svid-frontend",
+        issued: await issueSvid(certgate, `spiffe://${DEV_TRUST_DOMAIN}/ns/default/sa/frontend`, leaf),
+        issuer: certgate,
+        purpose: `X.509-SVID spiffe://${DEV_TRUST_DOMAIN}/ns/default/sa/frontend`,
+      },
+      {
+        name: "svid-partner",
+        issued: await issueSvid(partner, `spiffe://${PARTNER_TRUST_DOMAIN}/ns/billing/sa/invoicer`, leaf),
+        issuer: partner,
+        purpose: `X.509-SVID spiffe://${PARTNER_TRUST_DOMAIN}/ns/billing/sa/invoicer`,
+      },
       {
         name: "svid-forged",
         issued: await issueSvid(partner, `spiffe://${DEV_TRUST_DOMAIN}/ns/default/sa/admin`, leaf),
@@ -55,7 +71,13 @@ export async function spiffeBundleJson(authorities: readonly Authority[], sequen
   for (const authority of authorities) {
     const jwk = await webcrypto.subtle.exportKey("jwk", authority.issued.keys.publicKey);
     const { kty, crv, x, y, n, e } = jwk;
-    keys.push({ use: "x509-svid", kty, ...(crv === undefined ? {} : { crv, x, y }), ...(n === undefined ? {} : { n, e }), x5c: [Buffer.from(authority.der).toString("base64")] });
+    keys.push({
+      use: "x509-svid",
+      kty,
+      ...(crv === undefined ? {} : { crv, x, y }),
+      ...(n === undefined ? {} : { n, e }),
+      x5c: [Buffer.from(authority.der).toString("base64")],
+    });
   }
   return JSON.stringify({ spiffe_sequence: sequence, keys }, null, 2) + "\n";
 }

@@ -66,7 +66,8 @@ async function fetchOne(store: RevocationStore, need: RevocationNeed, limits: Fe
       store.recordAttempt(need.url, Date.now() + limits.failureBackoffMs);
     }
   } catch (error) {
-    const why = `${need.kind.toUpperCase()} ${need.url}: ${error instanceof Error ? (error.name === "TimeoutError" ? "timed out" : error.message) : String(error)}`;
+    const detail = error instanceof Error ? (error.name === "TimeoutError" ? "timed out" : error.message) : String(error);
+    const why = `${need.kind.toUpperCase()} ${need.url}: ${detail}`;
     store.recordAttempt(need.url, Date.now() + limits.failureBackoffMs, why);
   }
 }

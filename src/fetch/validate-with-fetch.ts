@@ -1,15 +1,26 @@
 // One decision, with the revocation fetch a decision may ask for: the core answers
 // synchronously from what it has; when it needs a CRL or OCSP answer it says which,
 // the edge fetches (bounded by [revocation] timeout) and the core is asked again.
-import type { RevocationFetcher } from "./revocation-fetcher.ts";
+import { DEFAULTS } from "../defaults.ts";
 import type { Decision, ValidateOptions, ValidationRequest, Validator } from "../validator/validator.ts";
+import type { RevocationFetcher } from "./revocation-fetcher.ts";
 
-export async function decide(validator: Validator, request: ValidationRequest, now: () => Date, fetcher: RevocationFetcher | undefined, options?: ValidateOptions): Promise<Decision> {
+/** Without a fetcher, the sources a decision needs count as unavailable for this long, as a failed fetch would. */
+const UNFETCHED_BACKOFF_MS = DEFAULTS.revocation.failureBackoffSeconds * 1000;
+
+export async function validateWithFetch(
+  validator: Validator,
+  request: ValidationRequest,
+  now: () => Date,
+  fetcher: RevocationFetcher | undefined,
+  options?: ValidateOptions,
+): Promise<Decision> {
   const first = validator.validate(request, now(), options);
   if (first.revocationNeeds.length === 0) return first;
   if (fetcher === undefined) {
     // Nothing can fetch here: the sources count as unavailable, and the mode decides.
-    for (const need of first.revocationNeeds) validator.revocationStore.recordAttempt(need.url, now().getTime() + 60_000, `${need.url}: not fetched (no fetcher)`);
+    for (const need of first.revocationNeeds)
+      validator.revocationStore.recordAttempt(need.url, now().getTime() + UNFETCHED_BACKOFF_MS, `${need.url}: not fetched (no fetcher)`);
   } else {
     await fetcher(validator.revocationStore, first.revocationNeeds);
   }

@@ -3,9 +3,10 @@
 // is an answer with allowed=false.
 import * as grpc from "@grpc/grpc-js";
 import { decisionView } from "../validator/decision-view.ts";
-import { describeCertificate, type Explanation } from "../validator/explanation.ts";
+import type { Explanation } from "../validator/decision.ts";
+import { describeCertificate } from "../validator/explanation.ts";
 import type { RevocationFetcher } from "../fetch/revocation-fetcher.ts";
-import { decide } from "../fetch/validate-with-fetch.ts";
+import { validateWithFetch } from "../fetch/validate-with-fetch.ts";
 import { callerIdentity } from "./caller.ts";
 import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { Decision, ValidationRequest, Validator } from "../validator/validator.ts";
@@ -71,7 +72,10 @@ function traceSteps(explanation: Explanation): Record<string, unknown>[] {
     ok: true,
     detail: describeCertificate(certificate),
   }));
-  return [...path, ...explanation.steps.map((step) => ({ stage: step.stage, cert_index: step.certIndex, check: step.check, ok: step.ok, detail: step.detail }))];
+  return [
+    ...path,
+    ...explanation.steps.map((step) => ({ stage: step.stage, cert_index: step.certIndex, check: step.check, ok: step.ok, detail: step.detail })),
+  ];
 }
 
 export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.UntypedServiceImplementation {
@@ -85,10 +89,22 @@ export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.Untype
           callback({ code: grpc.status.INVALID_ARGUMENT, details: contract.message });
           return;
         }
-        const decision = await decide(deps.validator(), contract.request, deps.now, deps.fetchRevocation, { explain: call.request.explain === true });
+        const decision = await validateWithFetch(deps.validator(), contract.request, deps.now, deps.fetchRevocation, {
+          explain: call.request.explain === true,
+        });
         const durationMs = performance.now() - started;
-        deps.onDecision({ rpc: "Validate", decision, context: call.request.context, method: call.request.method, durationMs, caller: () => callerIdentity(call) });
-        callback(null, responses.get(decision, undefined, () => toWireResponse(decision)));
+        deps.onDecision({
+          rpc: "Validate",
+          decision,
+          context: call.request.context,
+          method: call.request.method,
+          durationMs,
+          caller: () => callerIdentity(call),
+        });
+        callback(
+          null,
+          responses.get(decision, undefined, () => toWireResponse(decision)),
+        );
       } catch (error) {
         // A bug must never become an allow: answer INTERNAL, which callers treat as deny.
         deps.onError(error, "Validate");

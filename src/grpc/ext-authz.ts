@@ -13,7 +13,7 @@ import { refusedInput, type Decision, type ValidationRequest } from "../validato
 import { callerIdentity } from "./caller.ts";
 import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
-import { decide } from "../fetch/validate-with-fetch.ts";
+import { validateWithFetch } from "../fetch/validate-with-fetch.ts";
 
 interface HeaderValue {
   key?: string;
@@ -170,11 +170,21 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
       try {
         const config = settings();
         const input = checkInput(call.request, config);
-        const decision = input.ok ? await decide(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
+        const decision = input.ok ? await validateWithFetch(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
         const http = call.request.attributes?.request?.http;
-        deps.onDecision({ rpc: "Check", decision, context: http?.path ?? "", method: http?.method ?? "", durationMs: performance.now() - started, caller: () => callerIdentity(call) });
+        deps.onDecision({
+          rpc: "Check",
+          decision,
+          context: http?.path ?? "",
+          method: http?.method ?? "",
+          durationMs: performance.now() - started,
+          caller: () => callerIdentity(call),
+        });
         // The header names come from the config: a reload changes the response for the same decision.
-        callback(null, responses.get(decision, config, () => checkResponse(decision, config)));
+        callback(
+          null,
+          responses.get(decision, config, () => checkResponse(decision, config)),
+        );
       } catch (error) {
         // Envoy treats a failed Check as a denial unless failure_mode_allow is set (keep it off).
         deps.onError(error, "Check");

@@ -44,7 +44,7 @@ function fileEntries(set: Uint8Array): Uint8Array[] {
     }
     throw new Error("descriptor set: malformed varint");
   };
-  for (let at = 0; at < set.length; ) {
+  for (let at = 0; at < set.length;) {
     if (set[at] !== 0x0a) throw new Error(`descriptor set: unexpected field tag ${set[at]}`);
     const [length, start] = varint(at + 1);
     entries.push(set.subarray(start, start + length));

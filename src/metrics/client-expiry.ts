@@ -30,7 +30,12 @@ export class ClientExpiryWatch {
     this.#metrics.clientCertificate(secondsLeft);
     if (secondsLeft < warningDays * DAY_SECONDS) {
       this.#logger.warn(
-        { subject: identity.subject, fingerprint: identity.fingerprint, notAfter: identity.notAfter.toISOString(), principal: identity.principal?.qualifiedUsername ?? "" },
+        {
+          subject: identity.subject,
+          fingerprint: identity.fingerprint,
+          notAfter: identity.notAfter.toISOString(),
+          principal: identity.principal?.qualifiedUsername ?? "",
+        },
         `client certificate expires in ${(secondsLeft / DAY_SECONDS).toFixed(1)} days (log.expiry_warning_days is ${warningDays})`,
       );
     }

@@ -29,7 +29,12 @@ export interface Metrics {
 export function createMetrics(now: () => Date): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "certgate_" });
-  const decisions = new Counter({ name: "certgate_decisions_total", help: "Decisions by rpc and reason", labelNames: ["rpc", "reason", "allowed"], registers: [registry] });
+  const decisions = new Counter({
+    name: "certgate_decisions_total",
+    help: "Decisions by rpc and reason",
+    labelNames: ["rpc", "reason", "allowed"],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: "certgate_decision_duration_seconds",
     help: "Time to decide one call, from request to answer",
@@ -43,7 +48,12 @@ export function createMetrics(now: () => Date): Metrics {
     buckets: [3600, 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 90 * 86_400, 365 * 86_400],
     registers: [registry],
   });
-  const cache = new Counter({ name: "certgate_cache_lookups_total", help: "Cache lookups by cache and result", labelNames: ["cache", "result"], registers: [registry] });
+  const cache = new Counter({
+    name: "certgate_cache_lookups_total",
+    help: "Cache lookups by cache and result",
+    labelNames: ["cache", "result"],
+    registers: [registry],
+  });
   const nonconforming = new Counter({
     name: "certgate_nonconforming_certificates_total",
     help: "Distinct certificates (and CRLs) on verified paths that break an RFC 5280 rule for conforming CAs, by rule; each counted once",
@@ -51,7 +61,11 @@ export function createMetrics(now: () => Date): Metrics {
     registers: [registry],
   });
   const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
-  const generation = new Gauge({ name: "certgate_reload_generation", help: "Generation of the configuration in use (1 at start, +1 per successful reload)", registers: [registry] });
+  const generation = new Gauge({
+    name: "certgate_reload_generation",
+    help: "Generation of the configuration in use (1 at start, +1 per successful reload)",
+    registers: [registry],
+  });
   let material: TrustMaterial = { anchors: [], intermediates: [] };
   new Gauge({
     name: "certgate_certificate_expiry_seconds",
@@ -61,7 +75,10 @@ export function createMetrics(now: () => Date): Metrics {
     collect() {
       this.reset();
       const at = now().getTime();
-      for (const [role, list] of [["anchor", material.anchors], ["intermediate", material.intermediates]] as const) {
+      for (const [role, list] of [
+        ["anchor", material.anchors],
+        ["intermediate", material.intermediates],
+      ] as const) {
         for (const c of list) this.set({ role, subject: c.subject.text, fingerprint: c.fingerprint.slice(0, 16) }, (c.notAfter.getTime() - at) / 1000);
       }
     },

@@ -89,7 +89,7 @@ export const MAX_DEPTH = 24;
 export function checkWellFormed(bytes: Uint8Array, element: Element, depth = 0): void {
   if ((element.tag & 0x20) === 0) return;
   if (depth >= MAX_DEPTH) throw new DerError(`nesting deeper than ${MAX_DEPTH} at offset ${element.start}`);
-  for (let at = element.contentStart; at < element.end; ) {
+  for (let at = element.contentStart; at < element.end;) {
     const child = readElement(bytes, at, element.end);
     checkWellFormed(bytes, child, depth + 1);
     at = child.end;
@@ -264,7 +264,8 @@ export function bitString(bytes: Uint8Array, element: Element): BitString {
     throw new DerError(`malformed BIT STRING at offset ${element.start}`);
   }
   // DER sets the unused bits to zero (X.690 11.2.1).
-  if (unusedBits > 0 && (value[value.length - 1]! & ((1 << unusedBits) - 1)) !== 0) throw new DerError(`BIT STRING with set unused bits at offset ${element.start}`);
+  if (unusedBits > 0 && (value[value.length - 1]! & ((1 << unusedBits) - 1)) !== 0)
+    throw new DerError(`BIT STRING with set unused bits at offset ${element.start}`);
   return { unusedBits, bytes: value.subarray(1) };
 }
 
@@ -299,8 +300,7 @@ export function time(bytes: Uint8Array, element: Element): Date {
   let year = digits(text, 0, yearDigits);
   if (utc) year += year >= 50 ? 1900 : 2000;
   const [month, day, hour, minute, second] = [0, 1, 2, 3, 4].map((i) => digits(text, yearDigits + 2 * i, 2)) as [number, number, number, number, number];
-  const valid =
-    month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(year);
+  const valid = month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(year);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (!valid || (month === 2 && day === 29 && !leap)) throw new DerError(`time "${text}" is not a valid date`);
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second));

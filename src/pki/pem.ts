@@ -47,7 +47,11 @@ export function decodePemChain(text: string): PemChain {
   if (!Array.isArray(blocks)) return blocks;
   for (const { index, label } of blocks) {
     if (isPrivateKey(label)) {
-      return fail("MALFORMED_CERTIFICATE", `PEM block ${index} is a private key (${label}): send only the certificate chain, never a key (and replace that key: it has left its owner)`, index);
+      return fail(
+        "MALFORMED_CERTIFICATE",
+        `PEM block ${index} is a private key (${label}): send only the certificate chain, never a key (and replace that key: it has left its owner)`,
+        index,
+      );
     }
     if (!CERTIFICATE_LABELS.has(label)) return fail("MALFORMED_CERTIFICATE", `PEM block ${index}: expected CERTIFICATE, found ${label}`, index);
   }

@@ -14,7 +14,9 @@ export function tenantOfPath(segments: readonly string[]): string | undefined {
 export function checkCrossTenant(segments: readonly string[], principalTenant: string | undefined, rule: ResourceRule): Failure | undefined {
   const pathTenant = tenantOfPath(segments);
   if (pathTenant === undefined || pathTenant === principalTenant) return undefined;
-  const allowed = rule.crossTenant && (rule.crossAccessAllowedTenants.length === 0 || (principalTenant !== undefined && rule.crossAccessAllowedTenants.includes(principalTenant)));
+  const allowed =
+    rule.crossTenant &&
+    (rule.crossAccessAllowedTenants.length === 0 || (principalTenant !== undefined && rule.crossAccessAllowedTenants.includes(principalTenant)));
   if (allowed) return undefined;
   const who = principalTenant === undefined ? "a client with no user" : `a user of ${principalTenant}`;
   return fail("CROSS_TENANT_DENIED", `${who} may not reach tenant ${pathTenant} under rule "${rule.context}"`);

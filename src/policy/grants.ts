@@ -51,7 +51,11 @@ function covers(granted: string, required: string): boolean {
  * Every required permission and scope must be held; the permission "none" needs
  * nothing (WSO2). `user` undefined: a client with no user holds nothing.
  */
-export function checkGrants(required: { permissions: readonly string[]; scopes: readonly string[] }, user: string | undefined, source: GrantSource | undefined): Failure | undefined {
+export function checkGrants(
+  required: { permissions: readonly string[]; scopes: readonly string[] },
+  user: string | undefined,
+  source: GrantSource | undefined,
+): Failure | undefined {
   const permissions = required.permissions.filter((permission) => permission.toLowerCase() !== "none");
   if (permissions.length === 0 && required.scopes.length === 0) return undefined;
   if (user === undefined) return fail("ACCESS_DENIED", "the resource needs permissions or scopes, and the client names no user");

@@ -25,18 +25,20 @@ interface Pattern {
   readonly regex: RegExp;
 }
 
-
 /** Why a pattern cannot be used, or undefined. */
 export function invalidPrincipalPattern(pattern: string): string | undefined {
   if (pattern === "") return "is empty";
-  if (pattern.includes("**")) return "has \"**\" (a whole-segment \"*\" already spans segments)";
+  if (pattern.includes("**")) return 'has "**" (a whole-segment "*" already spans segments)';
   return undefined;
 }
 
 function compilePattern(text: string): Pattern {
   const segments = text.split("/").map((segment) => {
     if (segment === "*") return "[^/]+(?:/[^/]+)*";
-    return segment.split("*").map((part) => RegExp.escape(part)).join("[^/]+");
+    return segment
+      .split("*")
+      .map((part) => RegExp.escape(part))
+      .join("[^/]+");
   });
   return { text, spiffe: text.includes("://"), regex: new RegExp(`^${segments.join("\\/")}$`, "u") };
 }

@@ -52,13 +52,13 @@ function tokenize(template: string): Token[] | string {
   while (rest !== "") {
     const open = rest.indexOf("{");
     const close = rest.indexOf("}");
-    if (close !== -1 && (open === -1 || close < open)) return "has a \"}\" without \"{\"";
+    if (close !== -1 && (open === -1 || close < open)) return 'has a "}" without "{"';
     if (open === -1) {
       tokens.push({ literal: rest });
       break;
     }
     if (open > 0) tokens.push({ literal: rest.slice(0, open) });
-    if (close === -1) return "has a \"{\" without \"}\"";
+    if (close === -1) return 'has a "{" without "}"';
     const name = rest.slice(open + 1, close);
     if (!PLACEHOLDER.test(name)) return `placeholder {${name}} is not a name (letters, digits and "_")`;
     tokens.push({ placeholder: name });
@@ -66,7 +66,6 @@ function tokenize(template: string): Token[] | string {
   }
   return tokens;
 }
-
 
 /** How a value of this source is compared: DNS names and e-mail domains have no case. */
 export function normaliseSanValue(source: SanSource, value: string): string {
@@ -118,8 +117,10 @@ function fill(template: string, captures: ReadonlyMap<string, string>): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => captures.get(name) ?? "");
 }
 
+export type CompiledSanMappings = { readonly ok: true; readonly mappings: SanMappings } | { readonly ok: false; readonly problems: readonly string[] };
+
 /** The mappings compiled, or every problem with them by index and key ("[0].match: ..."). */
-export function compileSanMappings(source: SanSource, rules: readonly MappingRule[]): SanMappings | { readonly problems: readonly string[] } {
+export function compileSanMappings(source: SanSource, rules: readonly MappingRule[]): CompiledSanMappings {
   const problems: string[] = [];
   const compiled = rules.map((rule, i) => {
     const match = compileMatch(source, rule.match);
@@ -127,7 +128,11 @@ export function compileSanMappings(source: SanSource, rules: readonly MappingRul
       problems.push(`[${i}].match: ${JSON.stringify(rule.match)} ${match}`);
       return undefined;
     }
-    const outputs: [string, string | undefined][] = [["username", rule.username], ["user_store", rule.userStore], ["tenant", rule.tenant]];
+    const outputs: [string, string | undefined][] = [
+      ["username", rule.username],
+      ["user_store", rule.userStore],
+      ["tenant", rule.tenant],
+    ];
     for (const [key, template] of outputs) {
       const why = template === undefined ? undefined : checkOutput(template, match.names);
       if (why !== undefined) problems.push(`[${i}].${key}: ${JSON.stringify(template)} ${why}`);
@@ -137,8 +142,12 @@ export function compileSanMappings(source: SanSource, rules: readonly MappingRul
     if (rule.tenant !== undefined && rule.username.includes("@")) problems.push(`[${i}]: set the tenant in username or in tenant, not both`);
     return { rule, match };
   });
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return { ok: false, problems };
   const mappings = compiled.filter((entry) => entry !== undefined);
+  return { ok: true, mappings: mappingsOf(source, mappings) };
+}
+
+function mappingsOf(source: SanSource, mappings: readonly { rule: MappingRule; match: CompiledTemplate }[]): SanMappings {
   return {
     source,
     map(values) {

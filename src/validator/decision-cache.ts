@@ -30,7 +30,16 @@ function restamp<T>(entry: Entry<T>, tick: number): Entry<T> {
  * expiry, are never cached: they are cheap to recompute and would otherwise let
  * garbage fill the cache.
  */
-const UNCACHEABLE = new Set<Reason>(["MALFORMED_CERTIFICATE", "CHAIN_TOO_LONG", "NO_CERTIFICATE", "INVALID_REQUEST_PATH", "CERTIFICATE_NOT_YET_VALID", "CERTIFICATE_EXPIRED", "REVOCATION_UNKNOWN", "CERTIFICATE_TOO_LARGE"]);
+const UNCACHEABLE = new Set<Reason>([
+  "MALFORMED_CERTIFICATE",
+  "CHAIN_TOO_LONG",
+  "NO_CERTIFICATE",
+  "INVALID_REQUEST_PATH",
+  "CERTIFICATE_NOT_YET_VALID",
+  "CERTIFICATE_EXPIRED",
+  "REVOCATION_UNKNOWN",
+  "CERTIFICATE_TOO_LARGE",
+]);
 
 export function isCacheable(reason: Reason): boolean {
   return !UNCACHEABLE.has(reason);

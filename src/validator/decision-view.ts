@@ -61,8 +61,17 @@ export function decisionView(decision: Decision): DecisionView {
             not_after: identity.notAfter,
             spiffe_id: identity.spiffeId ?? "",
           },
-    matched_rule: decision.matchedRule === undefined ? null : { context: decision.matchedRule.context, http_method: decision.matchedRule.httpMethod, index: decision.matchedRule.index },
+    matched_rule:
+      decision.matchedRule === undefined
+        ? null
+        : { context: decision.matchedRule.context, http_method: decision.matchedRule.httpMethod, index: decision.matchedRule.index },
     required_scopes: decision.requiredScopes,
-    warnings: decision.warnings.map((warning) => ({ rule: warning.rule, section: warning.section, cert_index: warning.certIndex, subject: warning.subject, detail: warning.detail })),
+    warnings: decision.warnings.map((warning) => ({
+      rule: warning.rule,
+      section: warning.section,
+      cert_index: warning.certIndex,
+      subject: warning.subject,
+      detail: warning.detail,
+    })),
   };
 }

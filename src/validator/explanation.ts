@@ -1,51 +1,25 @@
 // What an explained decision carries: every step the validator took, in order, the
-// path it built, and on a refusal a hint an operator can act on. Collected only for
-// requests that ask (`explain`); an unexplained request passes no tracer and pays
-// nothing.
+// path it built, and on a refusal a hint an operator can act on. The pipeline hands
+// each stage's result to the tracer (one call per stage), and all the wording lives
+// here; a stage never writes to a trace. Collected only for requests that ask
+// (`explain`); an unexplained request passes no tracer and pays nothing.
 import type { Certificate } from "../pki/certificate/certificate.ts";
-import type { CandidateOutcome, PathObserver } from "../pki/path/validate.ts";
+import type { TrustStore } from "../pki/path/trust-store.ts";
+import type { CandidateOutcome, PathObserver, PathResult } from "../pki/path/validate.ts";
+import type { EvidenceVerdict, RevocationMode, RevocationResult } from "../pki/revocation/check.ts";
+import type { Anchoring } from "../pki/spiffe/anchoring.ts";
+import type { PrincipalChoice } from "../principal/choice.ts";
 import type { Failure, FailureReason } from "../reason.ts";
-
-export type TraceStage = "input" | "route" | "path" | "check" | "revocation" | "policy" | "principal" | "access" | "decision";
-
-export interface TraceStep {
-  readonly stage: TraceStage;
-  /** The presented certificate the step is about (0 = leaf); -1: none in particular, or one from the trust store. */
-  readonly certIndex: number;
-  readonly check: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-export interface CertificateSummary {
-  /** 0 = leaf; the anchor is last. */
-  readonly depth: number;
-  readonly subject: string;
-  readonly issuer: string;
-  readonly serialNumber: string;
-  /** "EC P-256", "RSA 2048", "Ed25519", ... */
-  readonly key: string;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly fingerprint: string;
-  readonly anchor: boolean;
-  /** Where it was presented; -1: from the trust store. */
-  readonly presentedIndex: number;
-}
-
-export interface Explanation {
-  readonly steps: readonly TraceStep[];
-  /** The path that was checked last (leaf first); empty when none was built. */
-  readonly path: readonly CertificateSummary[];
-  /** Whether that path passed path validation (a later stage may still refuse). */
-  readonly pathVerified: boolean;
-  /** On a refusal: what an operator can do about it. */
-  readonly hint: string | undefined;
-}
+import type { DecodedChain } from "./chain.ts";
+import type { CertificateSummary, Decision, Explanation, Route, TraceStage, TraceStep } from "./decision.ts";
 
 /** One line about one certificate of the path, for people. */
 export function describeCertificate(certificate: CertificateSummary): string {
-  const where = certificate.anchor ? "trust anchor" : certificate.presentedIndex < 0 ? "from the intermediate pool" : `presented #${certificate.presentedIndex}`;
+  const where = certificate.anchor
+    ? "trust anchor"
+    : certificate.presentedIndex < 0
+      ? "from the intermediate pool"
+      : `presented #${certificate.presentedIndex}`;
   return [
     `subject "${certificate.subject}"`,
     `issuer "${certificate.issuer}"`,
@@ -91,7 +65,8 @@ export function summarise(path: readonly Certificate[], indexOf: (certificate: C
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,
     fingerprint: certificate.fingerprint,
-    anchor: depth === path.length - 1 && depth > 0,
+    // A pinned certificate is leaf and anchor at once.
+    anchor: depth === path.length - 1,
     presentedIndex: indexOf(certificate),
   }));
 }
@@ -105,28 +80,165 @@ const CANDIDATE_DETAIL: Readonly<Record<CandidateOutcome, string>> = {
   "already on the path": "skipped: already on the path",
 };
 
-/** Collects the steps of one explained decision; is the path observer too. */
+const MAX_LISTED_ANCHORS = 20;
+
+type Outcome = Failure | undefined | { readonly ok: true; readonly detail: string };
+
+/** Collects the steps of one explained decision from the pipeline's stage results; it is the path observer too. */
 export class Tracer implements PathObserver {
   readonly steps: TraceStep[] = [];
   path: readonly CertificateSummary[] = [];
   pathVerified = false;
-  readonly #presentedIndex: (certificate: Certificate) => number;
 
-  constructor(presentedIndex: (certificate: Certificate) => number = () => -1) {
-    this.#presentedIndex = presentedIndex;
-  }
-
-  add(stage: TraceStage, check: string, outcome: Failure | undefined | { ok: true; detail: string }, certIndex = -1): void {
+  #add(stage: TraceStage, check: string, outcome: Outcome, certIndex = -1): void {
     if (outcome === undefined) this.steps.push({ stage, certIndex, check, ok: true, detail: "" });
     else if (outcome.ok) this.steps.push({ stage, certIndex, check, ok: true, detail: outcome.detail });
     else this.steps.push({ stage, certIndex: outcome.certIndex, check, ok: false, detail: `${outcome.reason}: ${outcome.message}` });
+  }
+
+  /** Stage 1: the request path, its exempt context and its rule. */
+  route(route: Route | Failure, request: { readonly context: string; readonly method: string }, rulesEnabled: boolean): void {
+    if (!route.ok) {
+      this.#add("route", `request path ${JSON.stringify(request.context)}`, route);
+      return;
+    }
+    const { path, exemptBy, match } = route;
+    this.#add("route", "request path", { ok: true, detail: `${request.method} ${path}` });
+    this.#add("policy", "exempt context", {
+      ok: true,
+      detail: exemptBy === undefined ? "no intermediate_cert_validation.exempt_contexts entry matches" : `matches exempt context ${JSON.stringify(exemptBy)}`,
+    });
+    if (rulesEnabled) {
+      this.#add("access", "resource rule", {
+        ok: true,
+        detail:
+          match === undefined
+            ? "no [[resource.access_control]] rule matches"
+            : `rule ${match.index} ${JSON.stringify(match.rule.context)} (${match.rule.httpMethod}) matches`,
+      });
+    }
+  }
+
+  /** Stage 4: each presented certificate, decoded or not. */
+  decoded(decoded: DecodedChain | Failure): void {
+    if (!decoded.ok) {
+      this.#add("input", `certificate ${Math.max(decoded.certIndex, 0)} decodes`, decoded);
+      return;
+    }
+    const failures = [...decoded.undecodable];
+    decoded.chain.forEach((certificate, index) => {
+      const outcome =
+        certificate === undefined ? failures.shift() : { ok: true as const, detail: `"${certificate.subject.text}" issued by "${certificate.issuer.text}"` };
+      this.#add("input", `certificate ${index} decodes`, outcome, index);
+    });
+  }
+
+  /** Stage 4b: which anchors the leaf must chain to (only traced with SPIFFE handling on). */
+  anchoring(anchoring: Anchoring | Failure, spiffe: boolean): void {
+    if (!spiffe) return;
+    if (!anchoring.ok) {
+      this.#add("check", "X.509-SVID rules", anchoring, 0);
+      return;
+    }
+    const { spiffeId, trust } = anchoring;
+    const detail =
+      spiffeId === undefined
+        ? "the leaf has no spiffe URI SAN: not an SVID; truststore.ca_files anchors"
+        : `${spiffeId.text}: only trust domain ${spiffeId.trustDomain}'s ${trust.anchors.length} anchor(s) may end its path`;
+    this.#add("check", "X.509-SVID rules", { ok: true, detail }, 0);
+  }
+
+  /** Stage 5: the path verified or not; for PATH_NOT_FOUND, the anchors no presented certificate names as its issuer. */
+  verified(path: PathResult, trust: TrustStore, chain: readonly Certificate[]): void {
+    this.pathVerified = path.ok;
+    if (path.ok || path.reason !== "PATH_NOT_FOUND") return;
+    const wanted = new Set(chain.map((certificate) => certificate.issuer.key));
+    const issuers = [...new Set(chain.map((certificate) => `"${certificate.issuer.text}"`))].join(", ");
+    for (const anchor of trust.anchors.slice(0, MAX_LISTED_ANCHORS)) {
+      if (wanted.has(anchor.subject.key)) continue;
+      this.#add("path", `trust anchor "${anchor.subject.text}"`, {
+        ok: false,
+        reason: "PATH_NOT_FOUND",
+        message: `name mismatch: no presented certificate names it as issuer (they name ${issuers})`,
+        certIndex: -1,
+      });
+    }
+  }
+
+  /** Stage 6, as it goes: how each piece of evidence bore on a certificate. A CRL that cannot vouch refuses nothing by itself. */
+  evidence(certificate: Certificate, certIndex: number, verdict: EvidenceVerdict, detail: string): void {
+    const check = `status of "${certificate.subject.text}"`;
+    if (verdict === "revokes") this.#add("revocation", check, { ok: false, reason: "REVOKED", message: detail, certIndex });
+    else this.#add("revocation", check, { ok: true, detail: verdict === "cannot vouch" ? `not used: ${detail}` : detail }, certIndex);
+  }
+
+  /** Stage 6: the revocation result of the path. */
+  revocation(result: RevocationResult, mode: RevocationMode): void {
+    const check = `revocation (mode ${mode})`;
+    if (!result.ok) {
+      this.#add("revocation", check, result);
+      return;
+    }
+    if (result.needs.length > 0) return;
+    const unavailable = result.unavailable.map((source) => `#${source.certIndex} "${source.subject}": ${source.why}`);
+    const settled = mode === "off" ? "not checked" : "no certificate of the path is revoked";
+    const detail = unavailable.length === 0 ? settled : `${settled}; without a usable status (allowed under ${mode}): ${unavailable.join("; ")}`;
+    this.#add("revocation", check, { ok: true, detail });
+  }
+
+  /** Stage 7a: the proxy's peer against the verified SPIFFE ID. */
+  peer(refused: Failure): void {
+    this.#add("policy", "peer principal", refused, 0);
+  }
+
+  /** Stage 7b: the issuing CA's CN against the allow-list, or why it does not apply. */
+  issuerCn(outcome: {
+    readonly applies: boolean;
+    readonly enabled: boolean;
+    readonly refused: Failure | undefined;
+    readonly issuer: Certificate;
+    readonly issuerIndex: number;
+  }): void {
+    const check = "intermediate CN allow-list";
+    if (!outcome.applies) {
+      this.#add("policy", check, { ok: true, detail: outcome.enabled ? "not applied in an exempt context" : "intermediate_cert_validation is off" });
+      return;
+    }
+    const cn = JSON.stringify(outcome.issuer.subject.commonNames[0] ?? "");
+    this.#add("policy", check, outcome.refused ?? { ok: true, detail: `issuing CA CN ${cn} is in intermediate_cert_validation.cert_cns` }, outcome.issuerIndex);
+  }
+
+  /** Stage 7c: who the principal is, and from where. */
+  principal(choice: PrincipalChoice | Failure, from: PrincipalChoice["from"]): void {
+    const check = from === "san mapping" ? "principal mapping" : from === "leaf CN" ? "principal from the leaf CN" : "asserted user";
+    this.#add("principal", check, choice.ok ? { ok: true, detail: choice.detail } : choice, from === "asserted user" ? -1 : 0);
+  }
+
+  /** Stage 7d: the matched rule's principals, tenant and grants. */
+  access(refused: Failure | undefined, route: Route): void {
+    this.#add(
+      "access",
+      "principals, tenant and grants",
+      refused ?? { ok: true, detail: route.match === undefined ? "no rule applies" : "the matched rule allows it" },
+    );
+  }
+
+  /** The answer, last. */
+  decision(answer: Decision): void {
+    this.#add(
+      "decision",
+      answer.reason,
+      answer.allowed
+        ? { ok: true, detail: answer.message }
+        : { ok: false, reason: answer.reason as FailureReason, message: answer.message, certIndex: answer.certIndex },
+    );
   }
 
   candidate(child: Certificate, issuer: Certificate, source: "anchor" | "presented" | "pool", outcome: CandidateOutcome): void {
     const where = source === "anchor" ? "trust anchor" : source === "presented" ? "presented certificate" : "intermediate pool";
     this.steps.push({
       stage: "path",
-      certIndex: this.#presentedIndex(child),
+      certIndex: -1,
       check: `issuer candidate for "${child.subject.text}"`,
       ok: outcome === "issuer",
       detail: `${where} "${issuer.subject.text}" (SHA-256 ${issuer.fingerprint.slice(0, 16)}...): ${CANDIDATE_DETAIL[outcome]}`,
@@ -139,53 +251,16 @@ export class Tracer implements PathObserver {
 
   check(certificate: Certificate | undefined, index: number, check: string, failure: Failure | undefined): void {
     const on = certificate === undefined ? "path" : `"${certificate.subject.text}"`;
-    this.steps.push({ stage: "check", certIndex: failure?.certIndex ?? index, check: `${check} on ${on}`, ok: failure === undefined, detail: failure === undefined ? "" : `${failure.reason}: ${failure.message}` });
+    this.steps.push({
+      stage: "check",
+      certIndex: failure?.certIndex ?? index,
+      check: `${check} on ${on}`,
+      ok: failure === undefined,
+      detail: failure === undefined ? "" : `${failure.reason}: ${failure.message}`,
+    });
   }
-}
 
-/** Configuration and names a hint refers to. */
-export interface HintContext {
-  readonly certCns: readonly string[];
-  /** The CA that signed the leaf, when a path was built. */
-  readonly issuer: string | undefined;
-}
-
-const HINTS: Partial<Record<FailureReason, (failure: Failure, context: HintContext) => string>> = {
-  INTERMEDIATE_CN_NOT_ALLOWED: (_, c) =>
-    `issuing CA "${c.issuer ?? "?"}" is not in intermediate_cert_validation.cert_cns (${c.certCns.join(", ") || "empty"}); add its CN there, or call under an exempt context`,
-  PATH_NOT_FOUND: () => "no configured trust anchor issued this chain: add its root to truststore.ca_files, or its intermediate to truststore.intermediate_files (or send the intermediate with the leaf)",
-  SELF_SIGNED_CERTIFICATE: () => "a self-signed client certificate is trusted only if it is itself in truststore.ca_files; better, have a CA issue it",
-  CERTIFICATE_EXPIRED: () => "renew the certificate (or check this machine's clock)",
-  CERTIFICATE_NOT_YET_VALID: () => "the certificate is not valid yet: check the issuer's and this machine's clocks",
-  BAD_SIGNATURE: () => "the certificate was altered, or the chain names the wrong issuer: send the chain exactly as issued",
-  CHAIN_TOO_LONG: () => "send fewer certificates, or raise server.max_chain_length",
-  EXTENDED_KEY_USAGE_INVALID: () => "issue the client certificate with extendedKeyUsage clientAuth",
-  KEY_USAGE_INVALID: () => "the certificate's keyUsage does not fit its role: a client needs digitalSignature (or keyAgreement), a CA keyCertSign",
-  NOT_A_CA: () => "the certificate that signed the next one is not a CA (basicConstraints cA=TRUE): the chain is wrong or forged",
-  WEAK_SIGNATURE_ALGORITHM: () => "reissue with SHA-256 or better; truststore.allow_sha1 = true accepts SHA-1 (never MD5)",
-  NONCONFORMING_CERTIFICATE: () =>
-    'the path breaks RFC 5280 rules for conforming CAs (all listed above) and truststore.profile is "strict": have the CA reissue, or use the default profile "rfc5280", which accepts them with warnings',
-  REVOKED: () => "the certificate was revoked by its issuer: issue a new one",
-  REVOCATION_UNKNOWN: () => "no usable CRL or OCSP answer: check [revocation] crl_files/crl_dirs, fetch and ocsp, or the distribution point's reachability",
-  EMPTY_CN: () => "the client certificate needs exactly one CN naming the user (or call under an exempt context with a user header)",
-  AMBIGUOUS_CN: () => "the client certificate needs exactly one CN naming the user",
-  INVALID_USERNAME: () => "the CN (or user header) is not a WSO2 username: [USERSTORE/]user[@tenant]",
-  NO_CERTIFICATE: () => "the request carried no client certificate: make client certificates required downstream, or add an unsecured rule for this resource",
-  NO_MATCHING_RULE: () => "no [[resource.access_control]] rule matches this path and method; add one, or set default_access = \"allow\"",
-  NAME_CONSTRAINT_VIOLATION: () => "a name of the certificate is outside what a CA above it may certify (nameConstraints)",
-  POLICY_INVALID: () => "the path is not valid for a policy required by the CAs or by truststore.required_policies",
-  MALFORMED_CERTIFICATE: () => "send the certificate as DER or PEM exactly as issued",
-  INVALID_SVID: () => "the leaf claims a SPIFFE ID but is not an X.509-SVID: one spiffe URI SAN with a valid ID, not a CA, keyUsage digitalSignature only; have the SPIFFE CA reissue it",
-  TRUST_DOMAIN_MISMATCH: (failure) =>
-    failure.message.includes("not configured")
-      ? "add a [[trust_domain]] for this SPIFFE ID's trust domain with its ca_files or bundle_file"
-      : failure.message.includes("proxy names")
-        ? "the proxy authenticated a different peer than the certificate it forwarded: check forward_client_cert_details (SANITIZE_SET) and that XFCC is not passed through"
-        : "an SVID is accepted only under its own trust domain's anchors: the issuing CA belongs to another domain (a forged or misrouted SVID), or the domain's bundle lacks this CA",
-  NO_PRINCIPAL_MAPPING: () => "add a [[principal.mapping]] whose match template covers this SAN (placeholders capture whole segments; literal text must match exactly)",
-  PRINCIPAL_NOT_ALLOWED: () => "the matched [[resource.access_control]] rule's trust_domains or principals do not name this client: add it there, or call a resource meant for it",
-};
-
-export function hintFor(failure: Failure, context: HintContext): string | undefined {
-  return HINTS[failure.reason]?.(failure, context);
+  explanation(hint: string | undefined): Explanation {
+    return { steps: this.steps, path: this.path, pathVerified: this.pathVerified, hint };
+  }
 }

@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/cli/serve.ts";
 import { writeDevPki } from "../../src/devpki/dev-pki.ts";
-import { DEFAULT_EXT_AUTHZ } from "../../src/config/config.ts";
+import { DEFAULTS } from "../../src/defaults.ts";
 import { startServer } from "../../src/grpc/server.ts";
 import { createValidator } from "../../src/validator/validator.ts";
 import { AT } from "../helpers/pki.ts";
@@ -127,7 +127,10 @@ describe("certgate in production", () => {
     assert.equal(results[0], "INTERMEDIATE_CN_NOT_ALLOWED");
     assert.equal(results.at(-1), "OK");
     const switchedAt = results.indexOf("OK");
-    assert.ok(results.slice(switchedAt).every((r) => r === "OK"), "no old decision after the swap");
+    assert.ok(
+      results.slice(switchedAt).every((r) => r === "OK"),
+      "no old decision after the swap",
+    );
     assert.equal(service.config().intermediateCertValidation.certCns[0], "rogue-intermediate");
   });
 
@@ -196,7 +199,7 @@ describe("graceful shutdown and unix sockets", async () => {
     };
     let shutdown: Promise<void> | undefined;
     const server = await startServer(
-      { listen: "127.0.0.1:0", maxRequestBytes: 65536, extAuthz: () => DEFAULT_EXT_AUTHZ, descriptors },
+      { listen: "127.0.0.1:0", maxRequestBytes: 65536, extAuthz: () => DEFAULTS.extAuthz, descriptors },
       {
         validator: () => slow,
         now: () => AT,
@@ -212,7 +215,10 @@ describe("graceful shutdown and unix sockets", async () => {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 2000, (e?: Error) => (e ? reject(e) : resolve())));
     const calls = Array.from({ length: 5 }, () => unary<{ reason: string }>(client, "Validate", { pem, context: "/api", method: "GET" }));
     const answers = await Promise.all(calls);
-    assert.deepEqual(answers.map((a) => a.reason), ["OK", "OK", "OK", "OK", "OK"]);
+    assert.deepEqual(
+      answers.map((a) => a.reason),
+      ["OK", "OK", "OK", "OK", "OK"],
+    );
     assert.equal(started.length, 5);
     const drainStarted = Date.now();
     await shutdown;
@@ -225,7 +231,7 @@ describe("graceful shutdown and unix sockets", async () => {
     const socket = join(mkdtempSync(join(tmpdir(), "certgate-sock-")), "certgate.sock");
     const validator = createValidator(settingsFor(pki));
     const server = await startServer(
-      { listen: `unix:${socket}`, maxRequestBytes: 65536, extAuthz: () => DEFAULT_EXT_AUTHZ, descriptors },
+      { listen: `unix:${socket}`, maxRequestBytes: 65536, extAuthz: () => DEFAULTS.extAuthz, descriptors },
       { validator: () => validator, now: () => AT, onDecision: () => undefined, onError: () => undefined },
     );
     assert.equal(statSync(socket).mode & 0o777, 0o660);

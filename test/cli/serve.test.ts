@@ -57,7 +57,11 @@ describe("certgate certs + serve", () => {
   for (const [file, reason, context] of expectations) {
     it(`answers ${file} on ${context} with ${reason}`, async () => {
       const client = clientFor("certgate.v1.CertificateValidator", server.address);
-      const response = await unary<{ reason: string; allowed: boolean }>(client, "Validate", { pem: readFileSync(join(pkiDir, file), "utf8"), context, method: "GET" });
+      const response = await unary<{ reason: string; allowed: boolean }>(client, "Validate", {
+        pem: readFileSync(join(pkiDir, file), "utf8"),
+        context,
+        method: "GET",
+      });
       client.close();
       assert.equal(response.reason, reason);
       assert.equal(response.allowed, reason === "OK");
@@ -72,12 +76,16 @@ describe("certgate certs + serve", () => {
     const decisions = server.lines.filter((line) => line.includes('"msg":"decision"'));
     assert.ok(decisions.length >= expectations.length, `${decisions.length} decision lines`);
     assert.ok(server.lines.every((line) => !line.includes("BEGIN CERTIFICATE") && !line.includes("PRIVATE KEY")));
-    assert.ok(server.lines.some((line) => line.includes('exempt context \\"dcr\\" matches that path segment anywhere')), "warning for the bare entry");
+    assert.ok(
+      server.lines.some((line) => line.includes('exempt context \\"dcr\\" matches that path segment anywhere')),
+      "warning for the bare entry",
+    );
   });
 
   it("reloads on SIGHUP, and keeps serving the old configuration when the new one is broken", async () => {
     const client = clientFor("certgate.v1.CertificateValidator", server.address);
-    const rogue = () => unary<{ reason: string }>(client, "Validate", { pem: readFileSync(join(pkiDir, "client-rogue.pem"), "utf8"), context: "/api/users", method: "GET" });
+    const rogue = () =>
+      unary<{ reason: string }>(client, "Validate", { pem: readFileSync(join(pkiDir, "client-rogue.pem"), "utf8"), context: "/api/users", method: "GET" });
     const config = join(dir, "deployment.toml");
     writeFileSync(config, readFileSync(config, "utf8").replace('cert_cns = ["certgate-dev-intermediate"]', 'cert_cns = ["rogue-intermediate"]'));
     server.child.kill("SIGHUP");
@@ -87,7 +95,8 @@ describe("certgate certs + serve", () => {
     writeFileSync(config, "[truststore\n");
     server.child.kill("SIGHUP");
     const refusedDeadline = Date.now() + 5000;
-    while (!server.lines.some((line) => line.includes("reload refused")) && Date.now() < refusedDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!server.lines.some((line) => line.includes("reload refused")) && Date.now() < refusedDeadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(server.lines.some((line) => line.includes("reload refused")));
     assert.equal((await rogue()).reason, "OK");
     client.close();
@@ -100,7 +109,10 @@ describe("certgate certs + serve", () => {
   });
 
   it("refuses to start on a broken config, naming every bad key, with exit code 2", async () => {
-    writeFileSync(join(dir, "broken.toml"), `[server]\nlisten = "nowhere"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\nbogus = 1\n`);
+    writeFileSync(
+      join(dir, "broken.toml"),
+      `[server]\nlisten = "nowhere"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\nbogus = 1\n`,
+    );
     const { code, stdout } = await run(["serve", "--config", join(dir, "broken.toml")]);
     assert.equal(code, 2);
     assert.match(stdout, /server\.listen: must be/);
@@ -108,7 +120,10 @@ describe("certgate certs + serve", () => {
   });
 
   it("refuses to start when a trust file is missing", async () => {
-    writeFileSync(join(dir, "missing.toml"), `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`);
+    writeFileSync(
+      join(dir, "missing.toml"),
+      `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/missing.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`,
+    );
     const { code, stdout } = await run(["serve", "--config", join(dir, "missing.toml")]);
     assert.equal(code, 2);
     assert.match(stdout, /truststore\.ca_files\[0\] .*missing\.pem\): file not found/);

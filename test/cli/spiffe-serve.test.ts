@@ -35,7 +35,13 @@ describe("examples/spiffe/certgate.toml served on the dev PKI", () => {
     unary<CheckAnswer>(authorization, "Check", {
       attributes: {
         source: peer === undefined ? {} : { principal: peer },
-        request: { http: { method: "GET", path, headers: [{ key: "x-forwarded-client-cert", value: `By=spiffe://certgate.dev/ns/default/sa/api;Chain="${encodeURIComponent(pem(name))}"` }] } },
+        request: {
+          http: {
+            method: "GET",
+            path,
+            headers: [{ key: "x-forwarded-client-cert", value: `By=spiffe://certgate.dev/ns/default/sa/api;Chain="${encodeURIComponent(pem(name))}"` }],
+          },
+        },
       },
     });
 

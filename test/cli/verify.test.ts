@@ -53,7 +53,14 @@ describe("certgate verify", async () => {
   it("checks revocation with --crl and --revocation", async () => {
     const { issueCrl } = await import("../../src/devpki/revocation.ts");
     const leaf = await pki.client("listed");
-    const crl = file("intermediate.crl", await issueCrl(pki.intermediate, { thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z"), entries: [{ serialNumber: leaf.cert.serialNumber }] }));
+    const crl = file(
+      "intermediate.crl",
+      await issueCrl(pki.intermediate, {
+        thisUpdate: new Date("2026-05-31T00:00:00Z"),
+        nextUpdate: new Date("2026-06-07T00:00:00Z"),
+        entries: [{ serialNumber: leaf.cert.serialNumber }],
+      }),
+    );
     const chain = file("listed.pem", leaf.pem + pki.intermediate.pem);
     const revoked = await certgate(["verify", "--ca", root, "--crl", crl, "--at", AT.toISOString(), chain]);
     assert.equal(JSON.parse(revoked.stdout).reason, "REVOKED");
@@ -75,7 +82,15 @@ describe("certgate verify", async () => {
     assert.match(stdout, /key EC P-256/);
     assert.match(stdout, /FAIL policy {5}#1 {2}intermediate CN allow-list/);
     assert.match(stdout, /Hint: issuing CA "CN=rogue-intermediate,O=certgate" is not in intermediate_cert_validation\.cert_cns \(certgate-dev-intermediate\)/);
-    const allowed = await certgate(["verify", "--config", config, "--at", AT.toISOString(), "--explain", file("ok-explain.pem", (scenarios[0]!.chain as { pem: string }).pem)]);
+    const allowed = await certgate([
+      "verify",
+      "--config",
+      config,
+      "--at",
+      AT.toISOString(),
+      "--explain",
+      file("ok-explain.pem", (scenarios[0]!.chain as { pem: string }).pem),
+    ]);
     assert.equal(allowed.code, 0);
     assert.match(allowed.stdout, /^ALLOWED: OK \(HTTP 200\)/);
     assert.doesNotMatch(allowed.stdout, /FAIL|Hint/);

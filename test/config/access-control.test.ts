@@ -33,27 +33,63 @@ describe("access-control config", () => {
   });
 
   const cases: [string, string, RegExp][] = [
-    ["secure and secured together", `[[resource.access_control]]\ncontext = "/a"\nsecure = true\nsecured = true\n`, /^resource\.access_control\[0\]: set secure or secured, not both$/],
-    ["scopes and scope together", `[[resource.access_control]]\ncontext = "/a"\nscopes = ["a"]\nscope = ["b"]\n[[authorization.grant]]\nuser = "x"\n`, /^resource\.access_control\[0\]: set scopes or scope, not both$/],
-    ["an invalid regex, naming the rule", `[[resource.access_control]]\ncontext = "/a"\n[[resource.access_control]]\ncontext = "(.*/b"\n`, /^resource\.access_control\[1\]\.context: "\(\.\*\/b" is not a valid regular expression/],
-    ["permissions without a grant source", `[[resource.access_control]]\ncontext = "/a"\npermissions = ["/permission/admin"]\n`, /^resource\.access_control\[0\]: requires permissions or scopes but no \[\[authorization\.grant\]\]/],
+    [
+      "secure and secured together",
+      `[[resource.access_control]]\ncontext = "/a"\nsecure = true\nsecured = true\n`,
+      /^resource\.access_control\[0\]: set secure or secured, not both$/,
+    ],
+    [
+      "scopes and scope together",
+      `[[resource.access_control]]\ncontext = "/a"\nscopes = ["a"]\nscope = ["b"]\n[[authorization.grant]]\nuser = "x"\n`,
+      /^resource\.access_control\[0\]: set scopes or scope, not both$/,
+    ],
+    [
+      "an invalid regex, naming the rule",
+      `[[resource.access_control]]\ncontext = "/a"\n[[resource.access_control]]\ncontext = "(.*/b"\n`,
+      /^resource\.access_control\[1\]\.context: "\(\.\*\/b" is not a valid regular expression/,
+    ],
+    [
+      "permissions without a grant source",
+      `[[resource.access_control]]\ncontext = "/a"\npermissions = ["/permission/admin"]\n`,
+      /^resource\.access_control\[0\]: requires permissions or scopes but no \[\[authorization\.grant\]\]/,
+    ],
     ["a bad http_method", `[[resource.access_control]]\ncontext = "/a"\nhttp_method = "get;post"\n`, /^resource\.access_control\[0\]\.http_method:/],
     ["a bad default_access", `[resource_access_control]\ndefault_access = "maybe"\n`, /^resource_access_control\.default_access:/],
     ["an unknown rule key", `[[resource.access_control]]\ncontext = "/a"\nsecurity = true\n`, /^resource\.access_control\[0\]\.security: unknown key$/],
-    ["a grant for an unknown role", `[[authorization.grant]]\nrole = "ghost"\n`, /^authorization\.grant\[0\]\.role: no \[\[authorization\.role\]\] named "ghost"$/],
+    [
+      "a grant for an unknown role",
+      `[[authorization.grant]]\nrole = "ghost"\n`,
+      /^authorization\.grant\[0\]\.role: no \[\[authorization\.role\]\] named "ghost"$/,
+    ],
     ["a grant for a malformed user", `[[authorization.grant]]\nuser = "A/B/c"\n`, /^authorization\.grant\[0\]\.user: username/],
-    ["trusted_issuer = *", `[client_certificate_based_authentication]\nenable = true\n[[client_certificate_based_authentication.user_thumbprint_mapping]]\ntrusted_issuer = "*"\ncert_thumbprint = "*"\nallowed_username = ["*"]\n`, /user_thumbprint_mapping\[0\]\.trusted_issuer: must name an issuer DN/],
-    ["a bad thumbprint", `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = "CN=x"\ncert_thumbprint = "abc"\nallowed_system_user = "svc"\n`, /system_thumbprint_mapping\[0\]\.cert_thumbprint: must be a SHA-256/],
+    [
+      "trusted_issuer = *",
+      `[client_certificate_based_authentication]\nenable = true\n[[client_certificate_based_authentication.user_thumbprint_mapping]]\ntrusted_issuer = "*"\ncert_thumbprint = "*"\nallowed_username = ["*"]\n`,
+      /user_thumbprint_mapping\[0\]\.trusted_issuer: must name an issuer DN/,
+    ],
+    [
+      "a bad thumbprint",
+      `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = "CN=x"\ncert_thumbprint = "abc"\nallowed_system_user = "svc"\n`,
+      /system_thumbprint_mapping\[0\]\.cert_thumbprint: must be a SHA-256/,
+    ],
   ];
   for (const [name, text, pattern] of cases) {
     it(`refuses ${name}`, () => {
       const found = problems(text);
-      assert.ok(found.some((p) => pattern.test(p)), `${pattern} not in ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((p) => pattern.test(p)),
+        `${pattern} not in ${JSON.stringify(found)}`,
+      );
     });
   }
 
   it("leaves mappings off unless enabled", () => {
-    const config = parseConfig(BASE + `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = "CN=x"\ncert_thumbprint = "*"\nallowed_system_user = "svc"\n`, "t", "/");
+    const config = parseConfig(
+      BASE +
+        `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = "CN=x"\ncert_thumbprint = "*"\nallowed_system_user = "svc"\n`,
+      "t",
+      "/",
+    );
     assert.equal(config.accessControl.thumbprintMappings, undefined);
   });
 });

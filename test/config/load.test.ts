@@ -57,22 +57,54 @@ describe("parseConfig", () => {
 
   const broken: { name: string; text: string; expect: RegExp[] }[] = [
     { name: "TOML syntax", text: "[server\nlisten=", expect: [/not valid TOML: line 1/] },
-    { name: "an unknown key", text: MINIMAL + "[server]\nlisen = \"x:1\"\n", expect: [/^server\.lisen: unknown key$/] },
+    { name: "an unknown key", text: MINIMAL + '[server]\nlisen = "x:1"\n', expect: [/^server\.lisen: unknown key$/] },
     { name: "an unknown table", text: MINIMAL + "[caching]\nsize = 1\n", expect: [/^caching: unknown key$/] },
-    { name: "a wrong type", text: MINIMAL + "[server]\nmax_chain_length = \"8\"\n", expect: [/^server\.max_chain_length: must be an integer, found a string$/] },
+    { name: "a wrong type", text: MINIMAL + '[server]\nmax_chain_length = "8"\n', expect: [/^server\.max_chain_length: must be an integer, found a string$/] },
     { name: "an out-of-range number", text: MINIMAL + "[server]\nmax_chain_length = 0\n", expect: [/^server\.max_chain_length: must be between 1 and 32/] },
-    { name: "a bad listen address", text: MINIMAL + "[server]\nlisten = \"localhost\"\n", expect: [/^server\.listen: must be "host:port"/] },
-    { name: "a non-string array item", text: `[truststore]\nca_files = ["a.pem", 3]\n[intermediate_cert_validation]\ncert_cns=["x"]\n`, expect: [/^truststore\.ca_files\[1\]: must be a string, found a number$/] },
+    { name: "a bad listen address", text: MINIMAL + '[server]\nlisten = "localhost"\n', expect: [/^server\.listen: must be "host:port"/] },
+    {
+      name: "a non-string array item",
+      text: `[truststore]\nca_files = ["a.pem", 3]\n[intermediate_cert_validation]\ncert_cns=["x"]\n`,
+      expect: [/^truststore\.ca_files\[1\]: must be a string, found a number$/],
+    },
     { name: "no trust anchors", text: `[intermediate_cert_validation]\ncert_cns = ["x"]\n`, expect: [/^truststore\.ca_files: at least one/] },
-    { name: "CN validation without CNs", text: `[truststore]\nca_files = ["a.pem"]\n`, expect: [/^intermediate_cert_validation\.cert_cns: must list at least one CN/] },
-    { name: "an unusable exempt context", text: MINIMAL + `exempt_contexts = ["/a/../b"]\n`, expect: [/^intermediate_cert_validation\.exempt_contexts\[0\]: .* dot segments/] },
-    { name: "a bad header name", text: MINIMAL + `[ext_authz.headers]\nuser = "x certgate"\n`, expect: [/^ext_authz\.headers\.user: "x certgate" is not a valid HTTP header name$/] },
-    { name: "two principal headers with one name", text: MINIMAL + `[ext_authz.headers]\nuser = "x-user"\ntenant = "X-User"\n`, expect: [/^ext_authz\.headers\.tenant: "x-user" is also ext_authz\.headers\.user$/] },
+    {
+      name: "CN validation without CNs",
+      text: `[truststore]\nca_files = ["a.pem"]\n`,
+      expect: [/^intermediate_cert_validation\.cert_cns: must list at least one CN/],
+    },
+    {
+      name: "an unusable exempt context",
+      text: MINIMAL + `exempt_contexts = ["/a/../b"]\n`,
+      expect: [/^intermediate_cert_validation\.exempt_contexts\[0\]: .* dot segments/],
+    },
+    {
+      name: "a bad header name",
+      text: MINIMAL + `[ext_authz.headers]\nuser = "x certgate"\n`,
+      expect: [/^ext_authz\.headers\.user: "x certgate" is not a valid HTTP header name$/],
+    },
+    {
+      name: "two principal headers with one name",
+      text: MINIMAL + `[ext_authz.headers]\nuser = "x-user"\ntenant = "X-User"\n`,
+      expect: [/^ext_authz\.headers\.tenant: "x-user" is also ext_authz\.headers\.user$/],
+    },
     { name: "an unknown ext_authz.headers key", text: MINIMAL + `[ext_authz.headers]\nrole = "x-role"\n`, expect: [/^ext_authz\.headers\.role: unknown key$/] },
     { name: "a bad log level", text: MINIMAL + `[log]\nlevel = "loud"\n`, expect: [/^log\.level: must be one of/] },
-    { name: "an unknown principal source", text: MINIMAL + `[principal]\nsource = "subject"\n`, expect: [/^principal\.source: must be one of cn, uri_san, email_san, dns_san/] },
-    { name: "a SAN source without mappings", text: MINIMAL + `[principal]\nsource = "uri_san"\n`, expect: [/^principal\.mapping: principal\.source = "uri_san" needs at least one/] },
-    { name: "mappings with the CN source", text: MINIMAL + `[[principal.mapping]]\nmatch = "spiffe://td/{a}"\nusername = "{a}"\n`, expect: [/^principal\.mapping: applies only when principal\.source names a SAN/] },
+    {
+      name: "an unknown principal source",
+      text: MINIMAL + `[principal]\nsource = "subject"\n`,
+      expect: [/^principal\.source: must be one of cn, uri_san, email_san, dns_san/],
+    },
+    {
+      name: "a SAN source without mappings",
+      text: MINIMAL + `[principal]\nsource = "uri_san"\n`,
+      expect: [/^principal\.mapping: principal\.source = "uri_san" needs at least one/],
+    },
+    {
+      name: "mappings with the CN source",
+      text: MINIMAL + `[[principal.mapping]]\nmatch = "spiffe://td/{a}"\nusername = "{a}"\n`,
+      expect: [/^principal\.mapping: applies only when principal\.source names a SAN/],
+    },
     {
       name: "a broken mapping template",
       text: MINIMAL + `[principal]\nsource = "uri_san"\n[[principal.mapping]]\nmatch = "spiffe://td/{a}"\nusername = "{b}"\nrole = "x"\n`,
@@ -80,18 +112,31 @@ describe("parseConfig", () => {
     },
     {
       name: "a SAN source with thumbprint mappings",
-      text: MINIMAL + `[principal]\nsource = "dns_san"\n[[principal.mapping]]\nmatch = "{h}.x"\nusername = "{h}"\n[client_certificate_based_authentication]\nenable = true\n`,
+      text:
+        MINIMAL +
+        `[principal]\nsource = "dns_san"\n[[principal.mapping]]\nmatch = "{h}.x"\nusername = "{h}"\n[client_certificate_based_authentication]\nenable = true\n`,
       expect: [/^principal\.source: "dns_san" .* cannot be combined with \[client_certificate_based_authentication\]/],
     },
     {
       name: "bad trust domains",
-      text: MINIMAL + `[[trust_domain]]\nname = "Prod.Example"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\n`,
-      expect: [/^trust_domain\[0\]\.name: .* lower-case/, /^trust_domain\[2\]\.name: "dup" is also trust_domain\[1\]$/, /^trust_domain\[2\]: set ca_files, bundle_file or both/],
+      text:
+        MINIMAL +
+        `[[trust_domain]]\nname = "Prod.Example"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\nca_files = ["a.pem"]\n[[trust_domain]]\nname = "dup"\n`,
+      expect: [
+        /^trust_domain\[0\]\.name: .* lower-case/,
+        /^trust_domain\[2\]\.name: "dup" is also trust_domain\[1\]$/,
+        /^trust_domain\[2\]: set ca_files, bundle_file or both/,
+      ],
     },
     {
       name: "a rule pinned to an unknown trust domain",
-      text: MINIMAL + `[[trust_domain]]\nname = "a.org"\nca_files = ["a.pem"]\n[[resource.access_control]]\ncontext = "/x"\ntrust_domains = ["b.org"]\nprincipals = [""]\n`,
-      expect: [/^resource\.access_control\[0\]\.trust_domains\[0\]: no \[\[trust_domain\]\] named "b\.org"$/, /^resource\.access_control\[0\]\.principals\[0\]: "" is empty$/],
+      text:
+        MINIMAL +
+        `[[trust_domain]]\nname = "a.org"\nca_files = ["a.pem"]\n[[resource.access_control]]\ncontext = "/x"\ntrust_domains = ["b.org"]\nprincipals = [""]\n`,
+      expect: [
+        /^resource\.access_control\[0\]\.trust_domains\[0\]: no \[\[trust_domain\]\] named "b\.org"$/,
+        /^resource\.access_control\[0\]\.principals\[0\]: "" is empty$/,
+      ],
     },
     {
       name: "principals on an unsecured rule",
@@ -102,7 +147,11 @@ describe("parseConfig", () => {
   for (const { name, text, expect } of broken) {
     it(`names the key for ${name}`, () => {
       const problems = problemsOf(text);
-      for (const pattern of expect) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} not in ${JSON.stringify(problems)}`);
+      for (const pattern of expect)
+        assert.ok(
+          problems.some((p) => pattern.test(p)),
+          `${pattern} not in ${JSON.stringify(problems)}`,
+        );
     });
   }
 
@@ -133,7 +182,10 @@ describe("parseConfig", () => {
 
 describe("loadConfigFile and loadTrustStore", () => {
   it("refuses a missing config file by name", () => {
-    assert.throws(() => loadConfigFile("/nonexistent/deployment.toml"), (e: unknown) => e instanceof ConfigError && /ENOENT/.test(e.problems[0]!));
+    assert.throws(
+      () => loadConfigFile("/nonexistent/deployment.toml"),
+      (e: unknown) => e instanceof ConfigError && /ENOENT/.test(e.problems[0]!),
+    );
   });
 
   it("loads anchors and the pool, and names each unreadable or unparsable file", async () => {
@@ -143,11 +195,19 @@ describe("loadConfigFile and loadTrustStore", () => {
     writeFileSync(join(dir, "pool.der"), pki.intermediate.der);
     writeFileSync(join(dir, "garbage.pem"), "not a certificate");
     writeFileSync(join(dir, "leaf.pem"), (await pki.client("alice")).pem);
-    const good = parseConfig(`[truststore]\nca_files = ["root.pem"]\nintermediate_files = ["pool.der"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`, "t", dir);
+    const good = parseConfig(
+      `[truststore]\nca_files = ["root.pem"]\nintermediate_files = ["pool.der"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`,
+      "t",
+      dir,
+    );
     const trust = loadTrustStore(good);
     assert.equal(trust.anchors.length, 1);
     assert.equal(trust.intermediates.length, 1);
-    const bad = parseConfig(`[truststore]\nca_files = ["root.pem", "missing.pem", "garbage.pem", "leaf.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`, "t", dir);
+    const bad = parseConfig(
+      `[truststore]\nca_files = ["root.pem", "missing.pem", "garbage.pem", "leaf.pem"]\n[intermediate_cert_validation]\ncert_cns = ["x"]\n`,
+      "t",
+      dir,
+    );
     assert.throws(
       () => loadTrustStore(bad),
       (e: unknown) =>
@@ -165,15 +225,25 @@ describe("loadConfigFile and loadTrustStore", () => {
     writeFileSync(join(dir, "a.json"), await spiffeBundleJson([a]));
     writeFileSync(join(dir, "b.pem"), pki.root.pem);
     writeFileSync(join(dir, "broken.json"), JSON.stringify({ keys: [{ kty: "EC", use: "x509-svid", x5c: [] }] }));
-    writeFileSync(join(dir, "leaf.json"), JSON.stringify({ keys: [{ kty: "EC", use: "x509-svid", x5c: [Buffer.from((await pki.client("x")).der).toString("base64")] }] }));
-    const toml = (bundle: string) => `[intermediate_cert_validation]\nenable = false\n[[trust_domain]]\nname = "a.org"\nbundle_file = "${bundle}"\n[[trust_domain]]\nname = "b.org"\nca_files = ["b.pem"]\n`;
+    writeFileSync(
+      join(dir, "leaf.json"),
+      JSON.stringify({ keys: [{ kty: "EC", use: "x509-svid", x5c: [Buffer.from((await pki.client("x")).der).toString("base64")] }] }),
+    );
+    const toml = (bundle: string) =>
+      `[intermediate_cert_validation]\nenable = false\n[[trust_domain]]\nname = "a.org"\nbundle_file = "${bundle}"\n[[trust_domain]]\nname = "b.org"\nca_files = ["b.pem"]\n`;
     const domains = loadTrustDomains(parseConfig(toml("a.json"), "t", dir), []);
     assert.deepEqual([...domains.keys()], ["a.org", "b.org"]);
     assert.equal(domains.get("a.org")!.anchors[0]!.subject.text, "CN=a.org SPIFFE CA,O=a.org");
     assert.equal(domains.get("b.org")!.anchors[0]!.subject.text, "CN=certgate-test-root,O=certgate");
     const refused = (bundle: string, pattern: RegExp) =>
-      assert.throws(() => loadTrustDomains(parseConfig(toml(bundle), "t", dir), []), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => pattern.test(p)));
-    refused("broken.json", /^trust_domain\[0\]\.bundle_file \(.*broken\.json\): not a usable SPIFFE bundle: keys\[0\]: an x509-svid key must hold exactly one certificate/);
+      assert.throws(
+        () => loadTrustDomains(parseConfig(toml(bundle), "t", dir), []),
+        (e: unknown) => e instanceof ConfigError && e.problems.some((p) => pattern.test(p)),
+      );
+    refused(
+      "broken.json",
+      /^trust_domain\[0\]\.bundle_file \(.*broken\.json\): not a usable SPIFFE bundle: keys\[0\]: an x509-svid key must hold exactly one certificate/,
+    );
     refused("missing.json", /^trust_domain\[0\]\.bundle_file \(.*missing\.json\): file not found$/);
     refused("leaf.json", /^trust_domain\[0\] \(a\.org\): .* is not a CA certificate/);
   });

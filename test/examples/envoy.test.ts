@@ -5,8 +5,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 
 type Node = Record<string, unknown>;
-const at = (node: unknown, ...path: (string | number)[]): unknown =>
-  path.reduce<unknown>((value, key) => (value as Node | undefined)?.[key as string], node);
+const at = (node: unknown, ...path: (string | number)[]): unknown => path.reduce<unknown>((value, key) => (value as Node | undefined)?.[key as string], node);
 
 describe("examples/envoy/envoy.yaml", () => {
   const config = parse(readFileSync(new URL("../../examples/envoy/envoy.yaml", import.meta.url), "utf8")) as Node;
@@ -35,6 +34,14 @@ describe("examples/envoy/envoy.yaml", () => {
   it("points the certgate cluster at certgate's default port over HTTP/2", () => {
     const cluster = (at(config, "static_resources", "clusters") as Node[]).find((c) => c.name === "certgate")!;
     assert.equal(at(cluster, "load_assignment", "endpoints", 0, "lb_endpoints", 0, "endpoint", "address", "socket_address", "port_value"), 50051);
-    assert.ok(at(cluster, "typed_extension_protocol_options", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "explicit_http_config", "http2_protocol_options"));
+    assert.ok(
+      at(
+        cluster,
+        "typed_extension_protocol_options",
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        "explicit_http_config",
+        "http2_protocol_options",
+      ),
+    );
   });
 });

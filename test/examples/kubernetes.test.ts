@@ -45,7 +45,11 @@ describe("deploy/kubernetes", () => {
     assert.equal(config.health.listen, "0.0.0.0:8086");
     assert.equal(config.server.listen, `0.0.0.0:${container.ports.find((p: { name: string }) => p.name === "grpc").containerPort}`);
     const mounts = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
-    for (const path of [config.server.tls!.certFile, config.truststore.caFiles[0]!]) assert.ok(mounts.some((m: string) => path.startsWith(m + "/")), path);
+    for (const path of [config.server.tls!.certFile, config.truststore.caFiles[0]!])
+      assert.ok(
+        mounts.some((m: string) => path.startsWith(m + "/")),
+        path,
+      );
   });
 
   it("exposes the gRPC port through the Service to the pods of the Deployment", () => {

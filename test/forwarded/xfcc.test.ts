@@ -21,7 +21,7 @@ function elements(header: string): XfccElement[] {
 describe("parseXfcc", () => {
   it("reads Envoy's documented example, quirks included", () => {
     const header =
-      'By=spiffe://cluster.local/ns/default/sa/frontend;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;' +
+      "By=spiffe://cluster.local/ns/default/sa/frontend;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;" +
       'Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=spiffe://lyft.com/test-team;DNS=a.example;DNS=b.example';
     const [element] = elements(header);
     assert.equal(element!.get("by")?.[0], "spiffe://cluster.local/ns/default/sa/frontend");
@@ -70,7 +70,10 @@ describe("chainFromXfcc", () => {
     leafDer = leaf.der;
   });
 
-  for (const [name, encode] of [["fully", fullyEncoded], ["lightly (older Envoy)", lightlyEncoded]] as const) {
+  for (const [name, encode] of [
+    ["fully", fullyEncoded],
+    ["lightly (older Envoy)", lightlyEncoded],
+  ] as const) {
     it(`takes Chain= from the last element, ${name} URL-encoded`, () => {
       const header = `By=spiffe://front;Cert="${encode(pki.root.pem)}",By=spiffe://sidecar;Hash=${createHash("sha256").update(leafDer).digest("hex")};Chain="${encode(leafPem + pki.intermediate.pem)}";Subject="CN=alice,O=certgate"`;
       const chain = chainFromXfcc(header, 16);

@@ -13,7 +13,7 @@ interface WireResponse {
   http_status: number;
   exempt: boolean;
   cert_index: number;
-  principal: null | Record<string, unknown> & { not_after: { seconds: string; nanos: number } };
+  principal: null | (Record<string, unknown> & { not_after: { seconds: string; nanos: number } });
   warnings: { rule: string; cert_index: number }[];
 }
 
@@ -46,7 +46,10 @@ describe("certgate.v1.CertificateValidator on a real server", async () => {
       assert.equal(response.allowed, scenario.expect === "OK");
       assert.equal(response.http_status, httpStatusFor(scenario.expect));
       if (scenario.qualifiedUsername !== undefined) assert.equal(response.principal?.qualified_username, scenario.qualifiedUsername);
-      assert.deepEqual(response.warnings.map((w) => `${w.rule}@${w.cert_index}`), scenario.warns ?? []);
+      assert.deepEqual(
+        response.warnings.map((w) => `${w.rule}@${w.cert_index}`),
+        scenario.warns ?? [],
+      );
     });
   }
 
@@ -151,7 +154,9 @@ describe("resource access control on the wire", async () => {
 
   it("answers an insecure resource through ext_authz without any certificate", async () => {
     const envoy = clientFor("envoy.service.auth.v3.Authorization", test.server.address);
-    const response = await unary<{ status: { code: number } }>(envoy, "Check", { attributes: { request: { http: { method: "GET", path: "/api/public/health" } } } });
+    const response = await unary<{ status: { code: number } }>(envoy, "Check", {
+      attributes: { request: { http: { method: "GET", path: "/api/public/health" } } },
+    });
     envoy.close();
     assert.equal(response.status.code, 0);
   });
@@ -180,7 +185,12 @@ describe("explained decisions on the wire (ValidateRequest.explain)", async () =
 
   const explain = (name: string) => {
     const scenario = scenarios.find((s) => s.name === name)!;
-    return unary<WireResponse & { trace: TraceStep[]; hint: string }>(client, "Validate", { ...wireChain(scenario.chain), context: scenario.context, method: "GET", explain: true });
+    return unary<WireResponse & { trace: TraceStep[]; hint: string }>(client, "Validate", {
+      ...wireChain(scenario.chain),
+      context: scenario.context,
+      method: "GET",
+      explain: true,
+    });
   };
   const failing = (trace: TraceStep[]) => trace.filter((step) => !step.ok && step.stage !== "decision");
 
@@ -218,12 +228,16 @@ describe("explained decisions on the wire (ValidateRequest.explain)", async () =
 
   it("decides an explained request afresh and an unexplained one carries no trace", async () => {
     const scenario = scenarios.find((s) => s.name === "valid chain, CN checked")!;
-    const plain = () => unary<WireResponse & { trace: TraceStep[]; hint: string }>(client, "Validate", { ...wireChain(scenario.chain), context: "/api", method: "GET" });
+    const plain = () =>
+      unary<WireResponse & { trace: TraceStep[]; hint: string }>(client, "Validate", { ...wireChain(scenario.chain), context: "/api", method: "GET" });
     const first = await plain();
     assert.deepEqual(first.trace, []);
     const explained = await explain("valid chain, CN checked");
     assert.equal(explained.reason, "OK");
-    assert.ok(explained.trace.some((step) => step.stage === "input"), "decoded afresh, not answered from the cache");
+    assert.ok(
+      explained.trace.some((step) => step.stage === "input"),
+      "decoded afresh, not answered from the cache",
+    );
     assert.ok(explained.trace.every((step) => step.ok));
     assert.equal(explained.hint, "");
     const again = await plain();

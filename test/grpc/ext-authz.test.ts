@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { DEFAULT_EXT_AUTHZ } from "../../src/config/config.ts";
+import { DEFAULTS } from "../../src/defaults.ts";
 import { createTrustStore } from "../../src/pki/path/trust-store.ts";
 import { AT, decoded } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
@@ -48,8 +48,8 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
   before(async () => {
     // The intermediate pool completes chains for sources that carry only the leaf.
     const settings = { ...settingsFor(pki), trust: createTrustStore([decoded(pki.root.der)], [decoded(pki.intermediate.der), decoded(pki.rogue.der)]) };
-    open = await startTestServer(settings, AT, 64 * 1024, { ...DEFAULT_EXT_AUTHZ, trustClientCertHeaders: true, certHeader: "x-ssl-cert" });
-    strict = await startTestServer(settings, AT, 64 * 1024, { ...DEFAULT_EXT_AUTHZ, trustXfcc: false });
+    open = await startTestServer(settings, AT, 64 * 1024, { ...DEFAULTS.extAuthz, trustClientCertHeaders: true, certHeader: "x-ssl-cert" });
+    strict = await startTestServer(settings, AT, 64 * 1024, { ...DEFAULTS.extAuthz, trustXfcc: false });
     client = clientFor("envoy.service.auth.v3.Authorization", open.server.address);
     strictClient = clientFor("envoy.service.auth.v3.Authorization", strict.server.address);
   });
@@ -61,7 +61,11 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
   });
 
   it("allows an XFCC chain and sends the principal upstream", async () => {
-    const response = await unary<CheckResponse>(client, "Check", check({ path: "/api/users?x=1", headers: { "x-forwarded-client-cert": xfcc(john.pem + pki.intermediate.pem) } }));
+    const response = await unary<CheckResponse>(
+      client,
+      "Check",
+      check({ path: "/api/users?x=1", headers: { "x-forwarded-client-cert": xfcc(john.pem + pki.intermediate.pem) } }),
+    );
     assert.equal(response.status.code, 0);
     assert.equal(response.http_response, "ok_response");
     const headers = headerMap(response);
@@ -100,28 +104,89 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
   });
 
   it("in an exempt context without an asserted user, removes every user header a client could have sent", async () => {
-    const response = await unary<CheckResponse>(client, "Check", check({ path: "/scim2/Users", headers: { "x-forwarded-client-cert": xfcc(mallory.pem), "x-certgate-user": "admin" } }));
+    const response = await unary<CheckResponse>(
+      client,
+      "Check",
+      check({ path: "/scim2/Users", headers: { "x-forwarded-client-cert": xfcc(mallory.pem), "x-certgate-user": "admin" } }),
+    );
     assert.equal(response.status.code, 0);
     const headers = headerMap(response);
     assert.equal(headers.get("x-certgate-user"), undefined);
     assert.equal(headers.get("x-certgate-fingerprint"), decoded(mallory.der).fingerprint);
-    assert.deepEqual(response.ok_response!.headers_to_remove.sort(), ["wso2-identity-user", "x-certgate-qualified-user", "x-certgate-spiffe-id", "x-certgate-tenant", "x-certgate-user", "x-certgate-user-store"]);
+    assert.deepEqual(response.ok_response!.headers_to_remove.sort(), [
+      "wso2-identity-user",
+      "x-certgate-qualified-user",
+      "x-certgate-spiffe-id",
+      "x-certgate-tenant",
+      "x-certgate-user",
+      "x-certgate-user-store",
+    ]);
   });
 
   it("in an exempt context, names the asserted user from wso2-identity-user", async () => {
-    const response = await unary<CheckResponse>(client, "Check", check({ path: "/t/acme.com/dcr/register", headers: { "x-forwarded-client-cert": xfcc(mallory.pem), "wso2-identity-user": "ann@acme.com" } }));
+    const response = await unary<CheckResponse>(
+      client,
+      "Check",
+      check({ path: "/t/acme.com/dcr/register", headers: { "x-forwarded-client-cert": xfcc(mallory.pem), "wso2-identity-user": "ann@acme.com" } }),
+    );
     assert.equal(headerMap(response).get("x-certgate-qualified-user"), "ann@acme.com");
   });
 
   const denials: { name: string; request: () => object; grpcCode: grpc.status; http: number; reason: string }[] = [
-    { name: "an expired leaf", request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(expired.pem) } }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "CERTIFICATE_EXPIRED" },
-    { name: "a rogue intermediate", request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(mallory.pem) } }), grpcCode: grpc.status.PERMISSION_DENIED, http: 403, reason: "INTERMEDIATE_CN_NOT_ALLOWED" },
+    {
+      name: "an expired leaf",
+      request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(expired.pem) } }),
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
+      reason: "CERTIFICATE_EXPIRED",
+    },
+    {
+      name: "a rogue intermediate",
+      request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(mallory.pem) } }),
+      grpcCode: grpc.status.PERMISSION_DENIED,
+      http: 403,
+      reason: "INTERMEDIATE_CN_NOT_ALLOWED",
+    },
     { name: "no certificate anywhere", request: () => check({ path: "/api" }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "NO_CERTIFICATE" },
-    { name: "malformed XFCC", request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": 'Cert="unterminated' } }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "MALFORMED_CERTIFICATE" },
-    { name: "XFCC with bad URL encoding", request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": "Cert=%ZZ" } }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "MALFORMED_CERTIFICATE" },
-    { name: "XFCC whose PEM is garbage", request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": `Cert=${encodeURIComponent("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")}` } }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "MALFORMED_CERTIFICATE" },
-    { name: "a malformed peer certificate", request: () => check({ path: "/api" }, { certificate: "%%%" }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "MALFORMED_CERTIFICATE" },
-    { name: "a path with an encoded slash", request: () => check({ path: "/api%2F..%2Fscim2", headers: { "x-forwarded-client-cert": xfcc(john.pem) } }), grpcCode: grpc.status.PERMISSION_DENIED, http: 403, reason: "INVALID_REQUEST_PATH" },
+    {
+      name: "malformed XFCC",
+      request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": 'Cert="unterminated' } }),
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
+      reason: "MALFORMED_CERTIFICATE",
+    },
+    {
+      name: "XFCC with bad URL encoding",
+      request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": "Cert=%ZZ" } }),
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
+      reason: "MALFORMED_CERTIFICATE",
+    },
+    {
+      name: "XFCC whose PEM is garbage",
+      request: () =>
+        check({
+          path: "/api",
+          headers: { "x-forwarded-client-cert": `Cert=${encodeURIComponent("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")}` },
+        }),
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
+      reason: "MALFORMED_CERTIFICATE",
+    },
+    {
+      name: "a malformed peer certificate",
+      request: () => check({ path: "/api" }, { certificate: "%%%" }),
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
+      reason: "MALFORMED_CERTIFICATE",
+    },
+    {
+      name: "a path with an encoded slash",
+      request: () => check({ path: "/api%2F..%2Fscim2", headers: { "x-forwarded-client-cert": xfcc(john.pem) } }),
+      grpcCode: grpc.status.PERMISSION_DENIED,
+      http: 403,
+      reason: "INVALID_REQUEST_PATH",
+    },
   ];
   for (const { name, request, grpcCode, http, reason } of denials) {
     it(`denies ${name}: gRPC ${grpc.status[grpcCode]}, HTTP ${http}, ${reason}`, async () => {
@@ -141,7 +206,11 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
 
   it("reads RFC 9440 Client-Cert / Client-Cert-Chain when trusted", async () => {
     const sf = (der: Uint8Array) => `:${Buffer.from(der).toString("base64")}:`;
-    const response = await unary<CheckResponse>(client, "Check", check({ path: "/api", headers: { "client-cert": sf(john.der), "client-cert-chain": sf(pki.intermediate.der) } }));
+    const response = await unary<CheckResponse>(
+      client,
+      "Check",
+      check({ path: "/api", headers: { "client-cert": sf(john.der), "client-cert-chain": sf(pki.intermediate.der) } }),
+    );
     assert.equal(response.status.code, 0);
   });
 
@@ -154,14 +223,25 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
     const response = await unary<CheckResponse>(
       client,
       "Check",
-      check({ header_map: { headers: [{ key: ":path", raw_value: Buffer.from("/api/users") }, { key: "X-Forwarded-Client-Cert", raw_value: Buffer.from(xfcc(john.pem)) }] } }),
+      check({
+        header_map: {
+          headers: [
+            { key: ":path", raw_value: Buffer.from("/api/users") },
+            { key: "X-Forwarded-Client-Cert", raw_value: Buffer.from(xfcc(john.pem)) },
+          ],
+        },
+      }),
     );
     assert.equal(response.status.code, 0, JSON.stringify(response));
   });
 
   it("ignores XFCC and RFC 9440 headers unless trusted", async () => {
     const sf = (der: Uint8Array) => `:${Buffer.from(der).toString("base64")}:`;
-    const response = await unary<CheckResponse>(strictClient, "Check", check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(john.pem), "client-cert": sf(john.der) } }));
+    const response = await unary<CheckResponse>(
+      strictClient,
+      "Check",
+      check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(john.pem), "client-cert": sf(john.der) } }),
+    );
     assert.equal(headerMap(response).get("x-certgate-reason"), "NO_CERTIFICATE");
   });
 

@@ -76,11 +76,17 @@ async function fetchFiles(stream: ReflectionStream, symbol: string, received: Ma
 function callRaw(address: string, path: string, request: Uint8Array): Promise<Buffer> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(request), (error, response) => {
-      client.close();
-      if (error || !response) reject(error);
-      else resolve(response);
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(request),
+      (error, response) => {
+        client.close();
+        if (error || !response) reject(error);
+        else resolve(response);
+      },
+    );
   });
 }
 
@@ -98,7 +104,13 @@ describe("server reflection for strict clients", async () => {
       const response = await stream.ask({ list_services: "" });
       stream.close();
       const names = response.list_services_response!.service.map((s) => s.name);
-      for (const name of ["certgate.v1.CertificateValidator", "envoy.service.auth.v3.Authorization", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]) {
+      for (const name of [
+        "certgate.v1.CertificateValidator",
+        "envoy.service.auth.v3.Authorization",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+      ]) {
         assert.ok(names.includes(name), `${name} missing from ${names.join(", ")}`);
       }
     });
@@ -129,16 +141,27 @@ describe("server reflection for strict clients", async () => {
     const fileName = await fetchFiles(stream, "envoy.service.auth.v3.Authorization", received);
     stream.close();
     assert.equal(fileName, "envoy/service/auth/v3/external_auth.proto");
-    for (const imported of ["envoy/config/core/v3/base.proto", "google/rpc/status.proto", "validate/validate.proto", "udpa/annotations/status.proto", "xds/core/v3/context_params.proto"]) {
+    for (const imported of [
+      "envoy/config/core/v3/base.proto",
+      "google/rpc/status.proto",
+      "validate/validate.proto",
+      "udpa/annotations/status.proto",
+      "xds/core/v3/context_params.proto",
+    ]) {
       assert.ok(received.has(imported), `${imported} was not sent`);
     }
-    const method = strictRegistry(received, fileName).getService("envoy.service.auth.v3.Authorization")!.methods.find((m) => m.name === "Check")!;
+    const method = strictRegistry(received, fileName)
+      .getService("envoy.service.auth.v3.Authorization")!
+      .methods.find((m) => m.name === "Check")!;
     const pem = (scenarios[0]!.chain as { pem: string }).pem;
     const request = fromJson(method.input, {
       attributes: { request: { http: { method: "GET", path: "/api/users", headers: { "x-forwarded-client-cert": `Chain="${encodeURIComponent(pem)}"` } } } },
     });
     const answer = await callRaw(test.server.address, "/envoy.service.auth.v3.Authorization/Check", toBinary(method.input, request));
-    const json = toJson(method.output, fromBinary(method.output, answer)) as { status?: { code?: number }; okResponse?: { headers: { header: { key: string; value: string } }[] } };
+    const json = toJson(method.output, fromBinary(method.output, answer)) as {
+      status?: { code?: number };
+      okResponse?: { headers: { header: { key: string; value: string } }[] };
+    };
     assert.equal(json.status?.code ?? 0, 0);
     assert.ok(json.okResponse!.headers.some((h) => h.header.key === "x-certgate-qualified-user" && h.header.value === "SECONDARY/john@tenant.com"));
   });
@@ -158,7 +181,9 @@ describe("server reflection for strict clients", async () => {
     const fileName = await fetchFiles(stream, "grpc.health.v1.Health.Check", received);
     stream.close();
     assert.equal(fileName, "grpc/health/v1/health.proto");
-    const method = strictRegistry(received, fileName).getService("grpc.health.v1.Health")!.methods.find((m) => m.name === "Check")!;
+    const method = strictRegistry(received, fileName)
+      .getService("grpc.health.v1.Health")!
+      .methods.find((m) => m.name === "Check")!;
     const answer = await callRaw(test.server.address, "/grpc.health.v1.Health/Check", toBinary(method.input, fromJson(method.input, { service: "" })));
     assert.deepEqual(toJson(method.output, fromBinary(method.output, answer)), { status: "SERVING" });
   });

@@ -74,7 +74,7 @@ permissions = ["/permission/admin/login"]
 
 export function accessSettings(pki: TestPki, extraToml = "", defaultAccess: "allow" | "deny" = "deny"): ValidatorSettings {
   const config = parseConfig(ACCESS_TOML.replace('default_access = "deny"', `default_access = "${defaultAccess}"`) + extraToml, "access.toml", "/");
-  return { ...validatorSettings(config, trustStoreOf([pki.root])) };
+  return { ...validatorSettings(config, { trust: trustStoreOf([pki.root]) }) };
 }
 
 const pem = (...items: { pem: string }[]) => ({ pem: items.map((item) => item.pem).join("") });
@@ -95,15 +95,46 @@ export async function buildAccessScenarios(): Promise<{ pki: TestPki; scenarios:
     { name: "no rule matches, default deny", chain: john, context: "/api/other", method: "GET", expect: "NO_MATCHING_RULE" },
     { name: "secure rule, no certificate", chain: none, context: "/scim2/Users", method: "GET", expect: "NO_CERTIFICATE", matchedRule: 2 },
     { name: "handler not allowed", chain: john, context: "/api/legacy/x", method: "GET", expect: "HANDLER_NOT_ALLOWED", matchedRule: 3 },
-    { name: "permission held through the permission tree, odd-case method", chain: john, context: "/t/tenant.com/scim2/Users", method: "pOsT", expect: "OK", qualifiedUsername: "SECONDARY/john@tenant.com", matchedRule: 1 },
+    {
+      name: "permission held through the permission tree, odd-case method",
+      chain: john,
+      context: "/t/tenant.com/scim2/Users",
+      method: "pOsT",
+      expect: "OK",
+      qualifiedUsername: "SECONDARY/john@tenant.com",
+      matchedRule: 1,
+    },
     { name: "permission missing", chain: plainJohn, context: "/scim2/Users", method: "POST", expect: "ACCESS_DENIED", matchedRule: 1 },
     { name: "permission none", chain: plainJohn, context: "/scim2/Users?filter=x", method: "get", expect: "OK", matchedRule: 2 },
     { name: "method not covered by any rule", chain: plainJohn, context: "/scim2/Users", method: "DELETE", expect: "NO_MATCHING_RULE" },
-    { name: "carbon.super user on another tenant", chain: plainJohn, context: "/t/other.com/scim2/Users", method: "GET", expect: "CROSS_TENANT_DENIED", matchedRule: 2 },
+    {
+      name: "carbon.super user on another tenant",
+      chain: plainJohn,
+      context: "/t/other.com/scim2/Users",
+      method: "GET",
+      expect: "CROSS_TENANT_DENIED",
+      matchedRule: 2,
+    },
     { name: "own tenant is not cross-tenant", chain: john, context: "/t/TENANT.com/scim2/Users", method: "GET", expect: "OK" },
     { name: "cross-tenant allowed for a listed tenant", chain: partner, context: "/t/other.com/api/users/v1/me", method: "GET", expect: "OK", matchedRule: 4 },
-    { name: "cross-tenant refused for an unlisted tenant", chain: john, context: "/o/other.com/api/users/v1/me", method: "GET", expect: "CROSS_TENANT_DENIED", matchedRule: 4 },
-    { name: "role grant through the asserted user in an exempt context", chain: rogueClient, context: "/scim2/Me", method: "GET", userHeader: "ann@acme.com", expect: "OK", qualifiedUsername: "ann@acme.com", matchedRule: 5 },
+    {
+      name: "cross-tenant refused for an unlisted tenant",
+      chain: john,
+      context: "/o/other.com/api/users/v1/me",
+      method: "GET",
+      expect: "CROSS_TENANT_DENIED",
+      matchedRule: 4,
+    },
+    {
+      name: "role grant through the asserted user in an exempt context",
+      chain: rogueClient,
+      context: "/scim2/Me",
+      method: "GET",
+      userHeader: "ann@acme.com",
+      expect: "OK",
+      qualifiedUsername: "ann@acme.com",
+      matchedRule: 5,
+    },
     { name: "no user, permission required", chain: rogueClient, context: "/scim2/Me", method: "GET", expect: "ACCESS_DENIED", matchedRule: 5 },
   ];
   return { pki, scenarios };

@@ -27,10 +27,13 @@ import {
 } from "@peculiar/asn1-x509";
 import { Extension } from "../../src/devpki/x509.ts";
 
-export type NameSpec = { dns: string } | { email: string } | { uri: string } | { ip: string } | { dn: [type: string, value: string][] } | { registeredId: string };
+export type NameSpec =
+  { dns: string } | { email: string } | { uri: string } | { ip: string } | { dn: [type: string, value: string][] } | { registeredId: string };
 
 export function rdn(...attributes: [type: string, value: string][]): RelativeDistinguishedName {
-  return new RelativeDistinguishedName(attributes.map(([type, value]) => new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })));
+  return new RelativeDistinguishedName(
+    attributes.map(([type, value]) => new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })),
+  );
 }
 
 export function generalName(spec: NameSpec): GeneralName {
@@ -45,8 +48,13 @@ export function generalName(spec: NameSpec): GeneralName {
 const raw = (oid: string, critical: boolean, value: object) => new Extension(oid, critical, AsnConvert.serialize(value));
 
 export function nameConstraintsExtension(options: { permitted?: NameSpec[]; excluded?: NameSpec[]; critical?: boolean }): Extension {
-  const subtrees = (list: NameSpec[] | undefined) => (list === undefined ? undefined : new GeneralSubtrees(list.map((spec) => new GeneralSubtree({ base: generalName(spec) }))));
-  return raw("2.5.29.30", options.critical ?? true, new NameConstraints({ permittedSubtrees: subtrees(options.permitted), excludedSubtrees: subtrees(options.excluded) }));
+  const subtrees = (list: NameSpec[] | undefined) =>
+    list === undefined ? undefined : new GeneralSubtrees(list.map((spec) => new GeneralSubtree({ base: generalName(spec) })));
+  return raw(
+    "2.5.29.30",
+    options.critical ?? true,
+    new NameConstraints({ permittedSubtrees: subtrees(options.permitted), excludedSubtrees: subtrees(options.excluded) }),
+  );
 }
 
 export function certificatePoliciesExtension(policies: string[], critical = false): Extension {

@@ -40,5 +40,8 @@ export function decoded(der: Uint8Array): Certificate {
 }
 
 export function trustStoreOf(anchors: readonly Authority[], intermediates: readonly Authority[] = []): TrustStore {
-  return createTrustStore(anchors.map((a) => decoded(a.der)), intermediates.map((a) => decoded(a.der)));
+  return createTrustStore(
+    anchors.map((a) => decoded(a.der)),
+    intermediates.map((a) => decoded(a.der)),
+  );
 }

@@ -32,7 +32,8 @@ import type { DistinguishedName } from "../../src/pki/certificate/name.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const hex = (bytes: ArrayBuffer | Uint8Array | undefined | null) => (bytes == null ? null : Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex"));
+const hex = (bytes: ArrayBuffer | Uint8Array | undefined | null) =>
+  bytes == null ? null : Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
 
 const SHORT_NAMES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",
@@ -193,7 +194,9 @@ export function referenceView(der: Uint8Array): Json {
       case "2.5.29.30": {
         const nc = value(NameConstraints);
         const subtrees = (list: typeof nc.permittedSubtrees) =>
-          list === undefined ? null : [...list].map((subtree) => ({ name: generalNameView(subtree.base), bounded: subtree.minimum !== 0 || subtree.maximum !== undefined }));
+          list === undefined
+            ? null
+            : [...list].map((subtree) => ({ name: generalNameView(subtree.base), bounded: subtree.minimum !== 0 || subtree.maximum !== undefined }));
         view.nameConstraints = { permitted: subtrees(nc.permittedSubtrees), excluded: subtrees(nc.excludedSubtrees) ?? [] };
         break;
       }
@@ -215,7 +218,8 @@ export function referenceView(der: Uint8Array): Json {
       case "2.5.29.31":
         view.distributionPoints = [...value(CRLDistributionPoints)].map((point) => ({
           fullName: point.distributionPoint?.fullName?.map(generalNameView) ?? null,
-          relativeName: point.distributionPoint?.nameRelativeToCRLIssuer === undefined ? null : rdnParts(point.distributionPoint.nameRelativeToCRLIssuer).keys.sort(),
+          relativeName:
+            point.distributionPoint?.nameRelativeToCRLIssuer === undefined ? null : rdnParts(point.distributionPoint.nameRelativeToCRLIssuer).keys.sort(),
           reasons: point.reasons === undefined ? null : point.reasons.toNumber(),
           crlIssuer: point.cRLIssuer?.map(generalNameView) ?? null,
         }));
@@ -263,7 +267,14 @@ export function referenceView(der: Uint8Array): Json {
 }
 
 function dnView(name: DistinguishedName): Json {
-  return { text: name.text, key: name.key, unorderedKey: name.unorderedKey, commonNames: [...name.commonNames], emails: [...name.emails], rdnKeys: [...name.rdnKeys] };
+  return {
+    text: name.text,
+    key: name.key,
+    unorderedKey: name.unorderedKey,
+    commonNames: [...name.commonNames],
+    emails: [...name.emails],
+    rdnKeys: [...name.rdnKeys],
+  };
 }
 
 function ownGeneralName(name: GeneralNameValue): Json {

@@ -23,7 +23,8 @@ export async function startRevocationServer(): Promise<RevocationServer> {
         if (response.destroyed) return;
         const body = request.method === "POST" ? state.ocspResponse : state.crls.get(request.url ?? "");
         if (body === undefined) response.writeHead(request.method === "POST" ? 500 : 404).end();
-        else response.writeHead(200, { "content-type": request.method === "POST" ? "application/ocsp-response" : "application/pkix-crl" }).end(Buffer.from(body));
+        else
+          response.writeHead(200, { "content-type": request.method === "POST" ? "application/ocsp-response" : "application/pkix-crl" }).end(Buffer.from(body));
       }, state.delayMs);
     });
   });

@@ -1,7 +1,8 @@
 // Starts the real gRPC server on 127.0.0.1:0 and builds grpc-js clients from the
 // same descriptor set the server serves.
 import * as grpc from "@grpc/grpc-js";
-import { DEFAULT_EXT_AUTHZ, type ExtAuthzConfig } from "../../src/config/config.ts";
+import type { ExtAuthzConfig } from "../../src/config/config.ts";
+import { DEFAULTS } from "../../src/defaults.ts";
 import { loadDescriptors, type Descriptors } from "../../src/grpc/descriptors.ts";
 import { startServer, type RunningServer } from "../../src/grpc/server.ts";
 import type { DecisionEvent } from "../../src/grpc/certgate-service.ts";
@@ -30,7 +31,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(settings: ValidatorSettings, at: Date, maxRequestBytes = 64 * 1024, extAuthz: ExtAuthzConfig = DEFAULT_EXT_AUTHZ): Promise<TestServer> {
+export async function startTestServer(
+  settings: ValidatorSettings,
+  at: Date,
+  maxRequestBytes = 64 * 1024,
+  extAuthz: ExtAuthzConfig = DEFAULTS.extAuthz,
+): Promise<TestServer> {
   const validator = createValidator(settings);
   const events: DecisionEvent[] = [];
   const errors: unknown[] = [];

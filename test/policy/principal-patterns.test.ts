@@ -32,7 +32,7 @@ describe("rule principals and trust domains", () => {
     });
   }
 
-  it("matches a \"*\" inside a segment within that segment only", () => {
+  it('matches a "*" inside a segment within that segment only', () => {
     const sa = compilePrincipalPatterns([], ["spiffe://td/ns/*/sa/web-*"])!;
     assert.equal(sa.check(svid("spiffe://td/ns/a/sa/web-1")), undefined);
     assert.ok(sa.check(svid("spiffe://td/ns/a/sa/web-")));
@@ -65,7 +65,7 @@ describe("rule principals and trust domains", () => {
     assert.ok(both.check(svid("spiffe://a.org/y")));
   });
 
-  it("refuses empty patterns and \"**\"", () => {
+  it('refuses empty patterns and "**"', () => {
     assert.match(invalidPrincipalPattern("")!, /empty/);
     assert.match(invalidPrincipalPattern("spiffe://td/**")!, /\*\*/);
     assert.equal(invalidPrincipalPattern("spiffe://td/*"), undefined);

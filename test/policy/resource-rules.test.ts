@@ -5,7 +5,19 @@ import { compileResourceRules, contextPattern, invalidContext, type ResourceRule
 import { parseDistinguishedName } from "../../src/pki/certificate/name.ts";
 
 function rule(context: string, methods = ["ALL"]): ResourceRule {
-  return { context, httpMethod: methods.join(","), methods, secure: true, permissions: [], scopes: [], allowedAuthHandlers: ["all"], crossTenant: false, crossAccessAllowedTenants: [], trustDomains: [], principals: [] };
+  return {
+    context,
+    httpMethod: methods.join(","),
+    methods,
+    secure: true,
+    permissions: [],
+    scopes: [],
+    allowedAuthHandlers: ["all"],
+    crossTenant: false,
+    crossAccessAllowedTenants: [],
+    trustDomains: [],
+    principals: [],
+  };
 }
 
 describe("compileResourceRules", () => {
@@ -59,7 +71,13 @@ describe("grants", () => {
   );
 
   const cases: { name: string; user: string | undefined; permissions: string[]; scopes: string[]; ok: boolean }[] = [
-    { name: "a permission below a granted one", user: "SECONDARY/john@tenant.com", permissions: ["/permission/admin/manage/identity/usermgt/create"], scopes: [], ok: true },
+    {
+      name: "a permission below a granted one",
+      user: "SECONDARY/john@tenant.com",
+      permissions: ["/permission/admin/manage/identity/usermgt/create"],
+      scopes: [],
+      ok: true,
+    },
     { name: "a sibling permission", user: "SECONDARY/john@tenant.com", permissions: ["/permission/admin/managex"], scopes: [], ok: false },
     { name: "a role's permission and scope", user: "ann", permissions: ["/permission/admin/login"], scopes: ["s2"], ok: true },
     { name: "a scope held by someone else", user: "ann", permissions: [], scopes: ["s1"], ok: false },

@@ -19,14 +19,20 @@ const pathChars = fc.constantFrom("/", ".", "..", "%", "%2e", "%2F", "%25", "a",
 describe("parsers under random input", () => {
   it("normaliseRequestPath never throws, is idempotent and never yields a dot segment", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(pathChars).map((parts) => "/" + parts.join(""))), (raw) => {
-        const once = normaliseRequestPath(raw);
-        if (!once.ok) return;
-        const twice = normaliseRequestPath(once.path);
-        assert.ok(twice.ok);
-        assert.equal(twice.path, once.path);
-        assert.ok(!once.segments.some((s) => s === "." || s === ".." || s === ""));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(pathChars).map((parts) => "/" + parts.join("")),
+        ),
+        (raw) => {
+          const once = normaliseRequestPath(raw);
+          if (!once.ok) return;
+          const twice = normaliseRequestPath(once.path);
+          assert.ok(twice.ok);
+          assert.equal(twice.path, once.path);
+          assert.ok(!once.segments.some((s) => s === "." || s === ".." || s === ""));
+        },
+      ),
       RUNS,
     );
   });

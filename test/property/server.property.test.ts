@@ -46,9 +46,16 @@ describe("the running server under random input", async () => {
   const validDer = decodePemChain(validPem);
   const sameChain = (pem: string) => {
     const decoded = decodePemChain(pem);
-    return decoded.ok && validDer.ok && decoded.certificates.length === validDer.certificates.length && decoded.certificates.every((der, i) => Buffer.from(der).equals(Buffer.from(validDer.certificates[i]!)));
+    return (
+      decoded.ok &&
+      validDer.ok &&
+      decoded.certificates.length === validDer.certificates.length &&
+      decoded.certificates.every((der, i) => Buffer.from(der).equals(Buffer.from(validDer.certificates[i]!)))
+    );
   };
-  const mutatedPem = fc.tuple(fc.nat(validPem.length - 1), fc.string({ minLength: 1, maxLength: 1 })).map(([at, c]) => validPem.slice(0, at) + c + validPem.slice(at + 1));
+  const mutatedPem = fc
+    .tuple(fc.nat(validPem.length - 1), fc.string({ minLength: 1, maxLength: 1 }))
+    .map(([at, c]) => validPem.slice(0, at) + c + validPem.slice(at + 1));
   const path = fc.oneof(fc.string(), fc.constantFrom("/api/users", "/scim2/Users", "/t/x/dcr", "/%2e%2e/", "/a%00"));
 
   it("Validate: random DER, random and mutated PEM, random paths and users", async () => {
@@ -62,7 +69,14 @@ describe("the running server under random input", async () => {
         path,
         fc.option(fc.string({ maxLength: 40 })),
         async (chain, context, user) => {
-          const response = await answered(unary<{ allowed: boolean; reason: string }>(validate, "Validate", { ...chain, context, method: "GET", ...(user === null ? {} : { user_header: user }) }));
+          const response = await answered(
+            unary<{ allowed: boolean; reason: string }>(validate, "Validate", {
+              ...chain,
+              context,
+              method: "GET",
+              ...(user === null ? {} : { user_header: user }),
+            }),
+          );
           // The oracle: only text that still carries the valid chain's exact DER may pass (a mutated newline can).
           if (response?.allowed) assert.ok("pem" in chain && sameChain(chain.pem), `allowed a generated chain (${response.reason})`);
         },
@@ -89,7 +103,12 @@ describe("the running server under random input", async () => {
         if (response?.status.code === 0) {
           const carried = chainFromXfcc(header, 16);
           const valid = validDer.ok ? validDer.certificates : [];
-          assert.ok(carried?.ok && carried.certificates.length === valid.length && carried.certificates.every((der, i) => Buffer.from(der).equals(Buffer.from(valid[i]!))), "allowed a generated header");
+          assert.ok(
+            carried?.ok &&
+              carried.certificates.length === valid.length &&
+              carried.certificates.every((der, i) => Buffer.from(der).equals(Buffer.from(valid[i]!))),
+            "allowed a generated header",
+          );
         }
       }),
       RUNS,

@@ -85,7 +85,10 @@ allowed_system_user = "svc-batch"
 
   it("refuses certificates of an issuer no mapping trusts", async () => {
     const stranger = await pki.client("stranger");
-    const decision = validator.validate({ chain: { pem: stranger.pem + pki.intermediate.pem }, context: "/scim2/Me", method: "GET", userHeader: "ann@acme.com" }, AT);
+    const decision = validator.validate(
+      { chain: { pem: stranger.pem + pki.intermediate.pem }, context: "/scim2/Me", method: "GET", userHeader: "ann@acme.com" },
+      AT,
+    );
     assert.equal(decision.reason, "USER_NOT_MAPPED");
   });
 });

@@ -81,7 +81,7 @@ describe("validator decision cache", () => {
   });
 
   it("can be turned off with max_entries = 0", async () => {
-    const { validator, lookups } = counting({ decisionCache: { maxEntries: 0, ttlSeconds: 60 } });
+    const { validator, lookups } = counting({ cache: { maxEntries: 0, ttlSeconds: 60 } });
     const chain = { pem: (await pki.client("alice")).pem + pki.intermediate.pem };
     validator.validate({ chain, context: "/", method: "GET" }, AT);
     assert.equal(validator.validate({ chain, context: "/", method: "GET" }, AT).reason, "OK");

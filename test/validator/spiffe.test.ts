@@ -50,10 +50,12 @@ describe("SPIFFE trust domains and SAN principals", async () => {
     ["prod.example.org", trustStoreOf([prod])],
     ["partner.example", trustStoreOf([partner])],
   ]);
-  const validatorFor = (toml: string) => createValidator(validatorSettings(parseConfig(toml, "test", "/"), trustStoreOf([pki.root]), "client", undefined, domains));
+  const validatorFor = (toml: string) =>
+    createValidator(validatorSettings(parseConfig(toml, "test", "/"), { trust: trustStoreOf([pki.root]), trustDomains: domains }));
   const validator = validatorFor(SPIFFE_TOML);
   const pem = (...items: { pem: string }[]) => ({ pem: items.map((item) => item.pem).join("") });
-  const ask = (chain: ValidationRequest["chain"], context = "/api", extra: Partial<ValidationRequest> = {}) => validator.validate({ chain, context, method: "GET", ...extra }, AT);
+  const ask = (chain: ValidationRequest["chain"], context = "/api", extra: Partial<ValidationRequest> = {}) =>
+    validator.validate({ chain, context, method: "GET", ...extra }, AT);
 
   const web = await issueSvid(prodIssuing, "spiffe://prod.example.org/ns/shop/sa/web", VALID);
   const ops = await issueSvid(prod, "spiffe://prod.example.org/ns/ops/sa/deployer", VALID);
@@ -105,7 +107,12 @@ describe("SPIFFE trust domains and SAN principals", async () => {
 
   it("refuses an invalid SVID before building a path", async () => {
     const caLeaf = await prod.issue({ subject: "O=x", ...VALID, ca: true, keyUsage: KeyUsageFlags.digitalSignature, uris: ["spiffe://prod.example.org/x"] });
-    const twoIds = await prod.client({ subject: "O=x", ...VALID, uris: ["spiffe://prod.example.org/a", "spiffe://prod.example.org/b"], extendedKeyUsage: [OID_CLIENT_AUTH] });
+    const twoIds = await prod.client({
+      subject: "O=x",
+      ...VALID,
+      uris: ["spiffe://prod.example.org/a", "spiffe://prod.example.org/b"],
+      extendedKeyUsage: [OID_CLIENT_AUTH],
+    });
     for (const leaf of [caLeaf, twoIds]) {
       const decision = ask(pem(leaf));
       assert.equal(decision.reason, "INVALID_SVID");
@@ -146,8 +153,14 @@ describe("SPIFFE trust domains and SAN principals", async () => {
   it("explains the SVID rules and the mapping", () => {
     const decision = validator.validate({ chain: pem(web, prodIssuing), context: "/api", method: "GET" }, AT, { explain: true });
     const steps = decision.explanation!.steps.map((step) => `${step.check}: ${step.detail}`);
-    assert.ok(steps.some((step) => /X\.509-SVID rules: spiffe:\/\/prod\.example\.org\/ns\/shop\/sa\/web: only trust domain prod\.example\.org/.test(step)), steps.join("\n"));
-    assert.ok(steps.some((step) => /principal mapping: .* matches principal\.mapping\[0\] -> SPIFFE\/web@shop\.svc/.test(step)), steps.join("\n"));
+    assert.ok(
+      steps.some((step) => /X\.509-SVID rules: spiffe:\/\/prod\.example\.org\/ns\/shop\/sa\/web: only trust domain prod\.example\.org/.test(step)),
+      steps.join("\n"),
+    );
+    assert.ok(
+      steps.some((step) => /principal mapping: .* matches principal\.mapping\[0\] -> SPIFFE\/web@shop\.svc/.test(step)),
+      steps.join("\n"),
+    );
   });
 
   it("keeps the intermediate-CN allow-list as an issuer allow-list with a SAN source", () => {
@@ -158,19 +171,28 @@ describe("SPIFFE trust domains and SAN principals", async () => {
 
   it("maps e-mail and DNS SANs", async () => {
     const cnOnly = `[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\nenable = false\n`;
-    const email = validatorFor(`${cnOnly}[principal]\nsource = "email_san"\n[[principal.mapping]]\nmatch = "{user}@{tenant}"\nusername = "{user}"\ntenant = "{tenant}"\n`);
+    const email = validatorFor(
+      `${cnOnly}[principal]\nsource = "email_san"\n[[principal.mapping]]\nmatch = "{user}@{tenant}"\nusername = "{user}"\ntenant = "{tenant}"\n`,
+    );
     const alice = await pki.client("ignored", { emails: ["alice@Acme.com"] });
     const byEmail = email.validate({ chain: pem(alice, pki.intermediate), context: "/", method: "GET" }, AT);
     assert.equal(byEmail.identity?.principal?.qualifiedUsername, "alice@acme.com", byEmail.message);
     assert.equal(byEmail.identity?.spiffeId, undefined);
-    const dns = validatorFor(`${cnOnly}[principal]\nsource = "dns_san"\n[[principal.mapping]]\nmatch = "{svc}.internal.example"\nusername = "{svc}"\nuser_store = "SERVICES"\n`);
+    const dns = validatorFor(
+      `${cnOnly}[principal]\nsource = "dns_san"\n[[principal.mapping]]\nmatch = "{svc}.internal.example"\nusername = "{svc}"\nuser_store = "SERVICES"\n`,
+    );
     const api = await pki.client("ignored", { dnsNames: ["api.internal.example"] });
     assert.equal(dns.validate({ chain: pem(api, pki.intermediate), context: "/", method: "GET" }, AT).identity?.principal?.qualifiedUsername, "SERVICES/api");
     assert.equal(dns.validate({ chain: pem(alice, pki.intermediate), context: "/", method: "GET" }, AT).reason, "NO_PRINCIPAL_MAPPING");
   });
 
-  it("changes nothing with source = \"cn\" and no trust domains, even for a malformed spiffe URI", async () => {
-    const cn = createValidator(validatorSettings(parseConfig(`[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n`, "test", "/"), trustStoreOf([pki.root])));
+  it('changes nothing with source = "cn" and no trust domains, even for a malformed spiffe URI', async () => {
+    const cn = createValidator(
+      validatorSettings(
+        parseConfig(`[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n`, "test", "/"),
+        { trust: trustStoreOf([pki.root]) },
+      ),
+    );
     const odd = await pki.client("john", { uris: ["spiffe://UPPER/x", "https://a/b"] });
     const decision = cn.validate({ chain: pem(odd, pki.intermediate), context: "/", method: "GET" }, AT);
     assert.equal(decision.reason, "OK");
@@ -178,11 +200,15 @@ describe("SPIFFE trust domains and SAN principals", async () => {
     assert.equal(decision.identity?.spiffeId, undefined);
   });
 
-  it("matches rule principals against the qualified username with source = \"cn\"", async () => {
+  it('matches rule principals against the qualified username with source = "cn"', async () => {
     const cn = createValidator(
       validatorSettings(
-        parseConfig(`[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n[[resource.access_control]]\ncontext = "/.*"\nprincipals = ["SECONDARY/*@tenant.com"]\n`, "test", "/"),
-        trustStoreOf([pki.root]),
+        parseConfig(
+          `[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n[[resource.access_control]]\ncontext = "/.*"\nprincipals = ["SECONDARY/*@tenant.com"]\n`,
+          "test",
+          "/",
+        ),
+        { trust: trustStoreOf([pki.root]) },
       ),
     );
     const ask2 = async (name: string) => cn.validate({ chain: pem(await pki.client(name), pki.intermediate), context: "/x", method: "GET" }, AT).reason;

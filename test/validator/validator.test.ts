@@ -18,9 +18,24 @@ describe("validator", async () => {
     // These need their own config and fixtures: access-control.test.ts (USER_NOT_MAPPED)
     // pki/revocation.test.ts (REVOKED, REVOCATION_UNKNOWN), pki/name-constraints.test.ts, pki/policy.test.ts and pki/adversarial.test.ts produce them.
     // spiffe.test.ts: INVALID_SVID, TRUST_DOMAIN_MISMATCH, NO_PRINCIPAL_MAPPING, PRINCIPAL_NOT_ALLOWED; pki/profile.test.ts: NONCONFORMING_CERTIFICATE (strict).
-    const elsewhere = ["NONCONFORMING_CERTIFICATE", "USER_NOT_MAPPED", "REVOKED", "REVOCATION_UNKNOWN", "NAME_CONSTRAINT_VIOLATION", "POLICY_INVALID", "CERTIFICATE_TOO_LARGE", "INVALID_SVID", "TRUST_DOMAIN_MISMATCH", "NO_PRINCIPAL_MAPPING", "PRINCIPAL_NOT_ALLOWED"];
+    const elsewhere = [
+      "NONCONFORMING_CERTIFICATE",
+      "USER_NOT_MAPPED",
+      "REVOKED",
+      "REVOCATION_UNKNOWN",
+      "NAME_CONSTRAINT_VIOLATION",
+      "POLICY_INVALID",
+      "CERTIFICATE_TOO_LARGE",
+      "INVALID_SVID",
+      "TRUST_DOMAIN_MISMATCH",
+      "NO_PRINCIPAL_MAPPING",
+      "PRINCIPAL_NOT_ALLOWED",
+    ];
     const produced = new Set([...scenarios.map((s: Scenario) => s.expect), ...access.scenarios.map((s) => s.expect), ...elsewhere]);
-    assert.deepEqual([...REASONS].filter((reason) => !produced.has(reason)), []);
+    assert.deepEqual(
+      [...REASONS].filter((reason) => !produced.has(reason)),
+      [],
+    );
   });
 
   for (const scenario of scenarios) {
@@ -31,7 +46,10 @@ describe("validator", async () => {
       assert.equal(decision.httpStatus === 200, decision.allowed);
       if (scenario.exempt !== undefined) assert.equal(decision.exempt, scenario.exempt);
       if (scenario.qualifiedUsername !== undefined) assert.equal(decision.identity?.principal?.qualifiedUsername ?? "", scenario.qualifiedUsername);
-      assert.deepEqual(decision.warnings.map((w) => `${w.rule}@${w.certIndex}`), scenario.warns ?? []);
+      assert.deepEqual(
+        decision.warnings.map((w) => `${w.rule}@${w.certIndex}`),
+        scenario.warns ?? [],
+      );
     });
   }
 
@@ -49,7 +67,7 @@ describe("validator", async () => {
   });
 
   it("with intermediate validation off, verifies the chain and names only the header user", () => {
-    const off = createValidator({ ...settingsFor(pki), intermediateCnValidation: { enable: false, certCns: [], exemptContexts: [] } });
+    const off = createValidator({ ...settingsFor(pki), intermediateCertValidation: { enable: false, certCns: [], exemptContexts: [] } });
     const rogueChain = scenarios.find((s) => s.expect === "INTERMEDIATE_CN_NOT_ALLOWED")!.chain;
     const withUser = off.validate({ chain: rogueChain, context: "/api", method: "GET", userHeader: "bob" }, AT);
     assert.equal(withUser.reason, "OK");
@@ -57,6 +75,9 @@ describe("validator", async () => {
     const noUser = off.validate({ chain: rogueChain, context: "/api", method: "GET" }, AT);
     assert.equal(noUser.reason, "OK");
     assert.equal(noUser.identity?.principal, undefined);
-    assert.equal(off.validate({ chain: scenarios.find((s) => s.expect === "PATH_NOT_FOUND")!.chain, context: "/", method: "GET" }, AT).reason, "PATH_NOT_FOUND");
+    assert.equal(
+      off.validate({ chain: scenarios.find((s) => s.expect === "PATH_NOT_FOUND")!.chain, context: "/", method: "GET" }, AT).reason,
+      "PATH_NOT_FOUND",
+    );
   });
 });

@@ -4,7 +4,22 @@
 // over its bytes.
 import { hash, type KeyObject } from "node:crypto";
 import { fail, type Failure } from "../../reason.ts";
-import { DerCursor, DerError, TAG, checkWellFormed, contents, contextTag, encoding, integerBytes, nullValue, objectIdentifier, readSingle, smallInteger, time, type Element } from "../der.ts";
+import {
+  DerCursor,
+  DerError,
+  TAG,
+  checkWellFormed,
+  contents,
+  contextTag,
+  encoding,
+  integerBytes,
+  nullValue,
+  objectIdentifier,
+  readSingle,
+  smallInteger,
+  time,
+  type Element,
+} from "../der.ts";
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, recurringName, type DistinguishedName } from "./name.ts";
 import { lazyPublicKey, publicKeyInfo, type PublicKeyInfo } from "./public-key.ts";
@@ -206,7 +221,9 @@ function certificateFields(der: Uint8Array, fingerprint: string | undefined): Ce
     notBefore: tbs.validity.notBefore,
     notAfter: tbs.validity.notAfter,
     ...extensions,
-    crlUrls: extensions.distributionPoints.flatMap((point) => point.fullName ?? []).flatMap((name) => (name.type === "uri" && isHttp(name.value) ? [name.value] : [])),
+    crlUrls: extensions.distributionPoints
+      .flatMap((point) => point.fullName ?? [])
+      .flatMap((name) => (name.type === "uri" && isHttp(name.value) ? [name.value] : [])),
     subjectDer: tbs.subjectDer,
     publicKeyBits: tbs.publicKey.bits,
     publicKeyInfo: tbs.publicKey.info,

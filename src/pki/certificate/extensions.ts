@@ -364,4 +364,3 @@ export function decodeExtensions(bytes: Uint8Array, list: Element | undefined): 
   out.extensions = infos;
   return out;
 }
-

@@ -67,7 +67,8 @@ function rdnAttributes(bytes: Uint8Array, rdn: Element): Attribute[] {
     const valueElement = fields.next();
     fields.finish();
     // Attribute values are strings (or a SEQUENCE), as OpenSSL reads names; anything else is not a name.
-    if (!ATTRIBUTE_VALUE_TAGS.has(valueElement.tag)) throw new DerError(`attribute value of type 0x${valueElement.tag.toString(16)} at offset ${valueElement.start}`);
+    if (!ATTRIBUTE_VALUE_TAGS.has(valueElement.tag))
+      throw new DerError(`attribute value of type 0x${valueElement.tag.toString(16)} at offset ${valueElement.start}`);
     const value = directoryString(bytes, valueElement);
     const raw = value === undefined ? "#" + Buffer.from(encoding(bytes, valueElement)).toString("hex") : undefined;
     const label = SHORT_NAMES[type] ?? type;

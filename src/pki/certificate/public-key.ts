@@ -27,9 +27,26 @@ interface Curve {
 
 /** Named curves node:crypto loads, by OID. */
 const CURVES: Readonly<Record<string, Curve>> = {
-  "1.2.840.10045.3.1.7": { size: 32, equation: { p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n, a: -3n, b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn } }, // P-256
-  "1.3.132.0.34": { size: 48, equation: { p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n, a: -3n, b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn } }, // P-384
-  "1.3.132.0.35": { size: 66, equation: { p: 2n ** 521n - 1n, a: -3n, b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n } }, // P-521
+  "1.2.840.10045.3.1.7": {
+    size: 32,
+    equation: { p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n, a: -3n, b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn },
+  }, // P-256
+  "1.3.132.0.34": {
+    size: 48,
+    equation: {
+      p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
+      a: -3n,
+      b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+    },
+  }, // P-384
+  "1.3.132.0.35": {
+    size: 66,
+    equation: {
+      p: 2n ** 521n - 1n,
+      a: -3n,
+      b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
+    },
+  }, // P-521
   "1.3.132.0.10": { size: 32, equation: { p: 2n ** 256n - 2n ** 32n - 977n, a: 0n, b: 7n } }, // secp256k1
   "1.3.36.3.3.2.8.1.1.7": { size: 32 }, // brainpoolP256r1
   "1.3.36.3.3.2.8.1.1.11": { size: 48 }, // brainpoolP384r1

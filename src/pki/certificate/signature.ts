@@ -123,7 +123,8 @@ export function pssParameters(parameters: Uint8Array | undefined): PssParameters
   const saltElement = explicit(2);
   const saltLength = saltElement === undefined ? 20 : smallInteger(parameters, saltElement);
   const trailer = explicit(3);
-  if (trailer !== undefined && !(integerBytes(parameters, trailer).length === 1 && integerBytes(parameters, trailer)[0] === 1)) throw new DerError("PSS trailer field is not 1");
+  if (trailer !== undefined && !(integerBytes(parameters, trailer).length === 1 && integerBytes(parameters, trailer)[0] === 1))
+    throw new DerError("PSS trailer field is not 1");
   fields.finish();
   return { hash, saltLength };
 }

@@ -10,7 +10,11 @@ const verdicts = new WeakMap<SignedData, Map<string, boolean>>();
  * Whether the key `signerFingerprint` names signed `signed`. `key` is the signer's
  * working public key (for a DSA key that inherits its parameters, the completed one).
  */
-export function signedBy(signed: SignedData, signer: { readonly fingerprint: string; readonly publicKey: KeyObject | undefined }, key = signer.publicKey): boolean {
+export function signedBy(
+  signed: SignedData,
+  signer: { readonly fingerprint: string; readonly publicKey: KeyObject | undefined },
+  key = signer.publicKey,
+): boolean {
   if (key === undefined) return false;
   let bySigner = verdicts.get(signed);
   if (bySigner === undefined) {

@@ -2,13 +2,13 @@
 // for a client chain: from the presented leaf to a configured trust anchor, through
 // presented certificates (any order, duplicates and extras allowed) and the
 // intermediate pool. Each complete candidate is validated by path-validation.ts.
+import { DEFAULTS } from "../../defaults.ts";
 import { fail, type Failure } from "../../reason.ts";
 import type { Certificate } from "../certificate/certificate.ts";
 import { checkPath, type CandidateOutcome, type PathResult, type VerifyOptions } from "./validate.ts";
 import { signedDataVerifies } from "../certificate/signature.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
-const DEFAULT_SIGNATURE_CHECKS = 32;
 /** Complete candidate paths validated before giving up with the first one's failure. */
 const MAX_COMPLETE_PATHS = 8;
 
@@ -52,7 +52,8 @@ function issues(child: Certificate, issuer: Certificate, source: "anchor" | "pre
   const observe = search.options.observe;
   let outcome: CandidateOutcome;
   if (!keyIdsAgree(child, issuer)) outcome = "key identifier mismatch";
-  else if (search.checksLeft <= 0 && !issuer.inheritsKeyParameters && !search.signatures.has(child.fingerprint + issuer.fingerprint)) outcome = "signature budget spent";
+  else if (search.checksLeft <= 0 && !issuer.inheritsKeyParameters && !search.signatures.has(child.fingerprint + issuer.fingerprint))
+    outcome = "signature budget spent";
   else outcome = signedBy(child, issuer, search) ? "issuer" : "bad signature";
   observe?.candidate(child, issuer, source, outcome);
   return outcome === "issuer";
@@ -120,7 +121,7 @@ export function verifyPath(presented: readonly (Certificate | undefined)[], trus
     options,
     presentedByName: indexBySubject(presented.slice(1)),
     signatures: new Map(),
-    checksLeft: options.maxSignatureChecks ?? DEFAULT_SIGNATURE_CHECKS,
+    checksLeft: options.maxPathChecks ?? DEFAULTS.server.maxPathChecks,
     badSignature: undefined,
     depthLimited: false,
     deadEnd: undefined,

@@ -57,7 +57,8 @@ function processPolicies(tree: PolicyNode[][], depth: number, policies: readonly
 /** 6.1.4 (b): apply policyMappings of this certificate at `depth`. */
 function processMappings(tree: PolicyNode[][], depth: number, certificate: Certificate, mappingAllowed: boolean): Tree {
   const mapped = new Map<string, Set<string>>();
-  for (const { issuerDomain, subjectDomain } of certificate.policies.mappings) mapped.set(issuerDomain, (mapped.get(issuerDomain) ?? new Set()).add(subjectDomain));
+  for (const { issuerDomain, subjectDomain } of certificate.policies.mappings)
+    mapped.set(issuerDomain, (mapped.get(issuerDomain) ?? new Set()).add(subjectDomain));
   for (const [issuerDomain, subjectDomains] of mapped) {
     const nodes = (tree[depth] ?? []).filter((node) => node.policy === issuerDomain);
     if (!mappingAllowed) {
@@ -90,7 +91,11 @@ function authorityPolicies(tree: Tree, depth: number): Set<string> {
 }
 
 /** `path`: leaf first, anchor last (the anchor itself is not processed). */
-export function checkPolicies(path: readonly Certificate[], requiredPolicies: readonly string[], indexOf: (certificate: Certificate) => number): Failure | undefined {
+export function checkPolicies(
+  path: readonly Certificate[],
+  requiredPolicies: readonly string[],
+  indexOf: (certificate: Certificate) => number,
+): Failure | undefined {
   const certificates = path.slice(0, -1).reverse(); // from the one the anchor issued, to the leaf
   const n = certificates.length;
   let tree: Tree = [[{ policy: ANY_POLICY, expected: new Set([ANY_POLICY]), parent: undefined, children: [] }]];
@@ -107,7 +112,8 @@ export function checkPolicies(path: readonly Certificate[], requiredPolicies: re
     if (explicitPolicy === 0 && tree === undefined) return invalid(certificate, "no valid certificate policy, and an explicit policy is required");
     if (isLeaf) break;
     // 6.1.4 (a)-(b), (h)-(j): prepare for the next certificate.
-    if (certificate.policies.mappings.some((m) => m.issuerDomain === ANY_POLICY || m.subjectDomain === ANY_POLICY)) return invalid(certificate, "maps anyPolicy");
+    if (certificate.policies.mappings.some((m) => m.issuerDomain === ANY_POLICY || m.subjectDomain === ANY_POLICY))
+      return invalid(certificate, "maps anyPolicy");
     if (tree !== undefined) tree = processMappings(tree, i, certificate, policyMapping > 0);
     if (!selfIssued) {
       if (explicitPolicy > 0) explicitPolicy--;

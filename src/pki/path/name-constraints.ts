@@ -67,7 +67,7 @@ function ipWithin(ip: string, subnet: string): boolean {
   const prefix = Number(prefixText);
   if (address === undefined || network === undefined || address.length !== network.length || !Number.isInteger(prefix)) return false;
   for (let bit = 0; bit < prefix; bit++) {
-    const mask = 0x80 >> bit % 8;
+    const mask = 0x80 >> (bit % 8);
     if (((address[bit >> 3] ?? 0) & mask) !== ((network[bit >> 3] ?? 0) & mask)) return false;
   }
   return true;
@@ -127,7 +127,8 @@ function malformedConstraint(constraints: NameConstraints): string | undefined {
     // The profile fixes minimum at 0 and forbids maximum.
     if (bounded) return "a subtree with minimum or maximum";
     // A leading period is nonconforming (the profile reports it) but has one reading; anything else a DNS name cannot be is refused.
-    if (name.type === "dns" && name.value !== "" && !isDnsName(name.value.replace(/^\./, ""), { wildcard: false })) return `dNSName constraint "${name.value}" is not a DNS name`;
+    if (name.type === "dns" && name.value !== "" && !isDnsName(name.value.replace(/^\./, ""), { wildcard: false }))
+      return `dNSName constraint "${name.value}" is not a DNS name`;
   }
   return undefined;
 }
@@ -155,7 +156,9 @@ function violation(certificate: Certificate, isLeaf: boolean, constraints: NameC
     if (isOtherForm(name)) return `${name.type} of "${subject}" is a form certgate cannot check against the constraints of "${ca.subject.text}"`;
     const bad = syntaxProblem(name);
     if (bad !== undefined) return `${describe(name)} of "${subject}" ${bad}, so the constraints of "${ca.subject.text}" cannot be checked`;
-    const hit = excluded.find((subtree) => within(name, subtree.name) || (name.type === "dns" && isWildcard(name.value) && wildcardMeets(name.value, subtree.name.value as string)));
+    const hit = excluded.find(
+      (subtree) => within(name, subtree.name) || (name.type === "dns" && isWildcard(name.value) && wildcardMeets(name.value, subtree.name.value as string)),
+    );
     if (hit !== undefined) return `${describe(name)} of "${subject}" is excluded by "${ca.subject.text}"`;
     if (permitted.length > 0 && !permitted.some((subtree) => within(name, subtree.name))) {
       return `${describe(name)} of "${subject}" is outside the names "${ca.subject.text}" permits`;
@@ -174,7 +177,8 @@ export function checkNameConstraints(path: readonly Certificate[], indexOf: (cer
     const constraints = path[ca]!.nameConstraints;
     if (constraints === undefined) continue;
     const malformed = malformedConstraint(constraints);
-    if (malformed !== undefined) return fail("NAME_CONSTRAINT_VIOLATION", `"${path[ca]!.subject.text}" has a malformed name constraint: ${malformed}`, indexOf(path[ca]!));
+    if (malformed !== undefined)
+      return fail("NAME_CONSTRAINT_VIOLATION", `"${path[ca]!.subject.text}" has a malformed name constraint: ${malformed}`, indexOf(path[ca]!));
     for (let i = ca - 1; i >= 0; i--) {
       const certificate = path[i]!;
       if (i > 0 && certificate.selfIssued) continue;

@@ -11,7 +11,6 @@ import { signedDataVerifies } from "../certificate/signature.ts";
 
 export type Profile = "rfc5280" | "strict";
 export const PROFILES: readonly Profile[] = ["rfc5280", "strict"];
-export const DEFAULT_PROFILE: Profile = "rfc5280";
 
 /** Names accepted for truststore.profile and --profile: "compatible" (before 0.2) is an alias of "rfc5280". */
 const PROFILE_NAMES: Readonly<Record<string, Profile>> = { rfc5280: "rfc5280", strict: "strict", compatible: "rfc5280" };
@@ -80,13 +79,15 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     id: "authority-key-identifier-missing",
     section: "4.2.1.1",
     fix: "add authorityKeyIdentifier (openssl: authorityKeyIdentifier = keyid; Python cryptography: x509.AuthorityKeyIdentifier.from_issuer_public_key)",
-    check: (c) => (extension(c, OID.authorityKeyIdentifier) === undefined && !selfSigned(c) ? "has no authorityKeyIdentifier and is not self-signed" : undefined),
+    check: (c) =>
+      extension(c, OID.authorityKeyIdentifier) === undefined && !selfSigned(c) ? "has no authorityKeyIdentifier and is not self-signed" : undefined,
   },
   {
     id: "subject-key-identifier-missing",
     section: "4.2.1.2",
     fix: "add subjectKeyIdentifier to CA certificates (openssl: subjectKeyIdentifier = hash; Python cryptography: x509.SubjectKeyIdentifier.from_public_key)",
-    check: (c, role) => (isCa(c, role) && extension(c, OID.subjectKeyIdentifier) === undefined ? "is a CA certificate without subjectKeyIdentifier" : undefined),
+    check: (c, role) =>
+      isCa(c, role) && extension(c, OID.subjectKeyIdentifier) === undefined ? "is a CA certificate without subjectKeyIdentifier" : undefined,
   },
   {
     id: "basic-constraints-missing",
@@ -98,7 +99,8 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     id: "basic-constraints-not-critical",
     section: "4.2.1.9",
     fix: "mark basicConstraints critical in CA certificates (openssl: basicConstraints = critical, CA:TRUE; keytool: -ext bc:c=ca:true)",
-    check: (c) => (c.basicConstraints?.ca === true && extension(c, OID.basicConstraints)?.critical !== true ? "does not mark basicConstraints critical" : undefined),
+    check: (c) =>
+      c.basicConstraints?.ca === true && extension(c, OID.basicConstraints)?.critical !== true ? "does not mark basicConstraints critical" : undefined,
   },
   {
     id: "policy-constraints-not-critical",
@@ -110,7 +112,10 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     id: "key-cert-sign-without-ca",
     section: "4.2.1.3",
     fix: "assert keyCertSign only in CA certificates (basicConstraints cA=TRUE)",
-    check: (c) => (c.keyUsage !== undefined && (c.keyUsage & KEY_USAGE.keyCertSign) !== 0 && c.basicConstraints?.ca !== true ? "asserts keyCertSign without basicConstraints cA" : undefined),
+    check: (c) =>
+      c.keyUsage !== undefined && (c.keyUsage & KEY_USAGE.keyCertSign) !== 0 && c.basicConstraints?.ca !== true
+        ? "asserts keyCertSign without basicConstraints cA"
+        : undefined,
   },
   {
     id: "extended-key-usage-empty",
@@ -141,7 +146,9 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     fix: "give the certificate a subject, or mark its subjectAltName critical",
     check: (c) => {
       if (c.subject.rdnKeys.length > 0) return undefined;
-      return extension(c, OID.subjectAltName)?.critical === true && c.subjectAltNames.length > 0 ? undefined : "has an empty subject and no critical subjectAltName";
+      return extension(c, OID.subjectAltName)?.critical === true && c.subjectAltNames.length > 0
+        ? undefined
+        : "has an empty subject and no critical subjectAltName";
     },
   },
   {
@@ -154,7 +161,8 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     id: "serial-number-not-positive",
     section: "4.1.2.2",
     fix: "issue positive serial numbers (20 random octets with the top bit clear)",
-    check: (c) => (c.serialNumber.startsWith("-") ? `has a negative serial number (${c.serialNumber})` : /^0+$/.test(c.serialNumber) ? "has serial number 0" : undefined),
+    check: (c) =>
+      c.serialNumber.startsWith("-") ? `has a negative serial number (${c.serialNumber})` : /^0+$/.test(c.serialNumber) ? "has serial number 0" : undefined,
   },
   {
     id: "serial-number-too-long",
@@ -200,5 +208,9 @@ export function describeNonconformance(found: Nonconformance): string {
 export function strictRefusal(found: readonly Nonconformance[]): Failure {
   const first = found[0]!;
   const rules = found.map(describeNonconformance).join("; ");
-  return fail("NONCONFORMING_CERTIFICATE", `${rules}; truststore.profile = "rfc5280" accepts ${found.length === 1 ? "it" : "them"} with a warning`, first.certIndex);
+  return fail(
+    "NONCONFORMING_CERTIFICATE",
+    `${rules}; truststore.profile = "rfc5280" accepts ${found.length === 1 ? "it" : "them"} with a warning`,
+    first.certIndex,
+  );
 }

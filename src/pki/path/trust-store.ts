@@ -67,7 +67,9 @@ export function sortTrusted(certificates: readonly Certificate[], options: { rea
   for (const certificate of certificates) {
     const isCa = certificate.basicConstraints === undefined || certificate.basicConstraints.ca;
     if (!isCa && !(options.allowPinned && selfSigned(certificate))) {
-      const why = options.allowPinned ? "not a CA certificate (basicConstraints cA is false) and not self-signed: only a self-signed client certificate can be pinned" : "not a CA certificate (basicConstraints cA is false)";
+      const why = options.allowPinned
+        ? "not a CA certificate (basicConstraints cA is false) and not self-signed: only a self-signed client certificate can be pinned"
+        : "not a CA certificate (basicConstraints cA is false)";
       refused.push({ certificate, why });
       continue;
     }

@@ -8,7 +8,8 @@ import type { Certificate } from "../certificate/certificate.ts";
 import { KEY_USAGE, OID } from "../certificate/extensions.ts";
 import { checkNameConstraints } from "./name-constraints.ts";
 import { checkPolicies } from "./certificate-policies.ts";
-import { DEFAULT_PROFILE, nonconformanceOf, strictRefusal, type Nonconformance, type Profile } from "./profile.ts";
+import { DEFAULTS } from "../../defaults.ts";
+import { nonconformanceOf, strictRefusal, type Nonconformance, type Profile } from "./profile.ts";
 import { signedDataVerifies } from "../certificate/signature.ts";
 import { workingKeys } from "./working-key.ts";
 
@@ -29,7 +30,7 @@ export interface VerifyOptions {
   /** user-initial-policy-set (RFC 5280 6.1.1 (c)); empty: anyPolicy. */
   readonly requiredPolicies?: readonly string[];
   /** Bound on signature checks while searching, against many cross-signed candidates. */
-  readonly maxSignatureChecks?: number;
+  readonly maxPathChecks?: number;
   /**
    * Signatures already verified in earlier requests, keyed by child and issuer
    * fingerprints: a leaf under a known intermediate then costs one check.
@@ -43,7 +44,8 @@ export interface VerifyOptions {
   readonly observe?: PathObserver;
 }
 
-export type CandidateOutcome = "issuer" | "key identifier mismatch" | "bad signature" | "not the required anchor" | "signature budget spent" | "already on the path";
+export type CandidateOutcome =
+  "issuer" | "key identifier mismatch" | "bad signature" | "not the required anchor" | "signature budget spent" | "already on the path";
 
 export interface PathObserver {
   /** A certificate considered as the issuer of `child`, where it came from, and what came of it. */
@@ -129,25 +131,34 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
   {
     name: "signature algorithm fields agree (4.1.1.2)",
     applies: (p) => !p.isAnchor,
-    run: (p) => (p.certificate.signatureAlgorithmsMatch ? undefined : fail("BAD_SIGNATURE", `${named(p)}: signature algorithm fields differ (RFC 5280 4.1.1.2)`, p.index)),
+    run: (p) =>
+      p.certificate.signatureAlgorithmsMatch ? undefined : fail("BAD_SIGNATURE", `${named(p)}: signature algorithm fields differ (RFC 5280 4.1.1.2)`, p.index),
   },
   {
     name: "signature hash strength",
     applies: (p) => !p.isAnchor,
     run: (p) => {
       const weak = p.certificate.weakHash;
-      return weak !== undefined && (weak !== "sha1" || !p.options.allowSha1) ? fail("WEAK_SIGNATURE_ALGORITHM", `${named(p)} is signed with ${weak.toUpperCase()}`, p.index) : undefined;
+      return weak !== undefined && (weak !== "sha1" || !p.options.allowSha1)
+        ? fail("WEAK_SIGNATURE_ALGORITHM", `${named(p)} is signed with ${weak.toUpperCase()}`, p.index)
+        : undefined;
     },
   },
   {
     name: "validity: notBefore",
     applies: () => true,
-    run: (p) => (second(p.options.at) < p.certificate.notBefore.getTime() ? fail("CERTIFICATE_NOT_YET_VALID", `${named(p)} is valid from ${p.certificate.notBefore.toISOString()}`, p.index) : undefined),
+    run: (p) =>
+      second(p.options.at) < p.certificate.notBefore.getTime()
+        ? fail("CERTIFICATE_NOT_YET_VALID", `${named(p)} is valid from ${p.certificate.notBefore.toISOString()}`, p.index)
+        : undefined,
   },
   {
     name: "validity: notAfter",
     applies: () => true,
-    run: (p) => (second(p.options.at) > p.certificate.notAfter.getTime() ? fail("CERTIFICATE_EXPIRED", `${named(p)} expired at ${p.certificate.notAfter.toISOString()}`, p.index) : undefined),
+    run: (p) =>
+      second(p.options.at) > p.certificate.notAfter.getTime()
+        ? fail("CERTIFICATE_EXPIRED", `${named(p)} expired at ${p.certificate.notAfter.toISOString()}`, p.index)
+        : undefined,
   },
   {
     name: "critical extensions understood",
@@ -156,7 +167,9 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
       const unknown = p.certificate.extensions
         .filter((extension) => extension.critical && !UNDERSTOOD_CRITICAL.has(extension.id))
         .map((extension) => (NEVER_CRITICAL[extension.id] === undefined ? extension.id : `${extension.id} (${NEVER_CRITICAL[extension.id]})`));
-      return unknown.length > 0 ? fail("UNKNOWN_CRITICAL_EXTENSION", `${named(p)} has unprocessed critical extension ${unknown.join(", ")}`, p.index) : undefined;
+      return unknown.length > 0
+        ? fail("UNKNOWN_CRITICAL_EXTENSION", `${named(p)} has unprocessed critical extension ${unknown.join(", ")}`, p.index)
+        : undefined;
     },
   },
   {
@@ -174,7 +187,9 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
     applies: (p) => !p.isLeaf,
     run: (p) => {
       const usage = p.certificate.keyUsage;
-      return usage !== undefined && (usage & KEY_USAGE.keyCertSign) === 0 ? fail("KEY_USAGE_INVALID", `${named(p)} issues certificates but its keyUsage lacks keyCertSign`, p.index) : undefined;
+      return usage !== undefined && (usage & KEY_USAGE.keyCertSign) === 0
+        ? fail("KEY_USAGE_INVALID", `${named(p)} issues certificates but its keyUsage lacks keyCertSign`, p.index)
+        : undefined;
     },
   },
   {
@@ -184,7 +199,9 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
       const limit = p.certificate.basicConstraints?.pathLength;
       // Self-issued intermediates do not count against pathLen.
       const counted = p.below.filter((certificate) => !certificate.selfIssued).length;
-      return limit !== undefined && counted > limit ? fail("PATH_LENGTH_EXCEEDED", `${named(p)} allows ${limit} intermediate(s) below it; the path has ${counted}`, p.index) : undefined;
+      return limit !== undefined && counted > limit
+        ? fail("PATH_LENGTH_EXCEEDED", `${named(p)} allows ${limit} intermediate(s) below it; the path has ${counted}`, p.index)
+        : undefined;
     },
   },
   {
@@ -204,7 +221,9 @@ const CERTIFICATE_CHECKS: readonly CertificateCheck[] = [
     run: (p) => {
       const purpose = p.options.purpose as Exclude<Purpose, "any">;
       const usage = p.certificate.keyUsage;
-      return usage !== undefined && (usage & PURPOSES[purpose].keyUsage) === 0 ? fail("KEY_USAGE_INVALID", `${named(p)} keyUsage does not allow ${purpose} authentication`, 0) : undefined;
+      return usage !== undefined && (usage & PURPOSES[purpose].keyUsage) === 0
+        ? fail("KEY_USAGE_INVALID", `${named(p)} keyUsage does not allow ${purpose} authentication`, 0)
+        : undefined;
     },
   },
 ];
@@ -225,14 +244,23 @@ function checkCertificates(path: readonly Certificate[], indexOf: (c: Certificat
 }
 
 /** Signatures by issuers whose DSA keys inherit their parameters, deferred by the search until the path was whole. */
-function checkInheritedKeySignatures(path: readonly Certificate[], keys: readonly (KeyObject | undefined)[], indexOf: (c: Certificate) => number): Failure | undefined {
+function checkInheritedKeySignatures(
+  path: readonly Certificate[],
+  keys: readonly (KeyObject | undefined)[],
+  indexOf: (c: Certificate) => number,
+): Failure | undefined {
   for (let i = 0; i < path.length - 1; i++) {
     const issuer = path[i + 1]!;
     if (!issuer.inheritsKeyParameters) continue;
     const key = keys[i + 1];
-    if (key === undefined) return fail("BAD_SIGNATURE", `"${issuer.subject.text}" has a DSA key without parameters and no DSA issuer to inherit them from`, indexOf(issuer));
+    if (key === undefined)
+      return fail("BAD_SIGNATURE", `"${issuer.subject.text}" has a DSA key without parameters and no DSA issuer to inherit them from`, indexOf(issuer));
     if (!signedDataVerifies(path[i]!.signed, key)) {
-      return fail("BAD_SIGNATURE", `signature of "${path[i]!.subject.text}" does not verify with the key of its issuer "${issuer.subject.text}"`, indexOf(path[i]!));
+      return fail(
+        "BAD_SIGNATURE",
+        `signature of "${path[i]!.subject.text}" does not verify with the key of its issuer "${issuer.subject.text}"`,
+        indexOf(path[i]!),
+      );
     }
   }
   return undefined;
@@ -245,7 +273,7 @@ function pathNonconformance(path: readonly Certificate[], indexOf: (c: Certifica
 
 /** Run after the section 6 checks, so those keep their more specific codes: strict refuses with every rule at once; rfc5280 reports them. */
 function checkProfile(found: readonly Nonconformance[], options: VerifyOptions): Failure | undefined {
-  const profile = options.profile ?? DEFAULT_PROFILE;
+  const profile = options.profile ?? DEFAULTS.truststore.profile;
   const failure = profile === "strict" && found.length > 0 ? strictRefusal(found) : undefined;
   options.observe?.check(undefined, failure?.certIndex ?? -1, `RFC 5280 profile (${profile})`, failure);
   return failure;

@@ -5,20 +5,35 @@
 import type { KeyObject } from "node:crypto";
 import { fail, type Failure } from "../../reason.ts";
 import type { Certificate } from "../certificate/certificate.ts";
+import { DEFAULTS } from "../../defaults.ts";
+import { CRL_NUMBER_MISSING, type Nonconformance, type Profile } from "../path/profile.ts";
+import type { TrustStore } from "../path/trust-store.ts";
+import type { VerifiedPath, VerifyOptions } from "../path/validate.ts";
 import type { Crl } from "./crl.ts";
+import { crlSignerSource } from "./crl-signers.ts";
 import { crlStatus, type CrlSignerSource } from "./crl-status.ts";
 import { judgeOcspResponse } from "./ocsp.ts";
-import type { VerifiedPath } from "../path/validate.ts";
-import { CRL_NUMBER_MISSING, DEFAULT_PROFILE, type Nonconformance, type Profile } from "../path/profile.ts";
 import type { RevocationStore } from "./store.ts";
 
-export type RevocationMode = "off" | "soft_fail" | "hard_fail" | "require";
+export const REVOCATION_MODES = ["off", "soft_fail", "hard_fail", "require"] as const;
+export type RevocationMode = (typeof REVOCATION_MODES)[number];
 
 export interface RevocationNeed {
   readonly kind: "crl" | "ocsp";
   readonly url: string;
   readonly certificate: Certificate;
   readonly issuer: Certificate;
+}
+
+/** How a piece of evidence bore on a certificate's status, for `explain`. */
+export type EvidenceVerdict = "vouches" | "revokes" | "cannot vouch";
+export type RevocationEvidence = (certificate: Certificate, verdict: EvidenceVerdict, detail: string) => void;
+
+/** A source that existed for a certificate but could not be used (unparseable, stale, unreachable, ...). */
+export interface Unavailable {
+  readonly certIndex: number;
+  readonly subject: string;
+  readonly why: string;
 }
 
 export interface RevocationOptions {
@@ -31,25 +46,43 @@ export interface RevocationOptions {
   readonly indexOf: (certificate: Certificate) => number;
   /** Certificates besides the path that may have signed a CRL; absent: only the path's own. */
   readonly crlSigners?: CrlSignerSource;
-  /** Told which evidence decided each certificate's status (`explain`). */
-  readonly evidence?: (certificate: Certificate, ok: boolean, detail: string) => void;
+  readonly evidence?: RevocationEvidence | undefined;
   /** The truststore profile: under strict a CRL without cRLNumber cannot vouch. */
   readonly profile?: Profile;
 }
 
-export type RevocationResult =
-  /** `warnings`: nonconforming CRLs that vouched (rfc5280 profile). */
-  | { readonly ok: true; readonly until: number; readonly warnings: readonly Nonconformance[] }
-  | Failure
-  | { readonly ok: "fetch"; readonly needs: readonly RevocationNeed[] };
+/**
+ * Nothing held revokes a certificate of the path, and the mode is satisfied: the
+ * statuses hold until `until`. With `needs`, held evidence did not settle every
+ * status: fetch these and check again. `unavailable`: sources that existed but could
+ * not be used (under soft_fail the answer is still yes, and says so).
+ */
+export interface RevocationChecked {
+  readonly ok: true;
+  readonly until: number;
+  /** Nonconforming CRLs that vouched (rfc5280 profile). */
+  readonly warnings: readonly Nonconformance[];
+  readonly needs: readonly RevocationNeed[];
+  readonly unavailable: readonly Unavailable[];
+}
+
+export type RevocationResult = RevocationChecked | Failure;
 
 type Status =
   | { state: "good"; until: number; unnumbered: readonly Crl[] }
   | { state: "revoked"; reason: string; source: string }
-  | { state: "unknown"; failed: string | undefined; needs: RevocationNeed[] };
+  | { state: "unknown"; failures: string[]; needs: RevocationNeed[] };
 
 /** Sources to fetch for `urls`, unless fetched recently; recent failures are reported instead. */
-function fetchNeeds(kind: "crl" | "ocsp", urls: readonly string[], certificate: Certificate, issuer: Certificate, store: RevocationStore, at: Date, failures: string[]): RevocationNeed[] {
+function fetchNeeds(
+  kind: "crl" | "ocsp",
+  urls: readonly string[],
+  certificate: Certificate,
+  issuer: Certificate,
+  store: RevocationStore,
+  at: Date,
+  failures: string[],
+): RevocationNeed[] {
   const needs: RevocationNeed[] = [];
   for (const url of urls) {
     const attempt = store.attempt(url, at.getTime());
@@ -60,7 +93,14 @@ function fetchNeeds(kind: "crl" | "ocsp", urls: readonly string[], certificate: 
 }
 
 /** OCSP answers held (fetched or stapled) always count; responders are asked only with ocsp = true. */
-function ocspStatus(certificate: Certificate, issuer: Certificate, issuerKey: KeyObject | undefined, store: RevocationStore, options: RevocationOptions, failures: string[]): Status | number | undefined {
+function ocspStatus(
+  certificate: Certificate,
+  issuer: Certificate,
+  issuerKey: KeyObject | undefined,
+  store: RevocationStore,
+  options: RevocationOptions,
+  failures: string[],
+): Status | number | undefined {
   const verdicts = store.ocspFor(certificate.serialNumber).map((response) => judgeOcspResponse(response, certificate, issuer, issuerKey, options.at));
   const revoked = verdicts.find((v) => v?.state === "revoked");
   if (revoked?.state === "revoked") return { state: "revoked", reason: revoked.reason, source: "OCSP" };
@@ -75,26 +115,34 @@ function ocspStatus(certificate: Certificate, issuer: Certificate, issuerKey: Ke
 function statusOf(path: VerifiedPath, position: number, store: RevocationStore, options: RevocationOptions): Status {
   const certificate = path.path[position]!;
   const issuer = path.path[position + 1]!;
-  const at = options.at;
+  const { at, evidence } = options;
   const failures: string[] = [];
   const needs: RevocationNeed[] = [];
   const ocsp = ocspStatus(certificate, issuer, path.keys[position + 1], store, options, failures);
-  if (typeof ocsp === "object") options.evidence?.(certificate, false, `an OCSP answer says it is revoked (${ocsp.state === "revoked" ? ocsp.reason : ""})`);
-  else if (ocsp !== undefined) options.evidence?.(certificate, true, `an OCSP answer says it is good until ${new Date(ocsp).toISOString()}`);
-  if (typeof ocsp === "object") return ocsp;
+  if (typeof ocsp === "object") {
+    evidence?.(certificate, "revokes", `an OCSP answer says it is revoked (${ocsp.state === "revoked" ? ocsp.reason : ""})`);
+    return ocsp;
+  }
+  if (ocsp !== undefined) evidence?.(certificate, "vouches", `an OCSP answer says it is good until ${new Date(ocsp).toISOString()}`);
   if (ocsp === undefined && options.ocsp) needs.push(...fetchNeeds("ocsp", certificate.ocspUrls, certificate, issuer, store, at, failures));
-  const evidence = options.evidence;
   const crl = crlStatus(
     { certificate, position, path },
-    { store, at, signers: options.crlSigners, profile: options.profile ?? DEFAULT_PROFILE, evidence: evidence === undefined ? undefined : (_, verdict, detail) => evidence(certificate, verdict === "covers", detail) },
+    {
+      store,
+      at,
+      signers: options.crlSigners,
+      profile: options.profile ?? DEFAULTS.truststore.profile,
+      evidence: evidence === undefined ? undefined : (_, verdict, detail) => evidence(certificate, verdict, detail),
+    },
   );
   if (crl.state === "revoked") return { state: "revoked", reason: crl.reason, source: "CRL" };
   if (crl.state === "unknown") failures.push(...crl.failures);
   const goodByCrl = crl.state === "good" ? crl.until : undefined;
-  if (ocsp === undefined && goodByCrl === undefined && options.fetchCrls) needs.push(...fetchNeeds("crl", certificate.crlUrls, certificate, issuer, store, at, failures));
+  if (ocsp === undefined && goodByCrl === undefined && options.fetchCrls)
+    needs.push(...fetchNeeds("crl", certificate.crlUrls, certificate, issuer, store, at, failures));
   const until = Math.min(ocsp ?? Infinity, goodByCrl ?? Infinity);
   if (until !== Infinity) return { state: "good", until, unnumbered: crl.state === "good" ? crl.unnumbered : [] };
-  return { state: "unknown", failed: failures[0], needs };
+  return { state: "unknown", failures, needs };
 }
 
 /**
@@ -103,10 +151,8 @@ function statusOf(path: VerifiedPath, position: number, store: RevocationStore, 
  * require denies unless every status is positively known.
  */
 export function checkRevocation(path: VerifiedPath, store: RevocationStore, options: RevocationOptions): RevocationResult {
-  if (options.mode === "off") return { ok: true, until: Infinity, warnings: [] };
-  let until = Infinity;
-  const warnings: Nonconformance[] = [];
-  const needs: RevocationNeed[] = [];
+  const checked = { ok: true as const, until: Infinity, warnings: [] as Nonconformance[], needs: [] as RevocationNeed[], unavailable: [] as Unavailable[] };
+  if (options.mode === "off") return checked;
   let unknown: Failure | undefined;
   for (let i = 0; i < path.path.length - 1; i++) {
     const certificate = path.path[i]!;
@@ -114,18 +160,59 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
     const index = options.indexOf(certificate);
     if (status.state === "revoked") return fail("REVOKED", `"${certificate.subject.text}" is revoked (${status.source}, reason ${status.reason})`, index);
     if (status.state === "good") {
-      until = Math.min(until, status.until);
-      warnings.push(...status.unnumbered.map((crl) => unnumberedCrl(crl, index)));
+      checked.until = Math.min(checked.until, status.until);
+      checked.warnings.push(...status.unnumbered.map((crl) => unnumberedCrl(crl, index)));
       continue;
     }
-    needs.push(...status.needs);
-    const denies = options.mode === "require" || (options.mode === "hard_fail" && status.failed !== undefined);
+    checked.needs.push(...status.needs);
+    checked.unavailable.push(...status.failures.map((why) => ({ certIndex: index, subject: certificate.subject.text, why })));
+    const failed = status.failures[0];
+    const denies = options.mode === "require" || (options.mode === "hard_fail" && failed !== undefined);
     if (denies && unknown === undefined) {
-      unknown = fail("REVOCATION_UNKNOWN", `revocation status of "${certificate.subject.text}" is unknown${status.failed === undefined ? "" : `: ${status.failed}`}`, index);
+      unknown = fail("REVOCATION_UNKNOWN", `revocation status of "${certificate.subject.text}" is unknown${failed === undefined ? "" : `: ${failed}`}`, index);
     }
   }
-  if (needs.length > 0) return { ok: "fetch", needs };
-  return unknown ?? { ok: true, until, warnings };
+  // Sources still to fetch come first: the answer after fetching may differ.
+  if (checked.needs.length > 0) return checked;
+  return unknown ?? checked;
+}
+
+export interface PathRevocationOptions {
+  readonly store: RevocationStore;
+  readonly mode: RevocationMode;
+  readonly at: Date;
+  readonly ocsp: boolean;
+  readonly fetchCrls: boolean;
+  readonly profile: Profile;
+  /** How path validation was told to run: a CRL signer's own path is validated the same way. */
+  readonly verify: VerifyOptions;
+  readonly evidence?: RevocationEvidence | undefined;
+}
+
+/**
+ * The revocation status of a verified path, with the certificates that may have
+ * signed its CRLs (6.3.3 (f)): the presented ones, the intermediate pool and the
+ * anchors, each on a valid path of its own to the same anchor and not revoked itself.
+ */
+export function checkPathRevocation(
+  path: VerifiedPath,
+  presented: readonly (Certificate | undefined)[],
+  trust: TrustStore,
+  options: PathRevocationOptions,
+): RevocationResult {
+  const { store, mode, at, profile } = options;
+  const indexOf = (certificate: Certificate) => presented.findIndex((c) => c?.fingerprint === certificate.fingerprint);
+  const crlSigners = crlSignerSource({
+    trust,
+    presented: presented.filter((certificate) => certificate !== undefined),
+    verify: options.verify,
+    // A CRL signer's own status is judged from held evidence only: its fetches are not waited for.
+    notRevoked: (signerPath) => {
+      const signer = checkRevocation(signerPath, store, { mode, at, ocsp: false, fetchCrls: false, indexOf, profile, crlSigners });
+      return signer.ok && signer.needs.length === 0;
+    },
+  });
+  return checkRevocation(path, store, { mode, at, ocsp: options.ocsp, fetchCrls: options.fetchCrls, indexOf, profile, crlSigners, evidence: options.evidence });
 }
 
 /** A CRL without cRLNumber vouched for the certificate at `certIndex`: reported like a nonconforming certificate. */

@@ -29,7 +29,8 @@ export function crlSignerSource(options: CrlSignerOptions): CrlSignerSource {
       ...options.trust.intermediatesNamed(nameKey),
       ...options.trust.anchorsNamed(nameKey),
     ],
-    pathFor: (candidate, anchor) => verifyPath([candidate, ...options.presented], options.trust, { ...options.verify, purpose: "any", requiredPolicies: [], anchor }),
+    pathFor: (candidate, anchor) =>
+      verifyPath([candidate, ...options.presented], options.trust, { ...options.verify, purpose: "any", requiredPolicies: [], anchor }),
     pathNotRevoked(path) {
       const signer = path.leaf.fingerprint;
       // The signer's own status is being decided by a CRL it signed: it cannot vouch for itself further.

@@ -120,7 +120,9 @@ const fresh = (crl: Crl, at: Date) => crl.thisUpdate <= at && crl.nextUpdate !==
 function findSigner(crl: Crl, target: CrlTarget, signers: CrlSignerSource | undefined, failures: string[]): Signer | undefined {
   const { path, position } = target;
   const anchor = path.path[path.path.length - 1]!;
-  const onPath = path.path.flatMap((certificate, index) => (index > position && certificate.subject.key === crl.issuer.key ? [{ certificate, key: path.keys[index] }] : []));
+  const onPath = path.path.flatMap((certificate, index) =>
+    index > position && certificate.subject.key === crl.issuer.key ? [{ certificate, key: path.keys[index] }] : [],
+  );
   const elsewhere = (signers?.candidates(crl.issuer.key) ?? [])
     .filter((candidate) => !onPath.some((known) => known.certificate.fingerprint === candidate.fingerprint))
     .map((certificate) => ({ certificate, key: certificate.publicKey }));
@@ -138,7 +140,8 @@ function findSigner(crl: Crl, target: CrlTarget, signers: CrlSignerSource | unde
     if (onPath.some((known) => known.certificate === certificate)) return { certificate, key };
     const signerPath = signers?.pathFor(certificate, anchor);
     if (signerPath === undefined || !signerPath.ok) {
-      why = `the CRL signer "${certificate.subject.text}" has no valid path to the trust anchor${signerPath === undefined || signerPath.ok ? "" : `: ${signerPath.message}`}`;
+      const detail = signerPath === undefined || signerPath.ok ? "" : `: ${signerPath.message}`;
+      why = `the CRL signer "${certificate.subject.text}" has no valid path to the trust anchor${detail}`;
       continue;
     }
     if (!signers!.pathNotRevoked(signerPath)) {
@@ -198,17 +201,20 @@ function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: J
   if (!fresh(crl, context.at)) {
     return {
       state: "unusable",
-      why: `CRL of "${crl.issuer.text}" is stale or not yet valid (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"})`,
+      why: `CRL of "${crl.issuer.text}" is stale or not yet valid (${crlDates(crl)})`,
     };
   }
   return { state: "covered", reasons, until: Math.min(crl.nextUpdate!.getTime(), delta?.nextUpdate?.getTime() ?? Infinity) };
 }
 
 /** How a CRL was used, for `explain`. */
-export type CrlEvidence = (crl: Crl, verdict: "covers" | "revokes" | "cannot vouch", detail: string) => void;
+export type CrlEvidence = (crl: Crl, verdict: "vouches" | "revokes" | "cannot vouch", detail: string) => void;
 
-const describeCrl = (crl: Crl) =>
-  `CRL of "${crl.issuer.text}"${crl.number === undefined ? "" : ` #${crl.number}`} (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"})`;
+const describeCrl = (crl: Crl) => `CRL of "${crl.issuer.text}"${crl.number === undefined ? "" : ` #${crl.number}`} (${crlDates(crl)})`;
+
+function crlDates(crl: Crl): string {
+  return `thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? "none"}`;
+}
 
 /** The status the held CRLs give `target.certificate` at `options.at`. */
 export function crlStatus(target: CrlTarget, options: CrlStatusOptions): CrlStatus {
@@ -232,7 +238,7 @@ export function crlStatus(target: CrlTarget, options: CrlStatusOptions): CrlStat
         context.failures.push(verdict.why);
       }
       if (verdict.state !== "covered") continue;
-      evidence?.(crl, "covers", `${describeCrl(crl)} does not list it${crl.numberMissing ? " (it has no cRLNumber: reported)" : ""}`);
+      evidence?.(crl, "vouches", `${describeCrl(crl)} does not list it${crl.numberMissing ? " (it has no cRLNumber: reported)" : ""}`);
       if (crl.numberMissing) unnumbered.push(crl);
       context.reasons |= verdict.reasons;
       until = Math.min(until, verdict.until);

@@ -14,7 +14,12 @@ import { signedDataVerifies, type SignedData } from "../certificate/signature.ts
 import { algorithmFromAsn, signedBy } from "../certificate/signed-data.ts";
 
 const OID_BASIC_RESPONSE = "1.3.6.1.5.5.7.48.1.1";
-const HASHES: Readonly<Record<string, string>> = { "1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512" };
+const HASHES: Readonly<Record<string, string>> = {
+  "1.3.14.3.2.26": "sha1",
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
 /** A response without nextUpdate is taken as fresh this long after thisUpdate. */
 const NO_NEXT_UPDATE_MAX_AGE_MS = 60 * 60 * 1000;
 /** Clock skew tolerated on thisUpdate. */
@@ -74,7 +79,8 @@ export function decodeOcspResponse(der: Uint8Array): OcspResponse | string {
         nextUpdate: single.nextUpdate?.getTime(),
       })),
       responder: {
-        nameKey: data.responderID.byName === undefined ? undefined : distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(data.responderID.byName))).key,
+        nameKey:
+          data.responderID.byName === undefined ? undefined : distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(data.responderID.byName))).key,
         keyHash: data.responderID.byKey === undefined ? undefined : hex(data.responderID.byKey.buffer),
       },
       certificates,
@@ -110,7 +116,12 @@ export type OcspVerdict =
   | undefined;
 
 /** Who signed the response and with which key: the issuer itself, or a responder it delegated with id-kp-OCSPSigning. */
-function signerOf(response: OcspResponse, issuer: Certificate, issuerKey: KeyObject, at: Date): { certificate: Certificate; key: KeyObject | undefined } | undefined {
+function signerOf(
+  response: OcspResponse,
+  issuer: Certificate,
+  issuerKey: KeyObject,
+  at: Date,
+): { certificate: Certificate; key: KeyObject | undefined } | undefined {
   const named = (c: Certificate) =>
     response.responder.nameKey === c.subject.key || response.responder.keyHash === createHash("sha1").update(c.publicKeyBits).digest("hex");
   if (named(issuer)) return { certificate: issuer, key: issuerKey };
@@ -127,7 +138,13 @@ function signerOf(response: OcspResponse, issuer: Certificate, issuerKey: KeyObj
 }
 
 /** The status this response gives `certificate` at `at`; undefined when it says nothing about it. */
-export function judgeOcspResponse(response: OcspResponse, certificate: Certificate, issuer: Certificate, issuerKey: KeyObject | undefined, at: Date): OcspVerdict {
+export function judgeOcspResponse(
+  response: OcspResponse,
+  certificate: Certificate,
+  issuer: Certificate,
+  issuerKey: KeyObject | undefined,
+  at: Date,
+): OcspVerdict {
   const single = response.singles.find((s) => {
     const hashes = certIdHashes(issuer, s.hashAlgorithm);
     return hashes !== undefined && s.serialNumber === certificate.serialNumber && s.issuerNameHash === hashes.name && s.issuerKeyHash === hashes.key;

@@ -6,8 +6,7 @@
 // different trust domain.
 
 export type ParsedBundle =
-  | { readonly ok: true; readonly certificates: readonly Uint8Array[]; readonly sequence: number | undefined }
-  | { readonly ok: false; readonly why: string };
+  { readonly ok: true; readonly certificates: readonly Uint8Array[]; readonly sequence: number | undefined } | { readonly ok: false; readonly why: string };
 
 const X509_SVID = "x509-svid";
 /** RFC 7517 4.7: x5c holds base64 (not base64url) DER. */
@@ -39,8 +38,9 @@ export function parseSpiffeBundle(text: string): ParsedBundle {
   }
   if (!isObject(document)) return invalid("not a JSON object");
   const { keys, spiffe_sequence: sequence } = document;
-  if (!Array.isArray(keys)) return invalid("has no \"keys\" array");
-  if (sequence !== undefined && (typeof sequence !== "number" || !Number.isSafeInteger(sequence) || sequence < 0)) return invalid("spiffe_sequence is not a non-negative integer");
+  if (!Array.isArray(keys)) return invalid('has no "keys" array');
+  if (sequence !== undefined && (typeof sequence !== "number" || !Number.isSafeInteger(sequence) || sequence < 0))
+    return invalid("spiffe_sequence is not a non-negative integer");
   const certificates: Uint8Array[] = [];
   for (const [i, key] of keys.entries()) {
     const where = `keys[${i}]`;

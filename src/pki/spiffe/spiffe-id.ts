@@ -29,7 +29,8 @@ function invalid(why: string): ParsedSpiffeId {
 export function invalidTrustDomain(name: string): string | undefined {
   if (name === "") return "the trust domain is empty";
   if (name.length > MAX_TRUST_DOMAIN_BYTES) return `the trust domain is longer than ${MAX_TRUST_DOMAIN_BYTES} bytes`;
-  if (!TRUST_DOMAIN.test(name)) return `trust domain ${JSON.stringify(name)} may hold only lower-case letters, digits, ".", "-" and "_" (no port, user or upper case)`;
+  if (!TRUST_DOMAIN.test(name))
+    return `trust domain ${JSON.stringify(name)} may hold only lower-case letters, digits, ".", "-" and "_" (no port, user or upper case)`;
   return undefined;
 }
 
@@ -43,7 +44,7 @@ export function parseSpiffeId(text: string): ParsedSpiffeId {
   const badDomain = invalidTrustDomain(trustDomain);
   if (badDomain !== undefined) return invalid(badDomain);
   if (path !== "") {
-    if (path === "/" || path.endsWith("/")) return invalid("the path ends with \"/\"");
+    if (path === "/" || path.endsWith("/")) return invalid('the path ends with "/"');
     for (const segment of path.slice(1).split("/")) {
       if (segment === "") return invalid("the path has an empty segment");
       if (segment === "." || segment === "..") return invalid(`the path has a ${JSON.stringify(segment)} segment`);

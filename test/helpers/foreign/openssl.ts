@@ -27,21 +27,69 @@ export interface OpensslCert {
 export function opensslSelfSigned(dir: string, name: string, subject: string, extensions: readonly string[]): OpensslCert {
   const config = join(dir, `${name}.req.cnf`);
   writeFileSync(config, `[req]\ndistinguished_name = dn\nx509_extensions = v3\nprompt = no\n[dn]\n[v3]\n${extensions.join("\n")}\n`);
-  openssl(["req", "-x509", "-config", config, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-subj", subject, "-days", "365", "-out", `${name}.pem`], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-config",
+      config,
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-subj",
+      subject,
+      "-days",
+      "365",
+      "-out",
+      `${name}.pem`,
+    ],
+    dir,
+  );
   return { name, pem: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
 }
 
 /** A certificate issued by `issuer` (`openssl req` + `openssl x509 -req -extfile`) with exactly `extensions`. */
 export function opensslIssue(dir: string, issuer: OpensslCert, name: string, subject: string, extensions: readonly string[]): OpensslCert {
-  openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
+  openssl(
+    ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-subj", subject, "-out", `${name}.csr`],
+    dir,
+  );
   const ext = extfile(dir, name, extensions);
-  openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", issuer.pem, "-CAkey", issuer.key, "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-extensions", "v3", "-out", `${name}.pem`], dir);
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      issuer.pem,
+      "-CAkey",
+      issuer.key,
+      "-CAcreateserial",
+      "-days",
+      "365",
+      "-sha256",
+      "-extfile",
+      ext,
+      "-extensions",
+      "v3",
+      "-out",
+      `${name}.pem`,
+    ],
+    dir,
+  );
   return { name, pem: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
 }
 
 /** The serial as `openssl x509 -serial` prints it (upper-case hex). */
 export function opensslSerial(cert: OpensslCert, dir: string): string {
-  return openssl(["x509", "-in", cert.pem, "-noout", "-serial"], dir).trim().replace(/^serial=/, "");
+  return openssl(["x509", "-in", cert.pem, "-noout", "-serial"], dir)
+    .trim()
+    .replace(/^serial=/, "");
 }
 
 /**

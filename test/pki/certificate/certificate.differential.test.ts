@@ -58,7 +58,15 @@ async function zoo(): Promise<{ name: string; der: Uint8Array }[]> {
   }
   const ca = await Authority.root({ subject: "CN=zoo, O=certgate", ...VALID });
   const shapes: { name: string; options: Partial<IssueOptions> }[] = [
-    { name: "every SAN form", options: { dnsNames: ["Alice.Example.com"], emails: ["alice@example.com"], uris: ["spiffe://certgate.dev/ns/a/sa/b"], ipAddresses: ["192.0.2.1", "2001:db8::1"] } },
+    {
+      name: "every SAN form",
+      options: {
+        dnsNames: ["Alice.Example.com"],
+        emails: ["alice@example.com"],
+        uris: ["spiffe://certgate.dev/ns/a/sa/b"],
+        ipAddresses: ["192.0.2.1", "2001:db8::1"],
+      },
+    },
     { name: "SHA-1 signature", options: { hash: "SHA-1" } },
     { name: "SHA-512 signature", options: { hash: "SHA-512" } },
     { name: "CRL and OCSP URLs", options: { crlUrls: ["http://crl.example/ca.crl"], ocspUrls: ["http://ocsp.example/"] } },
@@ -70,7 +78,14 @@ async function zoo(): Promise<{ name: string; der: Uint8Array }[]> {
         ca: true,
         extraExtensions: [
           nameConstraintsExtension({
-            permitted: [{ dns: "example.com" }, { email: ".example.com" }, { uri: ".example.com" }, { ip: "10.0.0.0/8" }, { ip: "2001:db8::/32" }, { dn: [["2.5.4.10", "certgate"]] }],
+            permitted: [
+              { dns: "example.com" },
+              { email: ".example.com" },
+              { uri: ".example.com" },
+              { ip: "10.0.0.0/8" },
+              { ip: "2001:db8::/32" },
+              { dn: [["2.5.4.10", "certgate"]] },
+            ],
             excluded: [{ dns: "bad.example.com" }, { registeredId: "1.2.3.4" }],
           }),
         ],
@@ -132,8 +147,16 @@ describe("strict DER decoder against asn1-x509 and OpenSSL", () => {
 
   it("reads a mutated certificate as the oracle does, or refuses it; never throws", () => {
     type Mutation = (der: Uint8Array) => Uint8Array;
-    const truncate = fc.nat().map((n): Mutation => (der) => der.subarray(0, n % der.length));
-    const trailing = fc.uint8Array({ minLength: 1, maxLength: 4 }).map((tail): Mutation => (der) => new Uint8Array([...der, ...tail]));
+    const truncate = fc.nat().map(
+      (n): Mutation =>
+        (der) =>
+          der.subarray(0, n % der.length),
+    );
+    const trailing = fc.uint8Array({ minLength: 1, maxLength: 4 }).map(
+      (tail): Mutation =>
+        (der) =>
+          new Uint8Array([...der, ...tail]),
+    );
     const flip = fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, mask]): Mutation => (der) => {
       const out = new Uint8Array(der);
       out[at % der.length] = out[at % der.length]! ^ mask;

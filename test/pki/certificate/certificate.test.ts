@@ -18,7 +18,10 @@ describe("decodePemChain", () => {
   it("reads every CERTIFICATE block, ignoring explanatory text between blocks", () => {
     const result = decodePemChain(`Bag Attributes: leaf\n${pki.intermediate.pem}subject=root\n${pki.root.pem}`);
     assert.ok(result.ok);
-    assert.deepEqual(result.certificates.map((c) => Buffer.from(c).toString("hex")), [pki.intermediate.der, pki.root.der].map((d) => Buffer.from(d).toString("hex")));
+    assert.deepEqual(
+      result.certificates.map((c) => Buffer.from(c).toString("hex")),
+      [pki.intermediate.der, pki.root.der].map((d) => Buffer.from(d).toString("hex")),
+    );
   });
 
   const cases: { name: string; input: () => string; certIndex: number }[] = [
@@ -57,8 +60,14 @@ describe("decodePemChain", () => {
     const contents = readPemFile(Buffer.from(text), "certificate");
     assert.ok(contents.ok);
     assert.equal(contents.certificates.length, 1);
-    assert.deepEqual(contents.crls.map((der) => [...der]), [[0x30, 0x00]]);
-    assert.deepEqual(contents.skipped, ["PEM block 1 (EC PRIVATE KEY) skipped: a private key is not needed and was not read", "PEM block 3 (CERTIFICATE REQUEST) skipped"]);
+    assert.deepEqual(
+      contents.crls.map((der) => [...der]),
+      [[0x30, 0x00]],
+    );
+    assert.deepEqual(contents.skipped, [
+      "PEM block 1 (EC PRIVATE KEY) skipped: a private key is not needed and was not read",
+      "PEM block 3 (CERTIFICATE REQUEST) skipped",
+    ]);
     assert.ok(!contents.skipped.join("").includes("U0VDUkVU"));
     const broken = readPemFile(Buffer.from("-----BEGIN CERTIFICATE-----\nMAA=\n-----END X509 CRL-----\n"), "certificate");
     assert.ok(!broken.ok && /BEGIN CERTIFICATE closed by END X509 CRL/.test(broken.message));
@@ -133,7 +142,18 @@ describe("weakHashOf", () => {
     { name: "RSASSA-PSS without parameters (SHA-1 default)", algorithm: algorithm("1.2.840.113549.1.1.10"), expect: "sha1" },
     {
       name: "RSASSA-PSS with SHA-256",
-      algorithm: algorithm("1.2.840.113549.1.1.10", AsnConvert.serialize(new RsaSaPssParams({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" }), maskGenAlgorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.8", parameters: AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" })) }) }))),
+      algorithm: algorithm(
+        "1.2.840.113549.1.1.10",
+        AsnConvert.serialize(
+          new RsaSaPssParams({
+            hashAlgorithm: new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" }),
+            maskGenAlgorithm: new AlgorithmIdentifier({
+              algorithm: "1.2.840.113549.1.1.8",
+              parameters: AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: "2.16.840.1.101.3.4.2.1" })),
+            }),
+          }),
+        ),
+      ),
       expect: undefined,
     },
   ];

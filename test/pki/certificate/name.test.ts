@@ -28,8 +28,18 @@ describe("distinguishedName", () => {
   });
 
   it("treats a multi-valued RDN as a set, but RDN order as significant", () => {
-    const ab = dn(name([[CN, utf8("x")], [O, utf8("y")]]));
-    const ba = dn(name([[O, utf8("y")], [CN, utf8("x")]]));
+    const ab = dn(
+      name([
+        [CN, utf8("x")],
+        [O, utf8("y")],
+      ]),
+    );
+    const ba = dn(
+      name([
+        [O, utf8("y")],
+        [CN, utf8("x")],
+      ]),
+    );
     assert.equal(ab.key, ba.key);
     const swapped = dn(name([[CN, utf8("x")]], [[O, utf8("y")]]));
     const original = dn(name([[O, utf8("y")]], [[CN, utf8("x")]]));
@@ -37,7 +47,15 @@ describe("distinguishedName", () => {
   });
 
   it("lists every CN, so several CNs can be refused", () => {
-    assert.deepEqual(dn(name([[CN, utf8("a")], [CN, utf8("b")]])).commonNames, ["a", "b"]);
+    assert.deepEqual(
+      dn(
+        name([
+          [CN, utf8("a")],
+          [CN, utf8("b")],
+        ]),
+      ).commonNames,
+      ["a", "b"],
+    );
   });
 
   it("round-trips through DER unchanged", () => {

@@ -69,10 +69,16 @@ describe("adversarial chains", () => {
     const tolerated = check([negative, pki.intermediate.der]);
     assert.equal(tolerated.reason, "OK");
     assert.equal(tolerated.identity?.serialNumber, "-FF");
-    assert.deepEqual(tolerated.warnings.map((w) => w.rule), ["serial-number-not-positive"]);
+    assert.deepEqual(
+      tolerated.warnings.map((w) => w.rule),
+      ["serial-number-not-positive"],
+    );
     const long = check([(await pki.client("long", { serialNumber: "01".repeat(22) })).der, pki.intermediate.der]);
     assert.equal(long.reason, "OK");
-    assert.deepEqual(long.warnings.map((w) => w.rule), ["serial-number-too-long"]);
+    assert.deepEqual(
+      long.warnings.map((w) => w.rule),
+      ["serial-number-too-long"],
+    );
     const twenty = check([(await pki.client("twenty", { serialNumber: "01".repeat(20) })).der, pki.intermediate.der]);
     assert.equal(twenty.reason, "OK");
     assert.deepEqual(twenty.warnings, []);

@@ -12,7 +12,11 @@ import { AT, VALID, decoded, newPki, trustStoreOf, type TestPki } from "../../he
 const OPTIONS: VerifyOptions = { at: AT, maxChainLength: 8, allowSha1: false, purpose: "client" };
 
 function verify(chain: readonly (Issued | Authority)[], trust: TrustStore, options: Partial<VerifyOptions> = {}) {
-  return verifyPath(chain.map((c) => decoded(c.der)), trust, { ...OPTIONS, ...options });
+  return verifyPath(
+    chain.map((c) => decoded(c.der)),
+    trust,
+    { ...OPTIONS, ...options },
+  );
 }
 
 function expectFailure(result: ReturnType<typeof verify>, reason: FailureReason, certIndex?: number): void {
@@ -36,7 +40,10 @@ describe("verifyPath", () => {
     assert.ok(result.ok, result.ok ? "" : result.message);
     assert.equal(result.issuer.subject.commonNames[0], "certgate-dev-intermediate");
     assert.equal(result.issuerIndex, 1);
-    assert.deepEqual(result.path.map((c) => c.subject.commonNames[0]), ["alice", "certgate-dev-intermediate", "certgate-test-root"]);
+    assert.deepEqual(
+      result.path.map((c) => c.subject.commonNames[0]),
+      ["alice", "certgate-dev-intermediate", "certgate-test-root"],
+    );
   });
 
   it("accepts a chain in the wrong order, with duplicates and unrelated extras", async () => {
@@ -189,7 +196,11 @@ describe("verifyPath", () => {
       Array.from({ length: 6 }, () => Authority.root({ subject: "CN=certgate-dev-intermediate, O=certgate", ...VALID }).then((a) => a.issued)),
     );
     const leaf = await pki.client("alice");
-    const result = verifyPath([leaf, ...decoys].map((c) => decoded(c.der)), trust, { ...OPTIONS, maxSignatureChecks: 3 });
+    const result = verifyPath(
+      [leaf, ...decoys].map((c) => decoded(c.der)),
+      trust,
+      { ...OPTIONS, maxPathChecks: 3 },
+    );
     assert.equal(result.ok, false);
   });
 });

@@ -43,7 +43,11 @@ async function verify(c: Case, extra: readonly string[]): Promise<{ code: number
   ];
   let out = "";
   let err = "";
-  const code = await verifyCommand(args, (text) => (out += text), (text) => (err += text));
+  const code = await verifyCommand(
+    args,
+    (text) => (out += text),
+    (text) => (err += text),
+  );
   assert.notEqual(code, 2, `${c.id}: usage error: ${err}`);
   const decision = JSON.parse(out) as { reason: string; message: string; warnings: { rule: string }[] };
   return { code, reason: decision.reason, message: decision.message, warnings: decision.warnings };
@@ -63,22 +67,27 @@ describe("NIST PKITS", () => {
 
   it("under the strict profile, differs only by refusing nonconforming paths: exactly these 14 valid ones", () => {
     const valid = new Set(manifest.cases.filter((c) => c.expect === "valid").map((c) => c.id));
-    assert.deepEqual(Object.keys(expected.strict).filter((id) => valid.has(id)).sort(), [
-      "40604_valid_basicconstraints_not_critical_test4",
-      "40806_overlapping_policies_test3",
-      "40810_all_certificates_same_policies_test10",
-      "40811_all_certificates_any_policy_test10",
-      "40813_all_certificates_same_policies_test13",
-      "40814_any_policy_test14",
-      "41009_valid_policy_mapping_test9",
-      "41011_valid_policy_mapping_test11",
-      "41013_valid_policy_mapping_test13",
-      "41014_valid_policy_mapping_test14",
-      "41202_valid_inhibit_any_policy_test2",
-      "41203_inhibit_any_policy_test3",
-      "41207_valid_self_issued_inhibit_any_policy_test7",
-      "41209_valid_self_issued_inhibit_any_policy_test9",
-    ]);
+    assert.deepEqual(
+      Object.keys(expected.strict)
+        .filter((id) => valid.has(id))
+        .sort(),
+      [
+        "40604_valid_basicconstraints_not_critical_test4",
+        "40806_overlapping_policies_test3",
+        "40810_all_certificates_same_policies_test10",
+        "40811_all_certificates_any_policy_test10",
+        "40813_all_certificates_same_policies_test13",
+        "40814_any_policy_test14",
+        "41009_valid_policy_mapping_test9",
+        "41011_valid_policy_mapping_test11",
+        "41013_valid_policy_mapping_test13",
+        "41014_valid_policy_mapping_test14",
+        "41202_valid_inhibit_any_policy_test2",
+        "41203_inhibit_any_policy_test3",
+        "41207_valid_self_issued_inhibit_any_policy_test7",
+        "41209_valid_self_issued_inhibit_any_policy_test9",
+      ],
+    );
     for (const [id, reason] of Object.entries(expected.strict)) assert.equal(reason, "NONCONFORMING_CERTIFICATE", id);
   });
 

@@ -6,5 +6,6 @@ import { CRL_NUMBER_MISSING, PROFILE_RULES } from "../../../src/pki/path/profile
 
 it("docs/conformance.md has a row for every profile rule", () => {
   const page = readFileSync(new URL("../../../docs/conformance.md", import.meta.url), "utf8");
-  for (const rule of [...PROFILE_RULES, CRL_NUMBER_MISSING]) assert.match(page, new RegExp(`\\| \`${rule.id}\` \\| ${rule.section.replace(/\./g, "\\.")} \\|`), rule.id);
+  for (const rule of [...PROFILE_RULES, CRL_NUMBER_MISSING])
+    assert.match(page, new RegExp(`\\| \`${rule.id}\` \\| ${rule.section.replace(/\./g, "\\.")} \\|`), rule.id);
 });

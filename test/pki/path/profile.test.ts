@@ -61,7 +61,11 @@ function outcome(result: PathResult): string {
 }
 
 function verify(chain: Chain, profile: Profile, purpose: "client" | "any" = "client"): PathResult {
-  return verifyPath(chain.certificates.map((c) => decoded(der(c))), trustStoreOf([chain.anchor]), { at: AT, maxChainLength: 8, allowSha1: false, purpose, profile });
+  return verifyPath(
+    chain.certificates.map((c) => decoded(der(c))),
+    trustStoreOf([chain.anchor]),
+    { at: AT, maxChainLength: 8, allowSha1: false, purpose, profile },
+  );
 }
 
 describe("RFC 5280 profiles (truststore.profile)", () => {
@@ -77,7 +81,8 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
     const cert = await intermediate.client({ subject: "CN=leaf, O=certgate", ...VALID, ...leaf });
     return { certificates: [cert, intermediate], anchor: root };
   };
-  const constrained = (constraint: Parameters<typeof nameConstraintsExtension>[0], leaf: Partial<IssueOptions>) => underIntermediate(leaf, { extraExtensions: [nameConstraintsExtension(constraint)] });
+  const constrained = (constraint: Parameters<typeof nameConstraintsExtension>[0], leaf: Partial<IssueOptions>) =>
+    underIntermediate(leaf, { extraExtensions: [nameConstraintsExtension(constraint)] });
   /** A leaf re-signed with a serial no issuing option makes (zero, negative). */
   const withSerial = async (serial: number[]): Promise<Chain> => {
     const intermediate = await root.intermediate({ subject: "CN=profile-ca, O=certgate", ...VALID });
@@ -89,14 +94,23 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
   };
 
   const cases: Case[] = [
-    { name: "4.2.1.1: a certificate that is not self-signed without authorityKeyIdentifier", rule: "authority-key-identifier-missing", chain: () => underIntermediate({ omitExtensions: [AKI] }), rfc5280: "OK authority-key-identifier-missing@0", strict: "NONCONFORMING_CERTIFICATE@0" },
+    {
+      name: "4.2.1.1: a certificate that is not self-signed without authorityKeyIdentifier",
+      rule: "authority-key-identifier-missing",
+      chain: () => underIntermediate({ omitExtensions: [AKI] }),
+      rfc5280: "OK authority-key-identifier-missing@0",
+      strict: "NONCONFORMING_CERTIFICATE@0",
+    },
     {
       name: "4.2.1.1: authorityKeyIdentifier marked critical (OpenSSL and Java refuse it as unhandled)",
       rule: "critical extensions understood",
       chain: async () => {
         const intermediate = await root.intermediate({ subject: "CN=profile-ca, O=certgate", ...VALID });
         const criticalAki = await AuthorityKeyIdentifierExtension.create(intermediate.issued.keys.publicKey, true);
-        return { certificates: [await intermediate.client({ subject: "CN=leaf, O=certgate", ...VALID, extraExtensions: [criticalAki] }), intermediate], anchor: root };
+        return {
+          certificates: [await intermediate.client({ subject: "CN=leaf, O=certgate", ...VALID, extraExtensions: [criticalAki] }), intermediate],
+          anchor: root,
+        };
       },
       rfc5280: "UNKNOWN_CRITICAL_EXTENSION@0",
       strict: "UNKNOWN_CRITICAL_EXTENSION@0",
@@ -112,7 +126,13 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
       rfc5280: "UNKNOWN_CRITICAL_EXTENSION@1",
       strict: "UNKNOWN_CRITICAL_EXTENSION@1",
     },
-    { name: "4.2.1.2: a CA certificate without subjectKeyIdentifier", rule: "subject-key-identifier-missing", chain: () => underIntermediate({}, { omitExtensions: [SKI] }), rfc5280: "OK subject-key-identifier-missing@1", strict: "NONCONFORMING_CERTIFICATE@1" },
+    {
+      name: "4.2.1.2: a CA certificate without subjectKeyIdentifier",
+      rule: "subject-key-identifier-missing",
+      chain: () => underIntermediate({}, { omitExtensions: [SKI] }),
+      rfc5280: "OK subject-key-identifier-missing@1",
+      strict: "NONCONFORMING_CERTIFICATE@1",
+    },
     {
       name: "4.2.1.9: a CA certificate whose basicConstraints is not critical (keytool, easy-rsa 2)",
       rule: "basic-constraints-not-critical",
@@ -197,8 +217,20 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
       rfc5280: "OK ca-subject-empty@1",
       strict: "NONCONFORMING_CERTIFICATE@1",
     },
-    { name: "4.1.2.2: serial number 0", rule: "serial-number-not-positive", chain: () => withSerial([0x00]), rfc5280: "OK serial-number-not-positive@0", strict: "NONCONFORMING_CERTIFICATE@0" },
-    { name: "4.1.2.2: a negative serial number", rule: "serial-number-not-positive", chain: () => withSerial([0xfe, 0x01]), rfc5280: "OK serial-number-not-positive@0", strict: "NONCONFORMING_CERTIFICATE@0" },
+    {
+      name: "4.1.2.2: serial number 0",
+      rule: "serial-number-not-positive",
+      chain: () => withSerial([0x00]),
+      rfc5280: "OK serial-number-not-positive@0",
+      strict: "NONCONFORMING_CERTIFICATE@0",
+    },
+    {
+      name: "4.1.2.2: a negative serial number",
+      rule: "serial-number-not-positive",
+      chain: () => withSerial([0xfe, 0x01]),
+      rfc5280: "OK serial-number-not-positive@0",
+      strict: "NONCONFORMING_CERTIFICATE@0",
+    },
     {
       name: "4.1.2.2: a serial number of 21 octets",
       rule: "serial-number-too-long",
@@ -345,13 +377,19 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
 
   it("strict refuses with every rule every certificate of the path breaks, in one message, naming the first", async () => {
     const intermediate = await root.intermediate({ subject: "CN=sloppy-ca, O=certgate", ...VALID, omitExtensions: [SKI] });
-    const leaf = await intermediate.client({ subject: "CN=leaf, O=certgate", ...VALID, omitExtensions: [AKI], keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign });
+    const leaf = await intermediate.client({
+      subject: "CN=leaf, O=certgate",
+      ...VALID,
+      omitExtensions: [AKI],
+      keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign,
+    });
     const chain = { certificates: [leaf, intermediate], anchor: root };
     const strict = verify(chain, "strict");
     assert.ok(!strict.ok);
     assert.equal(strict.reason, "NONCONFORMING_CERTIFICATE");
     assert.equal(strict.certIndex, 0);
-    for (const rule of ["authority-key-identifier-missing", "key-cert-sign-without-ca", "subject-key-identifier-missing"]) assert.match(strict.message, new RegExp(rule));
+    for (const rule of ["authority-key-identifier-missing", "key-cert-sign-without-ca", "subject-key-identifier-missing"])
+      assert.match(strict.message, new RegExp(rule));
     assert.equal(outcome(verify(chain, "rfc5280")), "OK authority-key-identifier-missing@0 key-cert-sign-without-ca@0 subject-key-identifier-missing@1");
   });
 
@@ -383,7 +421,14 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
 
   describe("pinned self-signed client certificates", () => {
     const selfSignedClient = (options: Partial<IssueOptions> = {}) =>
-      Authority.root({ subject: "CN=pinned-client, O=certgate", ...VALID, ca: false, keyUsage: KeyUsageFlags.digitalSignature, extendedKeyUsage: [OID_CLIENT_AUTH], ...options });
+      Authority.root({
+        subject: "CN=pinned-client, O=certgate",
+        ...VALID,
+        ca: false,
+        keyUsage: KeyUsageFlags.digitalSignature,
+        extendedKeyUsage: [OID_CLIENT_AUTH],
+        ...options,
+      });
 
     it("is trusted for itself only: a path of one, never an issuer", async () => {
       const pinned = await selfSignedClient();
@@ -402,7 +447,10 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
     it("is still checked as a client certificate: validity and purpose", async () => {
       const expired = await selfSignedClient({ notAfter: new Date("2026-02-01T00:00:00Z") });
       const serverOnly = await selfSignedClient({ extendedKeyUsage: [OID_SERVER_AUTH] });
-      for (const [pinned, expect] of [[expired, "CERTIFICATE_EXPIRED@0"], [serverOnly, "EXTENDED_KEY_USAGE_INVALID@0"]] as const) {
+      for (const [pinned, expect] of [
+        [expired, "CERTIFICATE_EXPIRED@0"],
+        [serverOnly, "EXTENDED_KEY_USAGE_INVALID@0"],
+      ] as const) {
         const trust = createTrustStore([], [], [decoded(pinned.der)]);
         assert.equal(outcome(verifyPath([decoded(pinned.der)], trust, { at: AT, maxChainLength: 8, allowSha1: false, purpose: "client" })), expect);
       }
@@ -419,7 +467,10 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
       const trust = loadTrustStore(config("pinned.pem"), notes);
       assert.equal(trust.pinned.length, 1);
       assert.equal(trust.anchors.length, 0);
-      assert.ok(notes.some((note) => note.includes("pinned client certificate")), notes.join("\n"));
+      assert.ok(
+        notes.some((note) => note.includes("pinned client certificate")),
+        notes.join("\n"),
+      );
       assert.throws(
         () => loadTrustStore(config("leaf.pem")),
         (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.includes("not self-signed")),
@@ -430,7 +481,13 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
   it("4.1.2.5: a certificate is valid through the whole second of its notAfter", async () => {
     const notAfter = new Date("2026-06-01T00:00:00Z");
     const leaf = await pki.client("edge", { notAfter });
-    const at = (when: Date) => verifyPath([decoded(leaf.der), decoded(pki.intermediate.der)], trustStoreOf([root]), { at: when, maxChainLength: 8, allowSha1: false, purpose: "client" });
+    const at = (when: Date) =>
+      verifyPath([decoded(leaf.der), decoded(pki.intermediate.der)], trustStoreOf([root]), {
+        at: when,
+        maxChainLength: 8,
+        allowSha1: false,
+        purpose: "client",
+      });
     assert.ok(at(new Date(notAfter.getTime() + 999)).ok);
     assert.equal(outcome(at(new Date(notAfter.getTime() + 1000))), "CERTIFICATE_EXPIRED@0");
   });
@@ -447,10 +504,17 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
     it("missing cRLNumber (openssl ca -gencrl without a crlnumber file): rfc5280 lets it vouch and warns; strict does not; both revoke", async () => {
       const good = await pki.client("good");
       const revoked = await pki.client("revoked");
-      const crl = await issueCrl(pki.intermediate, { ...FRESH, numberExtension: "none", entries: [{ serialNumber: revoked.cert.serialNumber, reason: X509CrlReason.keyCompromise }] });
+      const crl = await issueCrl(pki.intermediate, {
+        ...FRESH,
+        numberExtension: "none",
+        entries: [{ serialNumber: revoked.cert.serialNumber, reason: X509CrlReason.keyCompromise }],
+      });
       const vouched = await check(good, crl, "rfc5280");
       assert.equal(vouched.reason, "OK", vouched.message);
-      assert.deepEqual(vouched.warnings.map((w) => `${w.rule}@${w.certIndex}`), ["crl-number-missing@0"]);
+      assert.deepEqual(
+        vouched.warnings.map((w) => `${w.rule}@${w.certIndex}`),
+        ["crl-number-missing@0"],
+      );
       const strict = await check(good, crl, "strict");
       assert.equal(strict.reason, "REVOCATION_UNKNOWN");
       assert.match(strict.message, /cRLNumber/);
@@ -472,15 +536,24 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
     const legacy = await Authority.root({ subject: "CN=legacy-root, O=certgate", ...VALID, extraExtensions: [basicConstraintsExtension(true, false)] });
     const dir = mkdtempSync(join(tmpdir(), "certgate-profile-"));
     writeFileSync(join(dir, "root.pem"), legacy.pem);
-    const config = (profile: string) => parseConfig(`[truststore]\nca_files = ["root.pem"]\nprofile = "${profile}"\n[intermediate_cert_validation]\nenable = false\n`, "test.toml", dir);
+    const config = (profile: string) =>
+      parseConfig(`[truststore]\nca_files = ["root.pem"]\nprofile = "${profile}"\n[intermediate_cert_validation]\nenable = false\n`, "test.toml", dir);
     assert.throws(
       () => loadTrustStore(config("strict")),
-      (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith("truststore.ca_files") && p.includes("basic-constraints-not-critical") && p.includes("rfc5280")),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith("truststore.ca_files") && p.includes("basic-constraints-not-critical") && p.includes("rfc5280")),
     );
     const notes: string[] = [];
     assert.equal(loadTrustStore(config("rfc5280"), notes).anchors.length, 1);
-    assert.ok(notes.some((note) => note.includes("basic-constraints-not-critical")), notes.join("\n"));
+    assert.ok(
+      notes.some((note) => note.includes("basic-constraints-not-critical")),
+      notes.join("\n"),
+    );
     assert.equal(loadTrustStore(config("compatible")).anchors.length, 1);
-    assert.throws(() => config("lenient"), (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith("truststore.profile")));
+    assert.throws(
+      () => config("lenient"),
+      (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.startsWith("truststore.profile")),
+    );
   });
 });

@@ -25,14 +25,31 @@ interface Verdict {
 async function certgateVerify(args: readonly string[]): Promise<Verdict> {
   let out = "";
   let err = "";
-  const code = await verifyCommand(args, (text) => (out += text), (text) => (err += text));
+  const code = await verifyCommand(
+    args,
+    (text) => (out += text),
+    (text) => (err += text),
+  );
   assert.notEqual(code, 2, `usage error: ${err}`);
   const decision = JSON.parse(out) as { reason: string; message: string; cert_index: number; warnings: { rule: string; cert_index: number }[] };
-  return { code, reason: decision.reason, message: decision.message, certIndex: decision.cert_index, warnings: decision.warnings.map((w) => `${w.rule}@${w.cert_index}`).sort(), stderr: err };
+  return {
+    code,
+    reason: decision.reason,
+    message: decision.message,
+    certIndex: decision.cert_index,
+    warnings: decision.warnings.map((w) => `${w.rule}@${w.cert_index}`).sort(),
+    stderr: err,
+  };
 }
 
 const ROOT_CA = ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", "subjectKeyIdentifier = hash"];
-const CLIENT = ["basicConstraints = CA:FALSE", "keyUsage = critical, digitalSignature", "extendedKeyUsage = clientAuth", "subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid"];
+const CLIENT = [
+  "basicConstraints = CA:FALSE",
+  "keyUsage = critical, digitalSignature",
+  "extendedKeyUsage = clientAuth",
+  "subjectKeyIdentifier = hash",
+  "authorityKeyIdentifier = keyid",
+];
 
 describe("real-world chains", () => {
   const dir = mkdtempSync(join(tmpdir(), "certgate-real-world-"));
@@ -48,10 +65,20 @@ describe("real-world chains", () => {
     it("is accepted by default, every rule every certificate breaks reported at once", async () => {
       const verdict = await certgateVerify(args());
       assert.equal(verdict.reason, "OK", verdict.message);
-      assert.deepEqual(verdict.warnings, ["authority-key-identifier-missing@0", "authority-key-identifier-missing@1", "subject-key-identifier-missing@-1", "subject-key-identifier-missing@1"]);
+      assert.deepEqual(verdict.warnings, [
+        "authority-key-identifier-missing@0",
+        "authority-key-identifier-missing@1",
+        "subject-key-identifier-missing@-1",
+        "subject-key-identifier-missing@1",
+      ]);
       // Given as an untrusted pool (openssl verify -untrusted), the intermediate is not a presented one: index -1.
       const pooled = await certgateVerify(["--ca", path("root.pem"), "--untrusted", path("intermediate.pem"), path("leaf.pem")]);
-      assert.deepEqual(pooled.warnings, ["authority-key-identifier-missing@-1", "authority-key-identifier-missing@0", "subject-key-identifier-missing@-1", "subject-key-identifier-missing@-1"]);
+      assert.deepEqual(pooled.warnings, [
+        "authority-key-identifier-missing@-1",
+        "authority-key-identifier-missing@0",
+        "subject-key-identifier-missing@-1",
+        "subject-key-identifier-missing@-1",
+      ]);
       assert.equal(opensslVerify(dir, ["-CAfile", "root.pem", "-untrusted", "intermediate.pem", "-purpose", "sslclient", "leaf.pem"]), "OK");
     });
 
@@ -80,7 +107,11 @@ describe("real-world chains", () => {
     });
 
     it("an intermediate with a non-critical basicConstraints (keytool, easy-rsa 2 style): accepted and reported; strict refuses it", async () => {
-      const intermediate = opensslIssue(dir, root, "quick-ca", "/CN=quick-ca/O=hand-made", ["basicConstraints = CA:TRUE", "subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid"]);
+      const intermediate = opensslIssue(dir, root, "quick-ca", "/CN=quick-ca/O=hand-made", [
+        "basicConstraints = CA:TRUE",
+        "subjectKeyIdentifier = hash",
+        "authorityKeyIdentifier = keyid",
+      ]);
       const leaf = opensslIssue(dir, intermediate, "quick-leaf", "/CN=bob", CLIENT);
       writeFileSync(path("quick-chain.pem"), readFileSync(leaf.pem, "utf8") + readFileSync(intermediate.pem, "utf8"));
       const args = ["--ca", root.pem, path("quick-chain.pem")];
@@ -96,7 +127,8 @@ describe("real-world chains", () => {
       const good = opensslIssue(dir, root, "crl-good", "/CN=good", CLIENT);
       const revoked = opensslIssue(dir, root, "crl-revoked", "/CN=revoked", CLIENT);
       const crl = opensslCrl(dir, root, [opensslSerial(revoked, dir)], { crlNumber: false, out: "no-number.crl" });
-      const check = (leaf: OpensslCert, profile = "rfc5280") => certgateVerify(["--ca", root.pem, "--crl", crl, "--revocation", "hard_fail", "--profile", profile, leaf.pem]);
+      const check = (leaf: OpensslCert, profile = "rfc5280") =>
+        certgateVerify(["--ca", root.pem, "--crl", crl, "--revocation", "hard_fail", "--profile", profile, leaf.pem]);
       const vouched = await check(good);
       assert.equal(vouched.reason, "OK", vouched.message);
       assert.deepEqual(vouched.warnings, ["crl-number-missing@0"]);
@@ -117,7 +149,13 @@ describe("real-world chains", () => {
     });
 
     it('a dNSName constraint ".acme.example" (an older CA\'s form) means below acme.example, and applies to a host-name CN', async () => {
-      const constrained = opensslIssue(dir, root, "nc-ca", "/CN=acme-ca", ["basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign", "nameConstraints = critical, permitted;DNS:.acme.example", "subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid"]);
+      const constrained = opensslIssue(dir, root, "nc-ca", "/CN=acme-ca", [
+        "basicConstraints = critical, CA:TRUE",
+        "keyUsage = critical, keyCertSign",
+        "nameConstraints = critical, permitted;DNS:.acme.example",
+        "subjectKeyIdentifier = hash",
+        "authorityKeyIdentifier = keyid",
+      ]);
       const inside = opensslIssue(dir, constrained, "nc-inside", "/CN=svc", [...CLIENT, "subjectAltName = DNS:svc.acme.example"]);
       const evil = opensslIssue(dir, constrained, "nc-evil", "/CN=evil.example", CLIENT);
       const user = opensslIssue(dir, constrained, "nc-user", "/CN=SECONDARY\\/john@acme.com", CLIENT);
@@ -131,11 +169,19 @@ describe("real-world chains", () => {
       assert.match(openssl(evil), /subtree violation/);
       assert.equal((await check(user)).reason, "OK");
       assert.equal(openssl(user), "OK");
-      assert.equal((await certgateVerify(["--profile", "strict", "--ca", root.pem, "--untrusted", constrained.pem, inside.pem])).reason, "NONCONFORMING_CERTIFICATE");
+      assert.equal(
+        (await certgateVerify(["--profile", "strict", "--ca", root.pem, "--untrusted", constrained.pem, inside.pem])).reason,
+        "NONCONFORMING_CERTIFICATE",
+      );
     });
 
     it("a self-signed client certificate in the trust store is pinned: trusted for itself, noted", async () => {
-      const pinned = opensslSelfSigned(dir, "pinned", "/CN=pinned-service", ["basicConstraints = critical, CA:FALSE", "keyUsage = critical, digitalSignature", "extendedKeyUsage = clientAuth", "subjectKeyIdentifier = hash"]);
+      const pinned = opensslSelfSigned(dir, "pinned", "/CN=pinned-service", [
+        "basicConstraints = critical, CA:FALSE",
+        "keyUsage = critical, digitalSignature",
+        "extendedKeyUsage = clientAuth",
+        "subjectKeyIdentifier = hash",
+      ]);
       const verdict = await certgateVerify(["--ca", pinned.pem, pinned.pem]);
       assert.equal(verdict.reason, "OK", verdict.message);
       assert.match(verdict.stderr, /pinned client certificate/);
@@ -145,7 +191,11 @@ describe("real-world chains", () => {
     it("a non-CA that is not self-signed is refused as --ca, as serve refuses it, not ignored", async () => {
       const leaf = opensslIssue(dir, root, "not-an-anchor", "/CN=not-an-anchor", CLIENT);
       let err = "";
-      const code = await verifyCommand(["--ca", leaf.pem, leaf.pem], () => undefined, (text) => (err += text));
+      const code = await verifyCommand(
+        ["--ca", leaf.pem, leaf.pem],
+        () => undefined,
+        (text) => (err += text),
+      );
       assert.equal(code, 2);
       assert.match(err, /not a CA certificate .* not self-signed/);
     });

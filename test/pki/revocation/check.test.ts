@@ -5,7 +5,7 @@ import { issueCrl, issueOcspResponse } from "../../../src/devpki/revocation.ts";
 import { Authority, generateKeys, type Issued } from "../../../src/devpki/ca.ts";
 import { Extension, X509CrlReason } from "../../../src/devpki/x509.ts";
 import { createRevocationFetcher } from "../../../src/fetch/revocation-fetcher.ts";
-import { decide } from "../../../src/fetch/validate-with-fetch.ts";
+import { validateWithFetch } from "../../../src/fetch/validate-with-fetch.ts";
 import { decodeCrl } from "../../../src/pki/revocation/crl.ts";
 import { type RevocationMode } from "../../../src/pki/revocation/check.ts";
 import { RevocationStore } from "../../../src/pki/revocation/store.ts";
@@ -39,7 +39,12 @@ describe("revocation", () => {
 
   function run(mode: RevocationMode, store: RevocationStore, leaf: Issued, options: { ocsp?: boolean; fetch?: boolean; ocspResponses?: Uint8Array[] } = {}) {
     const validator = createValidator({ ...settingsFor(pki), revocation: { mode, store, ocsp: options.ocsp ?? false, fetch: options.fetch ?? false } });
-    return decide(validator, { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET", ocspResponses: options.ocspResponses ?? [] }, () => AT, fetcher);
+    return validateWithFetch(
+      validator,
+      { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET", ocspResponses: options.ocspResponses ?? [] },
+      () => AT,
+      fetcher,
+    );
   }
 
   async function storeWith(...ders: Uint8Array[]) {
@@ -49,7 +54,9 @@ describe("revocation", () => {
   }
 
   it("denies a certificate a fresh CRL lists, with the reason, and allows one it does not", async () => {
-    const store = await storeWith(await issueCrl(pki.intermediate, { ...FRESH, entries: [{ serialNumber: revoked.cert.serialNumber, reason: X509CrlReason.keyCompromise }] }));
+    const store = await storeWith(
+      await issueCrl(pki.intermediate, { ...FRESH, entries: [{ serialNumber: revoked.cert.serialNumber, reason: X509CrlReason.keyCompromise }] }),
+    );
     const denied = await run("soft_fail", store, revoked);
     assert.equal(denied.reason, "REVOKED");
     assert.match(denied.message, /keyCompromise/);
@@ -74,10 +81,19 @@ describe("revocation", () => {
   // The root's CRL is always fresh, so only the leaf's status is in question.
   const modes: { name: string; crl: () => Promise<Uint8Array | undefined>; expect: Record<RevocationMode, string> }[] = [
     { name: "no CRL for the leaf", crl: async () => undefined, expect: { off: "OK", soft_fail: "OK", hard_fail: "OK", require: "REVOCATION_UNKNOWN" } },
-    { name: "a stale CRL", crl: () => issueCrl(pki.intermediate, { ...STALE, entries: [] }), expect: { off: "OK", soft_fail: "OK", hard_fail: "REVOCATION_UNKNOWN", require: "REVOCATION_UNKNOWN" } },
+    {
+      name: "a stale CRL",
+      crl: () => issueCrl(pki.intermediate, { ...STALE, entries: [] }),
+      expect: { off: "OK", soft_fail: "OK", hard_fail: "REVOCATION_UNKNOWN", require: "REVOCATION_UNKNOWN" },
+    },
     {
       name: "a CRL signed by the wrong key",
-      crl: async () => issueCrl(pki.intermediate, { ...FRESH, signingKey: (await generateKeys("ecdsa-p256")).privateKey, entries: [{ serialNumber: good.cert.serialNumber }] }),
+      crl: async () =>
+        issueCrl(pki.intermediate, {
+          ...FRESH,
+          signingKey: (await generateKeys("ecdsa-p256")).privateKey,
+          entries: [{ serialNumber: good.cert.serialNumber }],
+        }),
       expect: { off: "OK", soft_fail: "OK", hard_fail: "REVOCATION_UNKNOWN", require: "REVOCATION_UNKNOWN" },
     },
     {
@@ -85,7 +101,11 @@ describe("revocation", () => {
       crl: () => issueCrl(pki.intermediate, { ...FRESH, extraExtensions: [new Extension("1.3.6.1.4.1.99999.9", true, new Uint8Array([5, 0]))] }),
       expect: { off: "OK", soft_fail: "OK", hard_fail: "REVOCATION_UNKNOWN", require: "REVOCATION_UNKNOWN" },
     },
-    { name: "a fresh CRL not listing the leaf", crl: () => issueCrl(pki.intermediate, FRESH), expect: { off: "OK", soft_fail: "OK", hard_fail: "OK", require: "OK" } },
+    {
+      name: "a fresh CRL not listing the leaf",
+      crl: () => issueCrl(pki.intermediate, FRESH),
+      expect: { off: "OK", soft_fail: "OK", hard_fail: "OK", require: "OK" },
+    },
   ];
   for (const { name, crl, expect } of modes) {
     for (const mode of ["off", "soft_fail", "hard_fail", "require"] as const) {
@@ -100,8 +120,20 @@ describe("revocation", () => {
 
   it("applies a delta CRL: a new revocation, and removeFromCRL lifting a hold", async () => {
     const held = await pki.client("held");
-    const base = await issueCrl(pki.intermediate, { ...FRESH, number: 5, entries: [{ serialNumber: held.cert.serialNumber, reason: X509CrlReason.certificateHold }] });
-    const delta = await issueCrl(pki.intermediate, { ...FRESH, number: 6, deltaOf: 5, entries: [{ serialNumber: good.cert.serialNumber, reason: X509CrlReason.superseded }, { serialNumber: held.cert.serialNumber, reason: X509CrlReason.removeFromCRL }] });
+    const base = await issueCrl(pki.intermediate, {
+      ...FRESH,
+      number: 5,
+      entries: [{ serialNumber: held.cert.serialNumber, reason: X509CrlReason.certificateHold }],
+    });
+    const delta = await issueCrl(pki.intermediate, {
+      ...FRESH,
+      number: 6,
+      deltaOf: 5,
+      entries: [
+        { serialNumber: good.cert.serialNumber, reason: X509CrlReason.superseded },
+        { serialNumber: held.cert.serialNumber, reason: X509CrlReason.removeFromCRL },
+      ],
+    });
     const store = await storeWith(base, delta);
     assert.equal((await run("soft_fail", store, good)).reason, "REVOKED");
     assert.equal((await run("soft_fail", store, held)).reason, "OK");
@@ -112,16 +144,19 @@ describe("revocation", () => {
     const store = await storeWith(await issueCrl(pki.root, FRESH));
     const soft = createValidator({ ...settingsFor(pki), revocation: { mode: "soft_fail", store, ocsp: false, fetch: true } });
     const request = { chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" };
-    assert.equal((await decide(soft, request, () => AT, undefined)).reason, "OK");
+    assert.equal((await validateWithFetch(soft, request, () => AT, undefined)).reason, "OK");
     const hard = createValidator({ ...settingsFor(pki), revocation: { mode: "hard_fail", store: new RevocationStore(), ocsp: false, fetch: true } });
-    const decision = await decide(hard, request, () => AT, undefined);
+    const decision = await validateWithFetch(hard, request, () => AT, undefined);
     assert.equal(decision.reason, "REVOCATION_UNKNOWN");
     assert.deepEqual(decision.revocationNeeds, []);
   });
 
   it("fetches the CRL from the certificate's distribution point", async () => {
     const leaf = await pki.client("dp", { crlUrls: [`${server.url}/crl/intermediate.crl`] });
-    server.crls.set("/crl/intermediate.crl", await issueCrl(pki.intermediate, { ...FRESH, entries: [{ serialNumber: leaf.cert.serialNumber, reason: X509CrlReason.superseded }] }));
+    server.crls.set(
+      "/crl/intermediate.crl",
+      await issueCrl(pki.intermediate, { ...FRESH, entries: [{ serialNumber: leaf.cert.serialNumber, reason: X509CrlReason.superseded }] }),
+    );
     const decision = await run("soft_fail", new RevocationStore(), leaf, { fetch: true });
     assert.equal(decision.reason, "REVOKED");
     assert.ok(server.requests.includes("GET /crl/intermediate.crl"));
@@ -180,7 +215,11 @@ describe("revocation", () => {
       assert.equal(validator.validate(request, AT).reason, "REVOKED");
     });
 
-    for (const [mode, expect] of [["soft_fail", "OK"], ["hard_fail", "REVOCATION_UNKNOWN"], ["require", "REVOCATION_UNKNOWN"]] as const) {
+    for (const [mode, expect] of [
+      ["soft_fail", "OK"],
+      ["hard_fail", "REVOCATION_UNKNOWN"],
+      ["require", "REVOCATION_UNKNOWN"],
+    ] as const) {
       it(`a responder slower than the timeout, ${mode} -> ${expect}, within the timeout`, async () => {
         const leaf = await ocspLeaf(`slow-${mode}`);
         server.ocspResponse = issueOcspResponse({ ...FRESH, issuer: pki.intermediate, entries: [{ certificate: leaf, status: "good" }] });

@@ -6,13 +6,18 @@ import { Authority, type Issued } from "../../../src/devpki/ca.ts";
 import { issueCrl, type CrlEntry } from "../../../src/devpki/revocation.ts";
 import { KeyUsageFlags, X509CrlReason, type Extension } from "../../../src/devpki/x509.ts";
 import { createRevocationFetcher } from "../../../src/fetch/revocation-fetcher.ts";
-import { decide } from "../../../src/fetch/validate-with-fetch.ts";
+import { validateWithFetch } from "../../../src/fetch/validate-with-fetch.ts";
 import { decodeCrl } from "../../../src/pki/revocation/crl.ts";
 import type { RevocationMode } from "../../../src/pki/revocation/check.ts";
 import { RevocationStore } from "../../../src/pki/revocation/store.ts";
 import type { Reason } from "../../../src/reason.ts";
 import { createValidator } from "../../../src/validator/validator.ts";
-import { certificateIssuerExtension, distributionPointsExtension, issuingDistributionPointExtension, type DistributionPointSpec } from "../../helpers/extensions.ts";
+import {
+  certificateIssuerExtension,
+  distributionPointsExtension,
+  issuingDistributionPointExtension,
+  type DistributionPointSpec,
+} from "../../helpers/extensions.ts";
 import { AT, VALID, newPki, trustStoreOf, type TestPki } from "../../helpers/pki.ts";
 import { settingsFor } from "../../helpers/scenarios.ts";
 
@@ -42,7 +47,11 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
     return pki.client(name, points === undefined ? {} : { extraExtensions: [distributionPointsExtension(points)] });
   }
 
-  async function check(target: Issued, crls: Uint8Array[], options: { mode?: RevocationMode; pool?: Authority[]; anchors?: Authority[] } = {}): Promise<{ reason: Reason; message: string }> {
+  async function check(
+    target: Issued,
+    crls: Uint8Array[],
+    options: { mode?: RevocationMode; pool?: Authority[]; anchors?: Authority[] } = {},
+  ): Promise<{ reason: Reason; message: string }> {
     const store = new RevocationStore();
     for (const der of [rootCrl, ...crls]) {
       const crl = decodeCrl(der);
@@ -51,7 +60,7 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
     }
     const trust = trustStoreOf(options.anchors ?? [pki.root], options.pool ?? []);
     const validator = createValidator({ ...settingsFor(pki), trust, revocation: { mode: options.mode ?? "require", store, ocsp: false, fetch: false } });
-    return decide(validator, { chain: { der: [target.der, pki.intermediate.der] }, context: "/", method: "GET" }, () => AT, fetcher);
+    return validateWithFetch(validator, { chain: { der: [target.der, pki.intermediate.der] }, context: "/", method: "GET" }, () => AT, fetcher);
   }
 
   describe("6.3.3 (f): the CRL issuer's own path", () => {
@@ -78,7 +87,11 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
     });
 
     it("refuses a CRL signer without cRLSign", async () => {
-      const noCrlSign = await pki.root.intermediate({ subject: "CN=certgate-dev-intermediate, O=certgate", ...VALID, keyUsage: KeyUsageFlags.digitalSignature });
+      const noCrlSign = await pki.root.intermediate({
+        subject: "CN=certgate-dev-intermediate, O=certgate",
+        ...VALID,
+        keyUsage: KeyUsageFlags.digitalSignature,
+      });
       const crl = await issueCrl(noCrlSign, FRESH);
       const decision = await check(await leaf("good"), [crl], { pool: [noCrlSign] });
       assert.equal(decision.reason, "REVOCATION_UNKNOWN");
@@ -123,8 +136,17 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
     it("6.3.3 (d): reason-partitioned CRLs cover a certificate only together", async () => {
       const revoked = await leaf("revoked", [{ fullName: [A] }]);
       const good = await leaf("good", [{ fullName: [A] }]);
-      const compromise = await issueCrl(pki.intermediate, { ...FRESH, number: 1, entries: revoke(revoked), extraExtensions: [issuingDistributionPointExtension({ fullName: [A], onlySomeReasons: KEY_COMPROMISE_AND_CA })] });
-      const others = await issueCrl(pki.intermediate, { ...FRESH, number: 2, extraExtensions: [issuingDistributionPointExtension({ fullName: [A], onlySomeReasons: OTHER_REASONS })] });
+      const compromise = await issueCrl(pki.intermediate, {
+        ...FRESH,
+        number: 1,
+        entries: revoke(revoked),
+        extraExtensions: [issuingDistributionPointExtension({ fullName: [A], onlySomeReasons: KEY_COMPROMISE_AND_CA })],
+      });
+      const others = await issueCrl(pki.intermediate, {
+        ...FRESH,
+        number: 2,
+        extraExtensions: [issuingDistributionPointExtension({ fullName: [A], onlySomeReasons: OTHER_REASONS })],
+      });
       assert.equal((await check(good, [compromise])).reason, "REVOCATION_UNKNOWN");
       assert.equal((await check(good, [compromise, others])).reason, "OK");
       assert.equal((await check(revoked, [compromise, others])).reason, "REVOKED");
@@ -143,12 +165,20 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
 
     const point = (): DistributionPointSpec => ({ fullName: [{ uri: "http://crl.example/indirect.crl" }], crlIssuer: [{ dn: AUTHORITY_DN }] });
     const scope = (indirect: boolean) => [issuingDistributionPointExtension({ fullName: [{ uri: "http://crl.example/indirect.crl" }], indirect })];
-    const entryOf = (target: Issued, extensions: Extension[]): CrlEntry => ({ serialNumber: target.cert.serialNumber, reason: X509CrlReason.keyCompromise, extensions });
+    const entryOf = (target: Issued, extensions: Extension[]): CrlEntry => ({
+      serialNumber: target.cert.serialNumber,
+      reason: X509CrlReason.keyCompromise,
+      extensions,
+    });
 
     it("covers a certificate whose distribution point names the CRL issuer, and revokes by certificateIssuer and serial", async () => {
       const good = await leaf("good", [point()]);
       const revoked = await leaf("revoked", [point()]);
-      const crl = await issueCrl(crlAuthority, { ...FRESH, entries: [entryOf(revoked, [certificateIssuerExtension(INTERMEDIATE_DN)])], extraExtensions: scope(true) });
+      const crl = await issueCrl(crlAuthority, {
+        ...FRESH,
+        entries: [entryOf(revoked, [certificateIssuerExtension(INTERMEDIATE_DN)])],
+        extraExtensions: scope(true),
+      });
       assert.equal((await check(good, [crl], { pool: [crlAuthority] })).reason, "OK");
       assert.equal((await check(revoked, [crl], { pool: [crlAuthority] })).reason, "REVOKED");
     });

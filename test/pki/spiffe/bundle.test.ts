@@ -14,7 +14,10 @@ describe("SPIFFE bundle reader (SPIFFE_Trust_Domain_and_Bundle.md 4, X509-SVID.m
   it("reads every x509-svid key's certificate, in order, and the sequence number", () => {
     const parsed = parseSpiffeBundle(JSON.stringify(bundle));
     assert.ok(parsed.ok);
-    assert.deepEqual(parsed.certificates.map((der) => Buffer.from(der).toString("hex")), [a.der, b.der].map((der) => Buffer.from(der).toString("hex")));
+    assert.deepEqual(
+      parsed.certificates.map((der) => Buffer.from(der).toString("hex")),
+      [a.der, b.der].map((der) => Buffer.from(der).toString("hex")),
+    );
     assert.equal(parsed.sequence, 7);
   });
 

@@ -1,0 +1,73 @@
+// Every default, written once. The config reader fills a missing key from here, the
+// command line falls back to it, the validator uses it for a setting left out: one
+// name per knob, the TOML key in camelCase ([server] max_path_checks ->
+// DEFAULTS.server.maxPathChecks -> ValidatorSettings.maxPathChecks).
+
+export const DEFAULTS = {
+  server: {
+    listen: "127.0.0.1:50051",
+    maxChainLength: 8,
+    maxRequestBytes: 64 * 1024,
+    maxCertificateBytes: 16 * 1024,
+    /** Signature checks one path search may spend (many cross-signed candidates). */
+    maxPathChecks: 32,
+    maxConcurrentStreams: 100,
+    drainSeconds: 10,
+    socketMode: "0660",
+  },
+  truststore: {
+    allowSha1: false,
+    profile: "rfc5280",
+  },
+  intermediateCertValidation: {
+    enable: true,
+  },
+  tenant: {
+    emailUsername: false,
+  },
+  principal: {
+    source: "cn",
+  },
+  resourceAccessControl: {
+    defaultAccess: "deny",
+  },
+  cache: {
+    maxEntries: 100_000,
+    ttlSeconds: 300,
+  },
+  revocation: {
+    mode: "soft_fail",
+    fetch: false,
+    ocsp: false,
+    timeoutMs: 2000,
+    maxFetchBytes: 10 * 1024 * 1024,
+    failureBackoffSeconds: 30,
+  },
+  health: {
+    listen: "",
+  },
+  metrics: {
+    listen: "127.0.0.1:9464",
+  },
+  log: {
+    level: "info",
+    audit: true,
+    expiryWarningDays: 14,
+  },
+  extAuthz: {
+    trustXfcc: true,
+    trustClientCertHeaders: false,
+    certHeader: "",
+    userHeader: "wso2-identity-user",
+    maxXfccElements: 16,
+    maxHeaderBytes: 32 * 1024,
+    headers: {
+      user: "x-certgate-user",
+      userStore: "x-certgate-user-store",
+      tenant: "x-certgate-tenant",
+      qualifiedUser: "x-certgate-qualified-user",
+      fingerprint: "x-certgate-fingerprint",
+      spiffeId: "x-certgate-spiffe-id",
+    },
+  },
+} as const;
