@@ -56,6 +56,16 @@ export interface Failure {
   readonly rule?: string;
 }
 
+/** Why material read outside a request (a CRL, an OCSP answer, a bundle, a configured name) cannot be used. */
+export interface Unusable {
+  readonly ok: false;
+  readonly why: string;
+}
+
+export function unusable(why: string): Unusable {
+  return { ok: false, why };
+}
+
 export function fail(reason: FailureReason, message: string, certIndex = -1, rule?: string): Failure {
   return rule === undefined ? { ok: false, reason, message, certIndex } : { ok: false, reason, message, certIndex, rule };
 }

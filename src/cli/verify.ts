@@ -91,9 +91,9 @@ function parseMaxChainLength(value: string | undefined, fallback: number): numbe
 
 function addCrls(store: RevocationStore, ders: readonly Uint8Array[], where: string): void {
   for (const der of ders) {
-    const crl = decodeCrl(der);
-    if (typeof crl === "string") throw new UsageError(`${where}: ${crl}`);
-    store.addCrl(crl);
+    const decoded = decodeCrl(der);
+    if (!decoded.ok) throw new UsageError(`${where}: ${decoded.why}`);
+    store.addCrl(decoded.crl);
   }
 }
 

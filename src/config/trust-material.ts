@@ -168,9 +168,9 @@ export function loadRevocationStore(config: Config, notes: string[] = []): Revoc
   const store = new RevocationStore();
   const add = (ders: readonly Uint8Array[], where: string) => {
     for (const der of ders) {
-      const crl = decodeCrl(der);
-      if (typeof crl === "string") problems.push(`${where}: not a usable CRL: ${crl}`);
-      else store.addCrl(crl);
+      const decoded = decodeCrl(der);
+      if (!decoded.ok) problems.push(`${where}: not a usable CRL: ${decoded.why}`);
+      else store.addCrl(decoded.crl);
     }
   };
   const load = (file: string, where: string) => {

@@ -5,6 +5,7 @@
 import { decodeCrl } from "../pki/revocation/crl.ts";
 import { decodeOcspResponse, encodeOcspRequest } from "../pki/revocation/ocsp.ts";
 import { readPemFile } from "../pki/pem.ts";
+import { unusable } from "../reason.ts";
 import type { RevocationNeed } from "../pki/revocation/check.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 
@@ -53,16 +54,16 @@ async function fetchOne(store: RevocationStore, need: RevocationNeed, limits: Fe
       const bytes = await fetchBytes(need.url, { method: "GET" }, limits);
       // Distribution points serve DER; PEM is accepted as well.
       const contents = readPemFile(bytes, "crl");
-      const crl = contents.ok && contents.crls[0] !== undefined ? decodeCrl(contents.crls[0]) : "not a CRL";
-      if (typeof crl === "string") throw new Error(crl);
-      store.addCrl(crl);
+      const decoded = contents.ok && contents.crls[0] !== undefined ? decodeCrl(contents.crls[0]) : unusable("not a CRL");
+      if (!decoded.ok) throw new Error(decoded.why);
+      store.addCrl(decoded.crl);
       store.recordAttempt(need.url, Date.now() + limits.failureBackoffMs);
     } else {
       const body = encodeOcspRequest(need.certificate, need.issuer);
       const bytes = await fetchBytes(need.url, { method: "POST", body, headers: { "content-type": "application/ocsp-request" } }, limits);
-      const response = decodeOcspResponse(bytes);
-      if (typeof response === "string") throw new Error(response);
-      store.addOcspResponse(response);
+      const decoded = decodeOcspResponse(bytes);
+      if (!decoded.ok) throw new Error(decoded.why);
+      store.addOcspResponse(decoded.response);
       store.recordAttempt(need.url, Date.now() + limits.failureBackoffMs);
     }
   } catch (error) {

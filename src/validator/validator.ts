@@ -146,8 +146,8 @@ function revocationOf(
   const { compiled, memo } = context;
   const { store, mode, ocsp, fetch } = compiled.revocation;
   for (const der of request.ocspResponses ?? []) {
-    const response = decodeOcspResponse(der);
-    if (typeof response !== "string") store.addOcspResponse(response);
+    const decoded = decodeOcspResponse(der);
+    if (decoded.ok) store.addOcspResponse(decoded.response);
   }
   const indexOf = (certificate: Certificate) => decoded.chain.findIndex((c) => c?.fingerprint === certificate.fingerprint);
   const evidence =

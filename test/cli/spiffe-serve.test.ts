@@ -2,7 +2,7 @@
 // and called over gRPC the way a user and Envoy do: mapped SVIDs, the forged
 // cross-domain SVID, rule pinning, and a broken bundle at start and on reload.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";

@@ -1,6 +1,7 @@
 // Test PKI with fixed times, built with the same issuing code as `certgate certs`.
 import { Authority, OID_CLIENT_AUTH, type IssueOptions, type Issued } from "../../src/devpki/ca.ts";
 import { decodeCertificate, type Certificate } from "../../src/pki/certificate/certificate.ts";
+import { decodeCrl, type Crl } from "../../src/pki/revocation/crl.ts";
 import { createTrustStore, type TrustStore } from "../../src/pki/path/trust-store.ts";
 
 export const NOT_BEFORE = new Date("2026-01-01T00:00:00Z");
@@ -37,6 +38,13 @@ export function decoded(der: Uint8Array): Certificate {
   const result = decodeCertificate(der);
   if (!result.ok) throw new Error(`test certificate did not decode: ${result.message}`);
   return result.certificate;
+}
+
+/** A test CRL, decoded (it must decode). */
+export function crlOf(der: Uint8Array): Crl {
+  const decoded = decodeCrl(der);
+  if (!decoded.ok) throw new Error(`test CRL did not decode: ${decoded.why}`);
+  return decoded.crl;
 }
 
 export function trustStoreOf(anchors: readonly Authority[], intermediates: readonly Authority[] = []): TrustStore {

@@ -5,6 +5,7 @@
 import { hash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList, type Extension } from "@peculiar/asn1-x509";
+import { unusable, type Unusable } from "../../reason.ts";
 import { serialText } from "../certificate/certificate.ts";
 import { DerCursor, TAG, boolean, contextTag, integerBytes, readSingle, firstInnerSequence, hasExactDerEnvelope, type Element } from "../der.ts";
 import { authorityKeyId, distributionPointName, namedBits, type DistributionPoint } from "../certificate/extensions.ts";
@@ -203,17 +204,19 @@ function revokedEntries(list: CertificateList, issuer: DistinguishedName): { rev
 }
 
 /** Decodes a DER CRL; a reason string when it is not one. */
-export function decodeCrl(der: Uint8Array): Crl | string {
-  if (!hasExactDerEnvelope(der)) return "not a single DER SEQUENCE";
+export type DecodedCrl = { readonly ok: true; readonly crl: Crl } | Unusable;
+
+export function decodeCrl(der: Uint8Array): DecodedCrl {
+  if (!hasExactDerEnvelope(der)) return unusable("not a single DER SEQUENCE");
   try {
     const list = AsnConvert.parse(der, CertificateList);
     const tbs = list.tbsCertList;
     const tbsBytes = firstInnerSequence(der);
-    if (tbsBytes === undefined) return "no TBSCertList";
+    if (tbsBytes === undefined) return unusable("no TBSCertList");
     const issuer = distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(tbs.issuer)));
     const extensions = crlExtensions(tbs.crlExtensions ?? []);
     const entries = revokedEntries(list, issuer);
-    return {
+    const crl: Crl = {
       issuer,
       thisUpdate: tbs.thisUpdate.getTime(),
       nextUpdate: tbs.nextUpdate?.getTime(),
@@ -227,7 +230,8 @@ export function decodeCrl(der: Uint8Array): Crl | string {
       fingerprint: hash("sha256", der, "hex"),
       signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
     };
+    return { ok: true, crl };
   } catch (error) {
-    return `cannot be parsed (${(error as Error).message.slice(0, 120)})`;
+    return unusable(`cannot be parsed (${(error as Error).message.slice(0, 120)})`);
   }
 }

@@ -5,6 +5,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from "@peculiar/asn1-ocsp";
+import { unusable, type Unusable } from "../../reason.ts";
 import { decodeCertificate, serialBytes, serialText, type Certificate } from "../certificate/certificate.ts";
 import { CRL_REASONS } from "./crl.ts";
 import { firstInnerSequence } from "../der.ts";
@@ -47,27 +48,30 @@ export interface OcspResponse {
 const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
 
 /** Decodes a DER OCSPResponse; a reason string when it is unusable. */
-export function decodeOcspResponse(der: Uint8Array): OcspResponse | string {
+export type DecodedOcspResponse = { readonly ok: true; readonly response: OcspResponse } | Unusable;
+
+export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
   let outer: OCSPResponse;
   try {
     outer = AsnConvert.parse(der, OCSPResponse);
   } catch {
-    return "not an OCSPResponse";
+    return unusable("not an OCSPResponse");
   }
-  if (outer.responseStatus !== OCSPResponseStatus.successful) return `responder answered ${OCSPResponseStatus[outer.responseStatus] ?? outer.responseStatus}`;
-  if (outer.responseBytes?.responseType !== OID_BASIC_RESPONSE) return "not a basic OCSP response";
+  const status = outer.responseStatus;
+  if (status !== OCSPResponseStatus.successful) return unusable(`responder answered ${OCSPResponseStatus[status] ?? status}`);
+  if (outer.responseBytes?.responseType !== OID_BASIC_RESPONSE) return unusable("not a basic OCSP response");
   const basicDer = new Uint8Array(outer.responseBytes.response.buffer);
   try {
     const basic = AsnConvert.parse(basicDer, BasicOCSPResponse);
     const tbs = firstInnerSequence(basicDer);
-    if (tbs === undefined) return "no ResponseData";
+    if (tbs === undefined) return unusable("no ResponseData");
     const data = basic.tbsResponseData;
     const certificates: Certificate[] = [];
     for (const certificate of basic.certs ?? []) {
       const decoded = decodeCertificate(new Uint8Array(AsnConvert.serialize(certificate)));
       if (decoded.ok) certificates.push(decoded.certificate);
     }
-    return {
+    const response: OcspResponse = {
       singles: data.responses.map((single) => ({
         hashAlgorithm: single.certID.hashAlgorithm.algorithm,
         issuerNameHash: hex(single.certID.issuerNameHash.buffer),
@@ -86,8 +90,9 @@ export function decodeOcspResponse(der: Uint8Array): OcspResponse | string {
       certificates,
       signed: { tbs, algorithm: algorithmFromAsn(basic.signatureAlgorithm), signature: new Uint8Array(basic.signature) },
     };
+    return { ok: true, response };
   } catch (error) {
-    return `cannot be parsed (${(error as Error).message.slice(0, 120)})`;
+    return unusable(`cannot be parsed (${(error as Error).message.slice(0, 120)})`);
   }
 }
 

@@ -17,7 +17,6 @@ import { loadTrustStore } from "../../../src/config/trust-material.ts";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, generateKeys, type IssueOptions, type Issued } from "../../../src/devpki/ca.ts";
 import { issueCrl } from "../../../src/devpki/revocation.ts";
 import { AuthorityKeyIdentifierExtension, Extension, KeyUsageFlags, SubjectKeyIdentifierExtension, X509CrlReason } from "../../../src/devpki/x509.ts";
-import { decodeCrl } from "../../../src/pki/revocation/crl.ts";
 import { verifyPath } from "../../../src/pki/path/build.ts";
 import type { PathResult } from "../../../src/pki/path/validate.ts";
 import { PROFILE_RULES, profileNamed, type Profile } from "../../../src/pki/path/profile.ts";
@@ -25,7 +24,7 @@ import { RevocationStore } from "../../../src/pki/revocation/store.ts";
 import { createTrustStore } from "../../../src/pki/path/trust-store.ts";
 import { createValidator } from "../../../src/validator/validator.ts";
 import { basicConstraintsExtension, generalName, nameConstraintsExtension, policyConstraintsExtension, type NameSpec } from "../../helpers/extensions.ts";
-import { AT, VALID, decoded, newPki, trustStoreOf, type TestPki } from "../../helpers/pki.ts";
+import { AT, VALID, crlOf, decoded, newPki, trustStoreOf, type TestPki } from "../../helpers/pki.ts";
 import { settingsFor } from "../../helpers/scenarios.ts";
 
 const AKI = "2.5.29.35";
@@ -496,7 +495,7 @@ describe("RFC 5280 profiles (truststore.profile)", () => {
     const FRESH = { thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z") };
     async function check(leaf: Issued, crl: Uint8Array, profile: Profile) {
       const store = new RevocationStore();
-      for (const bytes of [crl, await issueCrl(root, FRESH)]) store.addCrl(decodeCrl(bytes) as Exclude<ReturnType<typeof decodeCrl>, string>);
+      for (const bytes of [crl, await issueCrl(root, FRESH)]) store.addCrl(crlOf(bytes));
       const validator = createValidator({ ...settingsFor(pki), profile, revocation: { mode: "require", store, ocsp: false, fetch: false } });
       return validator.validate({ chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" }, AT);
     }

@@ -2,27 +2,20 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { OID_CLIENT_AUTH } from "../../../src/devpki/ca.ts";
 import { issueCrl, issueOcspResponse } from "../../../src/devpki/revocation.ts";
-import { Authority, generateKeys, type Issued } from "../../../src/devpki/ca.ts";
+import { generateKeys, type Issued } from "../../../src/devpki/ca.ts";
 import { Extension, X509CrlReason } from "../../../src/devpki/x509.ts";
 import { createRevocationFetcher } from "../../../src/fetch/revocation-fetcher.ts";
 import { validateWithFetch } from "../../../src/fetch/validate-with-fetch.ts";
-import { decodeCrl } from "../../../src/pki/revocation/crl.ts";
 import { type RevocationMode } from "../../../src/pki/revocation/check.ts";
 import { RevocationStore } from "../../../src/pki/revocation/store.ts";
 import { createValidator } from "../../../src/validator/validator.ts";
-import { AT, VALID, newPki, type TestPki } from "../../helpers/pki.ts";
+import { AT, VALID, crlOf, newPki, type TestPki } from "../../helpers/pki.ts";
 import { startRevocationServer, type RevocationServer } from "../../helpers/revocation-server.ts";
 import { settingsFor } from "../../helpers/scenarios.ts";
 
 const FRESH = { thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z") };
 const STALE = { thisUpdate: new Date("2026-05-01T00:00:00Z"), nextUpdate: new Date("2026-05-08T00:00:00Z") };
 const fetcher = createRevocationFetcher({ timeoutMs: 300, maxBytes: 1 << 20, failureBackoffMs: 60_000 });
-
-function crlOf(der: Uint8Array) {
-  const crl = decodeCrl(der);
-  if (typeof crl === "string") throw new Error(crl);
-  return crl;
-}
 
 describe("revocation", () => {
   let pki: TestPki;

@@ -7,7 +7,6 @@ import { issueCrl, type CrlEntry } from "../../../src/devpki/revocation.ts";
 import { KeyUsageFlags, X509CrlReason, type Extension } from "../../../src/devpki/x509.ts";
 import { createRevocationFetcher } from "../../../src/fetch/revocation-fetcher.ts";
 import { validateWithFetch } from "../../../src/fetch/validate-with-fetch.ts";
-import { decodeCrl } from "../../../src/pki/revocation/crl.ts";
 import type { RevocationMode } from "../../../src/pki/revocation/check.ts";
 import { RevocationStore } from "../../../src/pki/revocation/store.ts";
 import type { Reason } from "../../../src/reason.ts";
@@ -18,7 +17,7 @@ import {
   issuingDistributionPointExtension,
   type DistributionPointSpec,
 } from "../../helpers/extensions.ts";
-import { AT, VALID, newPki, trustStoreOf, type TestPki } from "../../helpers/pki.ts";
+import { AT, VALID, crlOf, newPki, trustStoreOf, type TestPki } from "../../helpers/pki.ts";
 import { settingsFor } from "../../helpers/scenarios.ts";
 
 const FRESH = { thisUpdate: new Date("2026-05-31T00:00:00Z"), nextUpdate: new Date("2026-06-07T00:00:00Z") };
@@ -54,9 +53,7 @@ describe("CRL processing (RFC 5280 6.3.3)", () => {
   ): Promise<{ reason: Reason; message: string }> {
     const store = new RevocationStore();
     for (const der of [rootCrl, ...crls]) {
-      const crl = decodeCrl(der);
-      assert.ok(typeof crl !== "string", crl as string);
-      store.addCrl(crl);
+      store.addCrl(crlOf(der));
     }
     const trust = trustStoreOf(options.anchors ?? [pki.root], options.pool ?? []);
     const validator = createValidator({ ...settingsFor(pki), trust, revocation: { mode: options.mode ?? "require", store, ocsp: false, fetch: false } });
