@@ -116,8 +116,8 @@ function decideChain(context: Context, route: Route, request: ValidationRequest,
   if (!path.ok) return refused(route, pathRefusal(compiled, path, decoded, anchoring), leafWindow);
   const revocation = revocationOf(context, path, decoded, anchoring, request, at, trace);
   trace?.revocation(revocation, compiled.revocation.mode);
-  const identity = identityOf(memo, path.leaf, undefined, anchoring.spiffeId);
-  if (!revocation.ok) return { ...refused(route, revocation, windowOf(path.path), identity), issuer: path.issuer };
+  if (!revocation.ok)
+    return { ...refused(route, revocation, windowOf(path.path), identityOf(memo, path.leaf, undefined, anchoring.spiffeId)), issuer: path.issuer };
   if (revocation.needs.length > 0) return pending(route, revocation.needs);
   const warnings = revocation.warnings.length === 0 ? path.nonconformance : [...path.nonconformance, ...revocation.warnings];
   const window = windowOf(path.path);
