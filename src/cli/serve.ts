@@ -11,6 +11,7 @@ import { validatorSettings } from "../config/validator-settings.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
 import { startServer, type RunningServer } from "../grpc/server.ts";
+import { CrlFiles } from "../crl-loading/file-sources.ts";
 import { ClientExpiryWatch } from "../metrics/client-expiry.ts";
 import { NonconformanceWatch } from "../metrics/nonconformance.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
@@ -40,13 +41,31 @@ async function readConfig(configPath: string | undefined, logger: Logger): Promi
   return defaultConfig(DEV_PKI_DIR);
 }
 
+/** What a build reads with: the service's logger, metrics and the CRL files it keeps decoded across reloads. */
+interface Builder {
+  readonly configPath: string | undefined;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly crlFiles: CrlFiles;
+}
+
 /** Reads and checks everything; throws ConfigError and leaves nothing half-built. */
-async function buildState(configPath: string | undefined, generation: number, logger: Logger, metrics: Metrics): Promise<State> {
-  const config = await readConfig(configPath, logger);
+async function buildState(builder: Builder, generation: number): Promise<State> {
+  const { logger, metrics } = builder;
+  const config = await readConfig(builder.configPath, logger);
   const notes: string[] = [];
   const trust = loadTrustStore(config, notes);
   const trustDomains = loadTrustDomains(config, trust.intermediates, notes);
-  const store = loadRevocationStore(config, notes);
+  const signers = [...trust.anchors, ...trust.intermediates, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)];
+  const { store, problems } = await loadRevocationStore(config, { files: builder.crlFiles, signers, initial: generation === 1, notes });
+  for (const problem of problems) {
+    metrics.revocationUnavailable("crl_file", problem.why === "unparseable" ? "unparseable" : "unreachable");
+    const kept = problem.kept ? "its previous CRLs stay in use" : "it holds no CRL";
+    logger.error(
+      { where: problem.where, path: problem.path, why: problem.why, generation },
+      `CRL file ${problem.path} did not load (${problem.detail}): ${kept}`,
+    );
+  }
   const validator = createValidator({
     ...validatorSettings(config, { trust, trustDomains, store }),
     onCacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit),
@@ -131,7 +150,8 @@ export async function startService(configPath: string | undefined, logger: Logge
   const metrics = createMetrics(() => new Date());
   const clientExpiry = new ClientExpiryWatch(metrics, logger);
   const nonconformance = new NonconformanceWatch(metrics, logger);
-  let state = await buildState(configPath, 1, logger, metrics);
+  const builder: Builder = { configPath, logger, metrics, crlFiles: new CrlFiles() };
+  let state = await buildState(builder, 1);
   logNotes(logger, state);
   warnAboutBareExemptContexts(state.config, logger);
   const initial = state.config;
@@ -175,7 +195,7 @@ export async function startService(configPath: string | undefined, logger: Logge
     // One reload at a time, in order: a burst of signals ends on the newest files.
     reloading = reloading.then(async () => {
       try {
-        const next = await buildState(configPath, state.generation + 1, logger, metrics);
+        const next = await buildState(builder, state.generation + 1);
         if (restartOnly(next.config) !== restartOnly(state.config)) {
           logger.warn({ trigger }, "listener, TLS, caller or metrics settings changed: they take effect on restart; the rest is applied now");
         }

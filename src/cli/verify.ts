@@ -97,15 +97,16 @@ function addCrls(store: RevocationStore, ders: readonly Uint8Array[], where: str
   }
 }
 
-function revocationFor(
+async function revocationFor(
   values: Record<string, string | string[] | boolean | undefined>,
   config: Config | undefined,
   extras: Extras,
-): NonNullable<ValidatorSettings["revocation"]> {
+  signers: readonly Certificate[],
+): Promise<NonNullable<ValidatorSettings["revocation"]>> {
   const crls = (values.crl as string[] | undefined) ?? [];
   const mode = (values.revocation as string | undefined) ?? config?.revocation.mode ?? (crls.length > 0 ? "soft_fail" : "off");
   if (!REVOCATION_MODES.includes(mode as RevocationMode)) throw new UsageError(`--revocation must be one of ${REVOCATION_MODES.join(", ")}`);
-  const store = config === undefined ? new RevocationStore() : loadRevocationStore(config, extras.notes);
+  const store = config === undefined ? new RevocationStore() : (await loadRevocationStore(config, { notes: extras.notes, signers })).store;
   for (const file of crls) {
     const contents = readPemFile(readFileBytes(file, "--crl"), "crl");
     if (!contents.ok) throw new UsageError(`--crl ${file}: ${contents.message}`);
@@ -143,7 +144,10 @@ function fetchLimits(config: Config | undefined): FetchLimits {
   return { timeoutMs: revocation.timeoutMs, maxBytes: revocation.maxFetchBytes, failureBackoffMs: revocation.failureBackoffSeconds * 1000 };
 }
 
-function settingsFor(values: Record<string, string | string[] | boolean | undefined>, extras: Extras): { settings: ValidatorSettings; fetch: FetchLimits } {
+async function settingsFor(
+  values: Record<string, string | string[] | boolean | undefined>,
+  extras: Extras,
+): Promise<{ settings: ValidatorSettings; fetch: FetchLimits }> {
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
@@ -160,7 +164,7 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
       purpose,
       intermediateCertValidation: { enable: false, certCns: [], exemptContexts: [] },
       principal: { emailUsername: DEFAULTS.tenant.emailUsername },
-      revocation: revocationFor(values, undefined, extras),
+      revocation: await revocationFor(values, undefined, extras, [...trusted.anchors, ...pool]),
     };
     return { settings, fetch: fetchLimits(undefined) };
   }
@@ -172,7 +176,7 @@ function settingsFor(values: Record<string, string | string[] | boolean | undefi
     ...fromConfig,
     allowSha1: config.truststore.allowSha1 || values["allow-sha1"] === true,
     profile,
-    revocation: revocationFor(values, config, extras),
+    revocation: await revocationFor(values, config, extras, [...trust.anchors, ...trust.intermediates]),
     maxChainLength: parseMaxChainLength(values["max-chain-length"] as string | undefined, config.server.maxChainLength),
   };
   return { settings, fetch: fetchLimits(config) };
@@ -203,7 +207,7 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
     const extras: Extras = { crls: [], notes: [] };
-    const { settings, fetch } = settingsFor(values, extras);
+    const { settings, fetch } = await settingsFor(values, extras);
     const validator = createValidator(settings);
     const leafFile = readFileBytes(positionals[0]!, "LEAF_FILE");
     // A client.pem holding the leaf, its chain and its key is how users keep it: the key is skipped, never read.

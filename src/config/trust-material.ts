@@ -1,6 +1,8 @@
 // Reads the certificate files a Config names into a TrustStore, checking each one,
 // and reports every bad file by its dotted key.
 import { readFileSync, readdirSync } from "node:fs";
+import { CrlFiles, type CrlFile, type CrlFileProblem } from "../crl-loading/file-sources.ts";
+import { signerKeys } from "../crl-loading/off-thread.ts";
 import { join } from "node:path";
 import { decodeCrl } from "../pki/revocation/crl.ts";
 import { RevocationStore } from "../pki/revocation/store.ts";
@@ -162,25 +164,25 @@ function crlDirFiles(config: Config): string[] {
   });
 }
 
+export interface RevocationFiles {
+  readonly store: RevocationStore;
+  /** CRL files that did not load on a reload (at start they are configuration errors). */
+  readonly problems: readonly CrlFileProblem[];
+}
+
+export interface RevocationLoad {
+  /** The cache of decoded CRL files a server keeps across reloads; absent: a fresh one. */
+  readonly files?: CrlFiles;
+  /** Certificates whose keys may have signed the CRLs (the trust store's), checked off the event loop for large CRLs. */
+  readonly signers?: readonly Certificate[];
+  /** At start a CRL file that does not load is a configuration error; on a reload it keeps its previous CRLs. */
+  readonly initial?: boolean;
+  readonly notes?: string[];
+}
+
 /** A store holding every CRL of crl_files and crl_dirs (PEM or DER), and those in truststore files, each named by its key when bad. */
-export function loadRevocationStore(config: Config, notes: string[] = []): RevocationStore {
+export async function loadRevocationStore(config: Config, options: RevocationLoad = {}): Promise<RevocationFiles> {
   const problems: string[] = [];
-  const store = new RevocationStore();
-  const add = (ders: readonly Uint8Array[], where: string) => {
-    for (const der of ders) {
-      const decoded = decodeCrl(der);
-      if (!decoded.ok) problems.push(`${where}: not a usable CRL: ${decoded.why}`);
-      else store.addCrl(decoded.crl);
-    }
-  };
-  const load = (file: string, where: string) => {
-    const bytes = readFile(file, `${where} (${file})`, problems);
-    if (bytes === undefined) return;
-    const contents = readPemFile(bytes, "crl");
-    if (!contents.ok) problems.push(`${where} (${file}): ${contents.message.replace("CERTIFICATE", "X509 CRL")}`);
-    else add(contents.crls, `${where} (${file})`);
-  };
-  config.revocation.crlFiles.forEach((file, i) => load(file, `revocation.crl_files[${i}]`));
   config.revocation.crlDirs.forEach((dir, i) => {
     try {
       readdirSync(dir);
@@ -188,12 +190,24 @@ export function loadRevocationStore(config: Config, notes: string[] = []): Revoc
       problems.push(`revocation.crl_dirs[${i}] (${dir}): directory not found`);
     }
   });
-  for (const file of crlDirFiles(config)) load(file, "revocation.crl_dirs");
+  const files: CrlFile[] = [
+    ...config.revocation.crlFiles.map((path, i) => ({ path, where: `revocation.crl_files[${i}]` })),
+    ...crlDirFiles(config).map((path) => ({ path, where: "revocation.crl_dirs" })),
+  ];
+  const loaded = await (options.files ?? new CrlFiles()).load(files, signerKeys(options.signers ?? []));
+  const failed = loaded.problems.filter((problem) => options.initial !== false || !problem.kept);
+  if (options.initial !== false) problems.push(...failed.map((problem) => `${problem.where} (${problem.path}): ${problem.detail}`));
+  const store = new RevocationStore();
+  for (const crl of loaded.crls) store.addCrl(crl);
   // CRLs kept in a CA bundle count, as `openssl verify -CAfile` reads them; the files' other problems are loadTrustStore's to report.
   const bundled: Uint8Array[] = [];
   readCertificates([...config.truststore.caFiles, ...config.truststore.intermediateFiles], "truststore", [], [], bundled);
-  add(bundled, "truststore.ca_files");
-  if (bundled.length > 0) notes.push(`truststore: ${bundled.length} CRL(s) read from the trust store files`);
+  for (const der of bundled) {
+    const decoded = decodeCrl(der);
+    if (!decoded.ok) problems.push(`truststore.ca_files: not a usable CRL: ${decoded.why}`);
+    else store.addCrl(decoded.crl);
+  }
+  if (bundled.length > 0) options.notes?.push(`truststore: ${bundled.length} CRL(s) read from the trust store files`);
   if (problems.length > 0) throw new ConfigError(config.source, problems);
-  return store;
+  return { store, problems: options.initial === false ? loaded.problems : [] };
 }

@@ -19,6 +19,8 @@ export interface Metrics {
   cacheLookup(cache: string, hit: boolean): void;
   /** A distinct certificate (or CRL) on a verified path breaks `rule` (counted once per certificate by the caller). */
   nonconforming(rule: string): void;
+  /** A revocation source existed but could not be used (counted once per source per backoff period by the caller). */
+  revocationUnavailable(sourceKind: string, why: string): void;
   reload(ok: boolean, generation: number): void;
   /** What the expiry gauges describe from now on. */
   trustMaterial(material: TrustMaterial): void;
@@ -58,6 +60,12 @@ export function createMetrics(now: () => Date): Metrics {
     name: "certgate_nonconforming_certificates_total",
     help: "Distinct certificates (and CRLs) on verified paths that break an RFC 5280 rule for conforming CAs, by rule; each counted once",
     labelNames: ["rule"],
+    registers: [registry],
+  });
+  const unavailable = new Counter({
+    name: "certgate_revocation_unavailable_total",
+    help: "Revocation sources (CRL files, fetched CRLs, OCSP responders) that existed but could not be used, once per source per backoff period",
+    labelNames: ["source_kind", "why"],
     registers: [registry],
   });
   const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
@@ -130,6 +138,9 @@ export function createMetrics(now: () => Date): Metrics {
     },
     nonconforming(rule) {
       nonconforming.inc({ rule });
+    },
+    revocationUnavailable(sourceKind, why) {
+      unavailable.inc({ source_kind: sourceKind, why });
     },
     reload(ok, current) {
       reloads.inc({ result: ok ? "ok" : "failed" });

@@ -47,8 +47,27 @@ export interface Element {
 
 const MAX_LENGTH_OCTETS = 4;
 
+/** An Element a caller reuses: walking millions of CRL entries, one record instead of one object per element. */
+export interface ElementRecord {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+export function newElementRecord(): ElementRecord {
+  return { tag: 0, start: 0, contentStart: 0, end: 0 };
+}
+
 /** The element starting at `at`, which must end by `limit`. */
 export function readElement(bytes: Uint8Array, at: number, limit: number): Element {
+  const element = newElementRecord();
+  readElementInto(bytes, at, limit, element);
+  return element;
+}
+
+/** readElement, into `out`: the same checks, no allocation. */
+export function readElementInto(bytes: Uint8Array, at: number, limit: number, out: ElementRecord): void {
   if (at + 2 > limit) throw new DerError(`truncated element at offset ${at}`);
   const tag = bytes[at]!;
   // Universal tag 0 is reserved (end-of-contents, which DER never uses).
@@ -75,7 +94,10 @@ export function readElement(bytes: Uint8Array, at: number, limit: number): Eleme
   }
   const end = contentStart + length;
   if (end > limit) throw new DerError(`element at offset ${at} runs past its container`);
-  return { tag, start: at, contentStart, end };
+  out.tag = tag;
+  out.start = at;
+  out.contentStart = contentStart;
+  out.end = end;
 }
 
 /** Nesting deeper than X.509 ever needs is refused, so hostile input cannot recurse without bound. */
@@ -276,10 +298,10 @@ export function octetString(bytes: Uint8Array, element: Element): Uint8Array {
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function digits(text: string, from: number, count: number): number {
+function digits(bytes: Uint8Array, from: number, count: number): number {
   let n = 0;
   for (let i = from; i < from + count; i++) {
-    const c = text.charCodeAt(i) - 48;
+    const c = bytes[i]! - 48;
     if (c < 0 || c > 9) return NaN;
     n = n * 10 + c;
   }
@@ -287,23 +309,35 @@ function digits(text: string, from: number, count: number): number {
 }
 
 /**
- * UTCTime or GeneralizedTime in the forms RFC 5280 4.1.2.5 allows: seconds present,
- * "Z", no fractions; two-digit years 50-99 are 19xx.
+ * UTCTime or GeneralizedTime in the forms RFC 5280 4.1.2.5 allows - seconds present,
+ * "Z", no fractions; two-digit years 50-99 are 19xx - as milliseconds since the epoch;
+ * NaN when it is not one. Allocation-free: CRL entries each carry one.
  */
-export function time(bytes: Uint8Array, element: Element): Date {
-  primitive(element, "time");
-  const text = Buffer.from(contents(bytes, element)).toString("latin1");
+export function timeValue(bytes: Uint8Array, element: { readonly tag: number; readonly contentStart: number; readonly end: number }): number {
   const utc = element.tag === TAG.UTC_TIME;
-  if (!utc && element.tag !== TAG.GENERALIZED_TIME) throw new DerError(`expected a time at offset ${element.start}`);
+  if (!utc && element.tag !== TAG.GENERALIZED_TIME) return NaN;
   const yearDigits = utc ? 2 : 4;
-  if (text.length !== yearDigits + 11 || !text.endsWith("Z")) throw new DerError(`time "${text.slice(0, 20)}" is not in RFC 5280 form`);
-  let year = digits(text, 0, yearDigits);
+  const at = element.contentStart;
+  if (element.end - at !== yearDigits + 11 || bytes[element.end - 1] !== 0x5a) return NaN;
+  let year = digits(bytes, at, yearDigits);
   if (utc) year += year >= 50 ? 1900 : 2000;
-  const [month, day, hour, minute, second] = [0, 1, 2, 3, 4].map((i) => digits(text, yearDigits + 2 * i, 2)) as [number, number, number, number, number];
+  const month = digits(bytes, at + yearDigits, 2);
+  const day = digits(bytes, at + yearDigits + 2, 2);
+  const hour = digits(bytes, at + yearDigits + 4, 2);
+  const minute = digits(bytes, at + yearDigits + 6, 2);
+  const second = digits(bytes, at + yearDigits + 8, 2);
   const valid = month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(year);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (!valid || (month === 2 && day === 29 && !leap)) throw new DerError(`time "${text}" is not a valid date`);
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (!valid || (month === 2 && day === 29 && !leap)) return NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+export function time(bytes: Uint8Array, element: Element): Date {
+  primitive(element, "time");
+  if (element.tag !== TAG.UTC_TIME && element.tag !== TAG.GENERALIZED_TIME) throw new DerError(`expected a time at offset ${element.start}`);
+  const value = timeValue(bytes, element);
+  if (Number.isNaN(value)) throw new DerError(`time "${Buffer.from(contents(bytes, element)).toString("latin1").slice(0, 20)}" is not in RFC 5280 form`);
+  return new Date(value);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

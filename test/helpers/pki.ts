@@ -1,4 +1,17 @@
 // Test PKI with fixed times, built with the same issuing code as `certgate certs`.
+import { KeyObject, sign } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  AlgorithmIdentifier,
+  Certificate as AsnCertificate,
+  CertificateList,
+  Extension as AsnExtension,
+  Name,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+} from "@peculiar/asn1-x509";
+import type { Extension } from "../../src/devpki/x509.ts";
 import { Authority, OID_CLIENT_AUTH, type IssueOptions, type Issued } from "../../src/devpki/ca.ts";
 import { decodeCertificate, type Certificate } from "../../src/pki/certificate/certificate.ts";
 import { decodeCrl, type Crl } from "../../src/pki/revocation/crl.ts";
@@ -51,5 +64,46 @@ export function trustStoreOf(anchors: readonly Authority[], intermediates: reado
   return createTrustStore(
     anchors.map((a) => decoded(a.der)),
     intermediates.map((a) => decoded(a.der)),
+  );
+}
+
+export interface RawCrlEntry {
+  /** Hex INTEGER contents, as encoded (a leading 00 keeps it positive; ff.. is negative). */
+  readonly serial: string;
+  readonly revokedAt?: Date;
+  readonly extensions?: readonly Extension[];
+}
+
+/**
+ * A CRL of `authority` written field by field, for shapes the CRL generator refuses
+ * to make (duplicate serials, no nextUpdate, negative serials), signed with its key.
+ */
+export function rawCrl(
+  authority: Authority,
+  options: { thisUpdate: Date; nextUpdate?: Date; entries: readonly RawCrlEntry[]; extensions?: readonly Extension[] },
+): Uint8Array {
+  const issuer = AsnConvert.parse(authority.der, AsnCertificate).tbsCertificate.subject;
+  const algorithm = new AlgorithmIdentifier({ algorithm: "1.2.840.10045.4.3.2" });
+  const asnExtensions = (list: readonly Extension[] | undefined) => list?.map((extension) => AsnConvert.parse(extension.rawData, AsnExtension));
+  const tbs = new TBSCertList({
+    version: 1,
+    signature: algorithm,
+    issuer: AsnConvert.parse(AsnConvert.serialize(issuer), Name),
+    thisUpdate: new Time(options.thisUpdate),
+    ...(options.nextUpdate === undefined ? {} : { nextUpdate: new Time(options.nextUpdate) }),
+    revokedCertificates: options.entries.map(
+      (entry) =>
+        new RevokedCertificate({
+          userCertificate: new Uint8Array(Buffer.from(entry.serial, "hex")).buffer,
+          revocationDate: new Time(entry.revokedAt ?? options.thisUpdate),
+          ...(entry.extensions === undefined ? {} : { crlEntryExtensions: asnExtensions(entry.extensions) }),
+        }),
+    ),
+    ...(options.extensions === undefined ? {} : { crlExtensions: asnExtensions(options.extensions) }),
+  });
+  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  const signature = sign("sha256", tbsDer, KeyObject.from(authority.issued.keys.privateKey));
+  return new Uint8Array(
+    AsnConvert.serialize(new CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature: new Uint8Array(signature).buffer })),
   );
 }

@@ -34,6 +34,8 @@ export interface Certificate extends DecodedExtensions {
    * 5280 4.1.2.2 asks users to handle them): equal strings mean equal integers.
    */
   readonly serialNumber: string;
+  /** The serial's INTEGER contents as encoded (minimal two's complement): equal bytes mean equal integers, as CRL entries compare. */
+  readonly serial: Uint8Array;
   /** Octets of the serial's magnitude (a leading zero that only keeps it positive does not count). */
   readonly serialOctets: number;
   /** What the issuer signed (TBSCertificate as received), how, and the signature. */
@@ -102,7 +104,7 @@ export function serialBytes(text: string): Uint8Array {
  * A signature AlgorithmIdentifier. Its parameters are absent, NULL, or (RSASSA-PSS)
  * a SEQUENCE: no signature algorithm defines another shape (RFC 4055, 5758, 8410).
  */
-function algorithmIdentifier(bytes: Uint8Array, element: Element): AlgorithmIdentifier {
+export function algorithmIdentifier(bytes: Uint8Array, element: Element): AlgorithmIdentifier {
   const fields = new DerCursor(bytes, element);
   const oid = objectIdentifier(bytes, fields.next());
   const parameters = fields.done ? undefined : fields.next();
@@ -128,7 +130,7 @@ const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
  * one of the algorithms' (RFC 5280 4.1.1.3): it is kept as a signature that never
  * verifies, so the answer is BAD_SIGNATURE, as OpenSSL gives, not a parse error.
  */
-function signatureValue(bytes: Uint8Array, element: Element): Uint8Array {
+export function signatureValue(bytes: Uint8Array, element: Element): Uint8Array {
   const value = contents(bytes, element);
   const unusedBits = value[0];
   if (unusedBits === undefined || unusedBits > 7) throw new DerError("malformed signatureValue");
@@ -207,6 +209,7 @@ function certificateFields(der: Uint8Array, fingerprint: string | undefined): Ce
     der,
     version: tbs.version,
     serialNumber: serialText(tbs.serial),
+    serial: tbs.serial,
     // A serial over 20 octets breaks the profile, not the structure (profile.ts judges it).
     serialOctets: tbs.serial[0] === 0 && tbs.serial.length > 1 ? tbs.serial.length - 1 : tbs.serial.length,
     signed: { tbs: encoding(der, tbsElement), algorithm, signature },

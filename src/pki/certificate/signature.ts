@@ -1,7 +1,10 @@
 // Signature algorithms: which hash a signature rests on (to refuse MD5 and, unless
 // allowed, SHA-1) and the check itself, by node:crypto over the signed bytes as
-// received. Certificates, CRLs and OCSP answers all come through here.
+// received. Certificates, CRLs and OCSP answers all come through here; the verdicts
+// on held structures (CRLs, OCSP answers) are remembered per signer, since an answer
+// is held for many requests and its signature does not change between them.
 import { constants, verify, type KeyObject } from "node:crypto";
+import type { AlgorithmIdentifier as AsnAlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { DerCursor, DerError, TAG, contextTag, expectTag, integerBytes, objectIdentifier, readSingle, smallInteger, type Element } from "../der.ts";
 
 /** An AlgorithmIdentifier: its OID and the DER of its parameters, when present. */
@@ -168,4 +171,47 @@ export function signatureVerifies(data: Uint8Array, algorithm: AlgorithmIdentifi
 
 export function signedDataVerifies(signed: SignedData, key: KeyObject): boolean {
   return signatureVerifies(signed.tbs, signed.algorithm, signed.signature, key);
+}
+
+const verdicts = new WeakMap<SignedData, Map<string, boolean>>();
+
+function verdictsOf(signed: SignedData): Map<string, boolean> {
+  let bySigner = verdicts.get(signed);
+  if (bySigner === undefined) {
+    bySigner = new Map();
+    verdicts.set(signed, bySigner);
+  }
+  return bySigner;
+}
+
+/**
+ * Whether the certificate `signer` signed `signed`, remembered per signer. `key` is
+ * the signer's working public key (for a DSA key that inherits its parameters, the
+ * completed one).
+ */
+export function signedBy(
+  signed: SignedData,
+  signer: { readonly fingerprint: string; readonly publicKey: KeyObject | undefined },
+  key = signer.publicKey,
+): boolean {
+  if (key === undefined) return false;
+  const bySigner = verdictsOf(signed);
+  // An inherited key depends on the path, so its verdict is keyed by the key's parameters too.
+  const cacheKey = key === signer.publicKey ? signer.fingerprint : `${signer.fingerprint}|${key.export({ format: "der", type: "spki" }).toString("base64")}`;
+  let verdict = bySigner.get(cacheKey);
+  if (verdict === undefined) {
+    verdict = signedDataVerifies(signed, key);
+    bySigner.set(cacheKey, verdict);
+  }
+  return verdict;
+}
+
+/** A verdict reached elsewhere (a worker thread checked a large CRL's signature with this signer's own key). */
+export function rememberSignedBy(signed: SignedData, signerFingerprint: string, verdict: boolean): void {
+  verdictsOf(signed).set(signerFingerprint, verdict);
+}
+
+/** An AlgorithmIdentifier decoded by @peculiar/asn1-x509 (OCSP), in certgate's form. */
+export function algorithmFromAsn(algorithm: AsnAlgorithmIdentifier): AlgorithmIdentifier {
+  return { oid: algorithm.algorithm, parameters: algorithm.parameters == null ? undefined : new Uint8Array(algorithm.parameters) };
 }

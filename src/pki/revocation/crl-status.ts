@@ -7,14 +7,14 @@
 import type { KeyObject } from "node:crypto";
 import type { Failure } from "../../reason.ts";
 import type { Certificate } from "../certificate/certificate.ts";
-import { revocationKey, type Crl, type RevokedEntry } from "./crl.ts";
+import type { Crl, RevokedEntry } from "./crl.ts";
 import { KEY_USAGE, type DistributionPoint } from "../certificate/extensions.ts";
 import type { GeneralNameValue } from "../certificate/general-name.ts";
 import { appendedNameKey, type DistinguishedName } from "../certificate/name.ts";
 import type { VerifiedPath } from "../path/validate.ts";
 import type { Profile } from "../path/profile.ts";
 import type { RevocationStore } from "./store.ts";
-import { signedBy } from "../certificate/signed-data.ts";
+import { signedBy } from "../certificate/signature.ts";
 
 /** ReasonFlags (5.2.5) keyCompromise (bit 1) through aACompromise (bit 8); bit 0 is unused. */
 export const ALL_REASONS = 0x1fe;
@@ -173,8 +173,8 @@ function deltaFor(base: Crl, crls: readonly Crl[], signer: Signer, at: Date): Cr
 
 /** 6.3.3 (i)-(k): the entry for the certificate, the delta CRL's first; removeFromCRL unrevokes. */
 function entryFor(certificate: Certificate, crl: Crl, delta: Crl | undefined): RevokedEntry | undefined {
-  const key = revocationKey(certificate.issuer.key, certificate.serialNumber);
-  const entry = delta?.revoked.get(key) ?? crl.revoked.get(key);
+  const { issuer, serial } = certificate;
+  const entry = delta?.revoked.lookup(issuer.key, serial) ?? crl.revoked.lookup(issuer.key, serial);
   return entry?.reason === "removeFromCRL" ? undefined : entry;
 }
 

@@ -1,18 +1,32 @@
-// Certificate revocation lists (RFC 5280 section 5), decoded once when loaded or
-// fetched: the outer structure by @peculiar/asn1-x509 (CRLs are held, not decoded per
-// request), the extension values by the same DER reader certificates use, so a
-// distribution point name reads the same in a certificate and in a CRL.
+// Certificate revocation lists (RFC 5280 section 5), read in one pass by the strict
+// DER reader certificates use: the outer structure, the TBSCertList, the CRL
+// extensions (scope, number, delta, key identifier) and every entry, into a compact
+// index (revoked-index.ts) over the DER, which the CRL keeps. Nothing builds an object
+// per entry, so a million-entry CRL loads in well under a second; a large one is read
+// in a worker thread (crl-loading/) and handed back without copying.
 import { hash } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { CertificateList, type Extension } from "@peculiar/asn1-x509";
 import { unusable, type Unusable } from "../../reason.ts";
-import { serialText } from "../certificate/certificate.ts";
-import { DerCursor, TAG, boolean, contextTag, integerBytes, readSingle, firstInnerSequence, hasExactDerEnvelope, type Element } from "../der.ts";
+import { algorithmIdentifier, signatureValue } from "../certificate/certificate.ts";
 import { authorityKeyId, distributionPointName, namedBits, type DistributionPoint } from "../certificate/extensions.ts";
-import { generalNames, type GeneralNameValue } from "../certificate/general-name.ts";
-import { distinguishedNameFromDer, type DistinguishedName } from "../certificate/name.ts";
+import { distinguishedName, type DistinguishedName } from "../certificate/name.ts";
 import type { SignedData } from "../certificate/signature.ts";
-import { algorithmFromAsn } from "../certificate/signed-data.ts";
+import {
+  DerCursor,
+  DerError,
+  TAG,
+  boolean,
+  contextTag,
+  encoding,
+  integerBytes,
+  objectIdentifier,
+  readSingle,
+  smallInteger,
+  time,
+  type Element,
+} from "../der.ts";
+import { RevokedIndex, buildRevokedIndex, type RevokedIndexParts } from "./revoked-index.ts";
+
+export { CRL_REASONS, type RevokedEntry } from "./revoked-index.ts";
 
 const OID = {
   crlNumber: "2.5.29.20",
@@ -22,41 +36,9 @@ const OID = {
   issuerAltName: "2.5.29.18",
   freshestCrl: "2.5.29.46",
   authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
-  reasonCode: "2.5.29.21",
-  invalidityDate: "2.5.29.24",
-  certificateIssuer: "2.5.29.29",
-  holdInstructionCode: "2.5.29.23",
 } as const;
 
-const KNOWN_CRL_EXTENSIONS = new Set<string>([
-  OID.crlNumber,
-  OID.deltaCrlIndicator,
-  OID.issuingDistributionPoint,
-  OID.authorityKeyIdentifier,
-  OID.issuerAltName,
-  OID.freshestCrl,
-  OID.authorityInfoAccess,
-]);
-const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.reasonCode, OID.invalidityDate, OID.certificateIssuer, OID.holdInstructionCode]);
-
-export const CRL_REASONS = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  "unused",
-  "removeFromCRL",
-  "privilegeWithdrawn",
-  "aACompromise",
-] as const;
-
-export interface RevokedEntry {
-  readonly reason: string;
-  readonly revokedAt: Date;
-}
+const KNOWN_CRL_EXTENSIONS = new Set<string>(Object.values(OID));
 
 /** The issuingDistributionPoint extension (RFC 5280 5.2.5): which certificates the CRL covers. */
 export interface CrlScope {
@@ -73,6 +55,10 @@ export interface CrlScope {
 }
 
 export interface Crl {
+  /** The CRL as received; the index points into it. */
+  readonly der: Uint8Array;
+  /** Lower-case hex SHA-256 of the DER, to name the CRL once in logs and metrics. */
+  readonly fingerprint: string;
   readonly issuer: DistinguishedName;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | undefined;
@@ -82,8 +68,8 @@ export interface Crl {
   readonly authorityKeyId: string | undefined;
   /** undefined: no issuingDistributionPoint (the CRL covers every certificate of its issuer, for every reason). */
   readonly scope: CrlScope | undefined;
-  /** Entries by revocationKey(certificate issuer, serial): an indirect CRL lists other issuers' certificates (5.3.3). */
-  readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  /** The revoked certificates, by (certificate issuer, serial): an indirect CRL lists other issuers' certificates (5.3.3). */
+  readonly revoked: RevokedIndex;
   /**
    * Why the CRL cannot vouch for a certificate (unknown critical extensions, a
    * critical cRLNumber), or undefined. Such a CRL still revokes what it lists.
@@ -91,35 +77,34 @@ export interface Crl {
   readonly unusable: string | undefined;
   /** No cRLNumber (RFC 5280 5.2.3, what `openssl ca -gencrl` writes without a crlnumber file): strict lets it revoke, not vouch. */
   readonly numberMissing: boolean;
-  /** Lower-case hex SHA-256 of the DER, to name the CRL once in logs and metrics. */
-  readonly fingerprint: string;
   readonly signed: SignedData;
 }
 
-/** The key of a CRL entry: the certificate's issuer name and its serial number. */
-export function revocationKey(issuerKey: string, serialNumber: string): string {
-  return `${serialNumber}\n${issuerKey}`;
+export type DecodedCrl = { readonly ok: true; readonly crl: Crl } | Unusable;
+
+/** What a worker already did for this DER: its index and its fingerprint (decodeCrl then reads only the header). */
+export interface PrebuiltCrl {
+  readonly index: RevokedIndexParts;
+  readonly fingerprint: string;
 }
 
-function value(extension: Extension): { bytes: Uint8Array; element: Element } {
-  const bytes = new Uint8Array(extension.extnValue.buffer);
-  return { bytes, element: readSingle(bytes, bytes[0] ?? 0) };
-}
-
-function crlNumber(extension: Extension): bigint {
-  const { bytes, element } = value(extension);
-  const number = integerBytes(bytes, element);
+/** A non-negative INTEGER of up to 20 octets (cRLNumber, BaseCRLNumber), in its OCTET STRING. */
+function crlNumber(value: Uint8Array): bigint {
+  const element = readSingle(value, TAG.INTEGER);
+  const number = integerBytes(value, element);
+  if ((number[0]! & 0x80) !== 0) throw new DerError("negative CRL number");
+  if (number.length > 21) throw new DerError("CRL number longer than 20 octets");
   return BigInt(`0x${Buffer.from(number).toString("hex")}`);
 }
 
 /** IssuingDistributionPoint ::= SEQUENCE { [0] name, [1]-[2] only user/CA, [3] reasons, [4] indirect, [5] only attribute }. */
-function issuingDistributionPoint(extension: Extension): CrlScope {
-  const { bytes, element } = value(extension);
-  const fields = new DerCursor(bytes, element);
+function issuingDistributionPoint(value: Uint8Array): CrlScope {
+  const element = readSingle(value, TAG.SEQUENCE);
+  const fields = new DerCursor(value, element);
   const nameElement = fields.optional(contextTag(0, true));
   const flag = (n: number) => {
     const tagged = fields.optional(contextTag(n, false));
-    return tagged === undefined ? false : boolean(bytes, { ...tagged, tag: TAG.BOOLEAN });
+    return tagged === undefined ? false : boolean(value, { ...tagged, tag: TAG.BOOLEAN });
   };
   const onlyUser = flag(1);
   const onlyCa = flag(2);
@@ -128,22 +113,14 @@ function issuingDistributionPoint(extension: Extension): CrlScope {
   const onlyAttribute = flag(5);
   fields.finish();
   return {
-    name: nameElement === undefined ? undefined : distributionPointName(bytes, nameElement),
+    name: nameElement === undefined ? undefined : distributionPointName(value, nameElement),
     onlyUser,
     onlyCa,
     onlyAttribute,
-    onlySomeReasons: reasons === undefined ? undefined : namedBits(bytes, { ...reasons, tag: TAG.BIT_STRING }),
+    onlySomeReasons: reasons === undefined ? undefined : namedBits(value, { ...reasons, tag: TAG.BIT_STRING }),
     indirect,
-    encoding: Buffer.from(bytes).toString("hex"),
+    encoding: Buffer.from(value).toString("hex"),
   };
-}
-
-/** The directory name a certificateIssuer entry extension names (5.3.3). */
-function certificateIssuerKey(extension: Extension): string | undefined {
-  const { bytes, element } = value(extension);
-  const names: GeneralNameValue[] = generalNames(bytes, element);
-  const name = names.find((n) => n.type === "dn");
-  return name?.type === "dn" ? name.value.key : undefined;
 }
 
 interface CrlExtensions {
@@ -154,84 +131,94 @@ interface CrlExtensions {
   unusable: string | undefined;
 }
 
-function crlExtensions(extensions: readonly Extension[]): CrlExtensions {
+/** crlExtensions: [0] EXPLICIT Extensions; each at most once. */
+function crlExtensions(der: Uint8Array, tagged: Element | undefined): CrlExtensions {
   const out: CrlExtensions = { number: undefined, deltaBase: undefined, authorityKeyId: undefined, scope: undefined, unusable: undefined };
-  let numberCritical = false;
-  for (const extension of extensions) {
-    if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.extnID)) out.unusable ??= `unknown critical CRL extension ${extension.extnID}`;
-    switch (extension.extnID) {
-      case OID.crlNumber:
-        out.number = crlNumber(extension);
-        numberCritical = extension.critical;
-        break;
-      case OID.deltaCrlIndicator:
-        out.deltaBase = crlNumber(extension);
-        break;
-      case OID.issuingDistributionPoint:
-        out.scope = issuingDistributionPoint(extension);
-        break;
-      case OID.authorityKeyIdentifier: {
-        const { bytes, element } = value(extension);
-        out.authorityKeyId = authorityKeyId(bytes, element);
-        break;
-      }
-    }
+  if (tagged === undefined) return out;
+  const wrapper = new DerCursor(der, tagged);
+  const list = wrapper.next(TAG.SEQUENCE);
+  wrapper.finish();
+  const seen = new Set<string>();
+  for (const cursor = new DerCursor(der, list); !cursor.done;) {
+    const fields = new DerCursor(der, cursor.next(TAG.SEQUENCE));
+    const id = objectIdentifier(der, fields.next());
+    const criticalElement = fields.optional(TAG.BOOLEAN);
+    const critical = criticalElement !== undefined && boolean(der, criticalElement);
+    const value = der.subarray(...valueRange(fields.next(TAG.OCTET_STRING)));
+    fields.finish();
+    if (seen.has(id)) throw new DerError(`duplicate CRL extension ${id}`);
+    seen.add(id);
+    if (critical && !KNOWN_CRL_EXTENSIONS.has(id)) out.unusable ??= `unknown critical CRL extension ${id}`;
+    // RFC 5280 5.2.3: cRLNumber MUST be non-critical; OpenSSL too refuses a critical one as unhandled.
+    if (id === OID.crlNumber && critical) out.unusable ??= "cRLNumber is marked critical (RFC 5280 5.2.3)";
+    if (id === OID.crlNumber) out.number = crlNumber(value);
+    if (id === OID.deltaCrlIndicator) out.deltaBase = crlNumber(value);
+    if (id === OID.issuingDistributionPoint) out.scope = issuingDistributionPoint(value);
+    if (id === OID.authorityKeyIdentifier) out.authorityKeyId = authorityKeyId(value, readSingle(value, TAG.SEQUENCE));
   }
-  // RFC 5280 5.2.3: conforming CRL issuers MUST mark cRLNumber non-critical; OpenSSL too refuses a critical one as unhandled.
-  if (numberCritical) out.unusable ??= "cRLNumber is marked critical (RFC 5280 5.2.3)";
   if (out.scope?.onlyAttribute === true) out.unusable ??= "covers attribute certificates only";
   return out;
 }
 
-function revokedEntries(list: CertificateList, issuer: DistinguishedName): { revoked: Map<string, RevokedEntry>; unusable: string | undefined } {
-  const revoked = new Map<string, RevokedEntry>();
-  let unusable: string | undefined;
-  // In an indirect CRL an entry without certificateIssuer belongs to the issuer of the entry before it (5.3.3).
-  let issuerKey = issuer.key;
-  for (const entry of list.tbsCertList.revokedCertificates ?? []) {
-    let reason: string = "unspecified";
-    for (const extension of entry.crlEntryExtensions ?? []) {
-      if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.extnID)) unusable ??= `unknown critical CRL entry extension ${extension.extnID}`;
-      if (extension.extnID === OID.reasonCode) {
-        const { bytes, element } = value(extension);
-        reason = CRL_REASONS[bytes[element.contentStart] ?? 0] ?? "unspecified";
-      }
-      if (extension.extnID === OID.certificateIssuer) issuerKey = certificateIssuerKey(extension) ?? issuerKey;
-    }
-    revoked.set(revocationKey(issuerKey, serialText(new Uint8Array(entry.userCertificate))), { reason, revokedAt: entry.revocationDate.getTime() });
-  }
-  return { revoked, unusable };
+const valueRange = (element: Element): [number, number] => [element.contentStart, element.end];
+
+/** TBSCertList (RFC 5280 5.1.2), field by field; the entries are indexed, or the prebuilt index taken. */
+function tbsCertList(der: Uint8Array, element: Element, prebuilt: PrebuiltCrl | undefined) {
+  const fields = new DerCursor(der, element);
+  const versionElement = fields.optional(TAG.INTEGER);
+  // Version 2 (encoded 1) is the only one that says anything: v1 CRLs omit the field.
+  if (versionElement !== undefined && smallInteger(der, versionElement) !== 1) throw new DerError("unknown CRL version");
+  const signature = fields.next(TAG.SEQUENCE);
+  const issuer = distinguishedName(der, fields.next(TAG.SEQUENCE));
+  const thisUpdate = time(der, fields.next());
+  const next = fields.peek();
+  const nextUpdate = next === TAG.UTC_TIME || next === TAG.GENERALIZED_TIME ? time(der, fields.next()) : undefined;
+  const list = fields.optional(TAG.SEQUENCE);
+  const extensions = crlExtensions(der, fields.optional(contextTag(0, true)));
+  fields.finish();
+  const index = prebuilt?.index ?? buildRevokedIndex(der, list === undefined ? undefined : { ...list }, issuer.key);
+  return { signature, issuer, thisUpdate, nextUpdate, extensions, index };
 }
 
-/** Decodes a DER CRL; a reason string when it is not one. */
-export type DecodedCrl = { readonly ok: true; readonly crl: Crl } | Unusable;
+function crlFields(der: Uint8Array, prebuilt: PrebuiltCrl | undefined): Crl {
+  const outer = readSingle(der, TAG.SEQUENCE);
+  const fields = new DerCursor(der, outer);
+  const tbsElement = fields.next(TAG.SEQUENCE);
+  const algorithmElement = fields.next(TAG.SEQUENCE);
+  const signature = signatureValue(der, fields.next(TAG.BIT_STRING));
+  fields.finish();
+  const tbs = tbsCertList(der, tbsElement, prebuilt);
+  const { extensions, index } = tbs;
+  // RFC 5280 5.1.1.2: the signature field inside TBSCertList must equal signatureAlgorithm.
+  const algorithmsMatch = Buffer.from(encoding(der, tbs.signature)).equals(encoding(der, algorithmElement));
+  return {
+    der,
+    fingerprint: prebuilt?.fingerprint ?? hash("sha256", der, "hex"),
+    issuer: tbs.issuer,
+    thisUpdate: tbs.thisUpdate,
+    nextUpdate: tbs.nextUpdate,
+    number: extensions.number,
+    deltaBase: extensions.deltaBase,
+    authorityKeyId: extensions.authorityKeyId,
+    scope: extensions.scope,
+    revoked: new RevokedIndex(der, index),
+    unusable: extensions.unusable ?? index.unusable ?? (algorithmsMatch ? undefined : "signature algorithm fields differ (RFC 5280 5.1.1.2)"),
+    numberMissing: extensions.number === undefined,
+    signed: { tbs: encoding(der, tbsElement), algorithm: algorithmIdentifier(der, algorithmElement), signature },
+  };
+}
 
-export function decodeCrl(der: Uint8Array): DecodedCrl {
-  if (!hasExactDerEnvelope(der)) return unusable("not a single DER SEQUENCE");
+/**
+ * Decodes a DER CRL; never throws. `prebuilt`: the index a worker built for these
+ * same bytes, so only the header is read here.
+ */
+export function decodeCrl(der: Uint8Array, prebuilt?: PrebuiltCrl): DecodedCrl {
   try {
-    const list = AsnConvert.parse(der, CertificateList);
-    const tbs = list.tbsCertList;
-    const tbsBytes = firstInnerSequence(der);
-    if (tbsBytes === undefined) return unusable("no TBSCertList");
-    const issuer = distinguishedNameFromDer(new Uint8Array(AsnConvert.serialize(tbs.issuer)));
-    const extensions = crlExtensions(tbs.crlExtensions ?? []);
-    const entries = revokedEntries(list, issuer);
-    const crl: Crl = {
-      issuer,
-      thisUpdate: tbs.thisUpdate.getTime(),
-      nextUpdate: tbs.nextUpdate?.getTime(),
-      number: extensions.number,
-      deltaBase: extensions.deltaBase,
-      authorityKeyId: extensions.authorityKeyId,
-      scope: extensions.scope,
-      revoked: entries.revoked,
-      unusable: extensions.unusable ?? entries.unusable,
-      numberMissing: extensions.number === undefined,
-      fingerprint: hash("sha256", der, "hex"),
-      signed: { tbs: tbsBytes, algorithm: algorithmFromAsn(list.signatureAlgorithm), signature: new Uint8Array(list.signature) },
-    };
-    return { ok: true, crl };
+    // A CRL is kept for many requests: it owns exactly its bytes.
+    const own = der.byteOffset === 0 && der.byteLength === der.buffer.byteLength ? der : der.slice();
+    return { ok: true, crl: crlFields(own, prebuilt) };
   } catch (error) {
-    return unusable(`cannot be parsed (${(error as Error).message.slice(0, 120)})`);
+    const detail = error instanceof DerError ? error.message : String(error);
+    return unusable(`cannot be parsed (${detail.slice(0, 160)})`);
   }
 }

@@ -11,8 +11,7 @@ import { CRL_REASONS } from "./crl.ts";
 import { firstInnerSequence } from "../der.ts";
 import { OID } from "../certificate/extensions.ts";
 import { distinguishedNameFromDer } from "../certificate/name.ts";
-import { signedDataVerifies, type SignedData } from "../certificate/signature.ts";
-import { algorithmFromAsn, signedBy } from "../certificate/signed-data.ts";
+import { algorithmFromAsn, signedBy, signedDataVerifies, type SignedData } from "../certificate/signature.ts";
 
 const OID_BASIC_RESPONSE = "1.3.6.1.5.5.7.48.1.1";
 const HASHES: Readonly<Record<string, string>> = {
