@@ -17,9 +17,9 @@ import {
   objectIdentifier,
   readSingle,
   smallInteger,
-  time,
   type Element,
 } from "../der.ts";
+import { time } from "../der-text.ts";
 import { decodeExtensions, isHttp, type DecodedExtensions } from "./extensions.ts";
 import { distinguishedName, recurringName, type DistinguishedName } from "./name.ts";
 import { lazyPublicKey, publicKeyInfo, type PublicKeyInfo } from "./public-key.ts";

@@ -3,7 +3,8 @@
 // subnets) as text, directory names by their comparison keys. Forms certgate does not
 // compare keep their form, so a constraint on a form can tell whether a name of that
 // form is present.
-import { DerCursor, DerError, TAG, children, contents, directoryString, ia5String, objectIdentifier, type Element } from "../der.ts";
+import { DerCursor, DerError, TAG, children, contents, objectIdentifier, type Element } from "../der.ts";
+import { directoryString, ia5String } from "../der-text.ts";
 import { distinguishedName, type DistinguishedName } from "./name.ts";
 
 export type OtherNameForm = "otherName" | "x400Address" | "ediPartyName" | "registeredID";

@@ -2,7 +2,8 @@
 // used for name chaining (RFC 5280 section 7.1: RFC 4518 string preparation -
 // case folding and insignificant-space handling - and RDNs compared as sets).
 import { LruCache } from "../../lru-cache.ts";
-import { DerCursor, DerError, TAG, children, directoryString, encoding, objectIdentifier, readSingle, type Element } from "../der.ts";
+import { DerCursor, DerError, TAG, children, encoding, objectIdentifier, readSingle, type Element } from "../der.ts";
+import { directoryString } from "../der-text.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_EMAIL = "1.2.840.113549.1.9.1";

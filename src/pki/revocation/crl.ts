@@ -10,20 +10,8 @@ import { algorithmIdentifier, signatureValue } from "../certificate/certificate.
 import { authorityKeyId, distributionPointName, namedBits, type DistributionPoint } from "../certificate/extensions.ts";
 import { distinguishedName, type DistinguishedName } from "../certificate/name.ts";
 import type { SignedData } from "../certificate/signature.ts";
-import {
-  DerCursor,
-  DerError,
-  TAG,
-  boolean,
-  contextTag,
-  encoding,
-  integerBytes,
-  objectIdentifier,
-  readSingle,
-  smallInteger,
-  time,
-  type Element,
-} from "../der.ts";
+import { DerCursor, DerError, TAG, boolean, contextTag, encoding, integerBytes, objectIdentifier, readSingle, smallInteger, type Element } from "../der.ts";
+import { time } from "../der-text.ts";
 import { RevokedIndex, buildRevokedIndex, type RevokedIndexParts } from "./revoked-index.ts";
 
 export { CRL_REASONS, type RevokedEntry } from "./revoked-index.ts";

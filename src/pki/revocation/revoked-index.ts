@@ -5,7 +5,8 @@
 // point into. A lookup is one hash and a probe or two, allocation-free until a hit,
 // which is confirmed against the bytes before the entry's date and reason are read.
 import { generalNames } from "../certificate/general-name.ts";
-import { DerError, TAG, newElementRecord, readElementInto, readSingle, time, timeValue, type ElementRecord } from "../der.ts";
+import { DerError, TAG, newElementRecord, readElementInto, readSingle, type ElementRecord } from "../der.ts";
+import { time, timeValue } from "../der-text.ts";
 
 /** The index in transferable form: what a worker thread builds and hands back without copying. */
 export interface RevokedIndexParts {
