@@ -40,7 +40,8 @@ export const DEFAULTS = {
     fetch: false,
     ocsp: false,
     timeoutMs: 2000,
-    maxFetchBytes: 10 * 1024 * 1024,
+    /** A one-million-entry CRL from `openssl ca` is about 49 MB. */
+    maxFetchBytes: 64 * 1024 * 1024,
     failureBackoffSeconds: 30,
   },
   health: {

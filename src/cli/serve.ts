@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from "../grpc/server.ts";
 import { CrlFiles } from "../crl-loading/file-sources.ts";
 import { ClientExpiryWatch } from "../metrics/client-expiry.ts";
 import { NonconformanceWatch } from "../metrics/nonconformance.ts";
+import { RevocationUnavailableWatch } from "../metrics/revocation-unavailable.ts";
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { compileExemptContexts } from "../policy/exempt-context.ts";
 import { releaseStartupMemory } from "./startup-memory.ts";
@@ -150,6 +151,7 @@ export async function startService(configPath: string | undefined, logger: Logge
   const metrics = createMetrics(() => new Date());
   const clientExpiry = new ClientExpiryWatch(metrics, logger);
   const nonconformance = new NonconformanceWatch(metrics, logger);
+  const unavailable = new RevocationUnavailableWatch(metrics, logger);
   const builder: Builder = { configPath, logger, metrics, crlFiles: new CrlFiles() };
   let state = await buildState(builder, 1);
   logNotes(logger, state);
@@ -178,6 +180,7 @@ export async function startService(configPath: string | undefined, logger: Logge
         metrics.decision(event.rpc, event.decision.reason, event.decision.allowed, event.durationMs / 1000);
         clientExpiry.observe(event.decision, () => new Date(), state.config.log.expiryWarningDays);
         nonconformance.observe(event.decision);
+        unavailable.observe(event.decision, Date.now(), state.config.revocation.failureBackoffSeconds * 1000);
         logDecision(logger, state.config.log.audit, event);
       },
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),

@@ -2,6 +2,7 @@
 // synchronously from what it has; when it needs a CRL or OCSP answer it says which,
 // the edge fetches (bounded by [revocation] timeout) and the core is asked again.
 import { DEFAULTS } from "../defaults.ts";
+import { problem } from "../pki/revocation/problem.ts";
 import type { Decision, ValidateOptions, ValidationRequest, Validator } from "../validator/validator.ts";
 import type { RevocationFetcher } from "./revocation-fetcher.ts";
 
@@ -19,8 +20,10 @@ export async function validateWithFetch(
   if (first.revocationNeeds.length === 0) return first;
   if (fetcher === undefined) {
     // Nothing can fetch here: the sources count as unavailable, and the mode decides.
-    for (const need of first.revocationNeeds)
-      validator.revocationStore.recordAttempt(need.url, now().getTime() + UNFETCHED_BACKOFF_MS, `${need.url}: not fetched (no fetcher)`);
+    for (const need of first.revocationNeeds) {
+      const unfetched = problem(need.kind, need.url, "unreachable", `${need.url}: not fetched (no fetcher)`);
+      validator.revocationStore.recordAttempt(need.url, now().getTime() + UNFETCHED_BACKOFF_MS, unfetched);
+    }
   } else {
     await fetcher(validator.revocationStore, first.revocationNeeds);
   }

@@ -93,6 +93,29 @@ export function createMetrics(now: () => Date): Metrics {
   });
   let crlStore: RevocationStore | undefined;
   new Gauge({
+    name: "certgate_crl_entries",
+    help: "Revoked certificates listed by the CRLs held for each issuer",
+    labelNames: ["issuer"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const held of crlStore?.crlHoldings() ?? []) this.set({ issuer: held.issuer }, held.entries);
+    },
+  });
+  new Gauge({
+    name: "certgate_crl_bytes",
+    help: "Memory the CRLs held for each issuer take: their DER (part=der) and their revoked-serial index (part=index)",
+    labelNames: ["issuer", "part"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const held of crlStore?.crlHoldings() ?? []) {
+        this.set({ issuer: held.issuer, part: "der" }, held.derBytes);
+        this.set({ issuer: held.issuer, part: "index" }, held.indexBytes);
+      }
+    },
+  });
+  new Gauge({
     name: "certgate_crl_age_seconds",
     help: "Seconds since thisUpdate of the newest CRL held for each issuer",
     labelNames: ["issuer"],

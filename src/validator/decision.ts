@@ -1,7 +1,7 @@
 // What the validator is asked and what it answers: the request, the decision and
 // who the client is. The wire adapters translate these to and from their messages.
 import type { Nonconformance } from "../pki/path/profile.ts";
-import type { RevocationNeed } from "../pki/revocation/check.ts";
+import type { RevocationNeed, Unavailable } from "../pki/revocation/check.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 import type { Principal } from "../principal/principal.ts";
 import type { RuleMatch } from "../policy/resource-rules.ts";
@@ -54,6 +54,8 @@ export interface Decision {
   readonly revocationNeeds: readonly RevocationNeed[];
   /** RFC 5280 section 4 rules the verified path's certificates (and the CRLs that vouched) break, under the rfc5280 profile. */
   readonly warnings: readonly Nonconformance[];
+  /** Revocation sources that existed but could not be used (a soft_fail allow says so here). */
+  readonly revocationUnavailable: readonly Unavailable[];
   /** Present when the request asked for an explanation. */
   readonly explanation?: Explanation;
 }
@@ -138,6 +140,7 @@ export function decision(route: Route | undefined, outcome: Outcome, identity?: 
     requiredScopes: rule?.rule.scopes ?? NONE,
     revocationNeeds: NONE,
     warnings,
+    revocationUnavailable: NONE,
   };
 }
 

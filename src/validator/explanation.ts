@@ -180,7 +180,7 @@ export class Tracer implements PathObserver {
       return;
     }
     if (result.needs.length > 0) return;
-    const unavailable = result.unavailable.map((source) => `#${source.certIndex} "${source.subject}": ${source.why}`);
+    const unavailable = result.unavailable.map((source) => `#${source.certIndex} "${source.subject}": ${source.detail} (${source.why})`);
     const settled = mode === "off" ? "not checked" : "no certificate of the path is revoked";
     const detail = unavailable.length === 0 ? settled : `${settled}; without a usable status (allowed under ${mode}): ${unavailable.join("; ")}`;
     this.#add("revocation", check, { ok: true, detail });

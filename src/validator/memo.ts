@@ -89,6 +89,7 @@ export function identityOf(memo: Memo, leaf: Certificate, principal: Principal |
 export function sharedDecision(memo: Memo, decided: Decision): Decision {
   const rule = decided.matchedRule?.index ?? -1;
   const warned = decided.warnings.map((warning) => warning.fingerprint + warning.rule).join(",");
+  const unavailable = decided.revocationUnavailable.map((source) => `${source.source}:${source.why}`).join(",");
   const identity = decided.identity;
   const key = [
     decided.reason,
@@ -99,6 +100,7 @@ export function sharedDecision(memo: Memo, decided: Decision): Decision {
     identity?.principal?.qualifiedUsername ?? "",
     decided.message,
     warned,
+    unavailable,
   ].join("|");
   const known = memo.decisions.get(key);
   if (known !== undefined && known.identity === decided.identity) return known;

@@ -8,7 +8,7 @@ import type { Certificate } from "../pki/certificate/certificate.ts";
 import { verifyPath } from "../pki/path/build.ts";
 import type { PathResult, VerifiedPath } from "../pki/path/validate.ts";
 import type { Nonconformance } from "../pki/path/profile.ts";
-import { checkPathRevocation, type RevocationNeed } from "../pki/revocation/check.ts";
+import { checkPathRevocation, type RevocationNeed, type Unavailable } from "../pki/revocation/check.ts";
 import { decodeOcspResponse } from "../pki/revocation/ocsp.ts";
 import { anchoringOf, outsideTrustDomain, type Anchoring } from "../pki/spiffe/anchoring.ts";
 import type { SpiffeId } from "../pki/spiffe/spiffe-id.ts";
@@ -116,13 +116,16 @@ function decideChain(context: Context, route: Route, request: ValidationRequest,
   if (!path.ok) return refused(route, pathRefusal(compiled, path, decoded, anchoring), leafWindow);
   const revocation = revocationOf(context, path, decoded, anchoring, request, at, trace);
   trace?.revocation(revocation, compiled.revocation.mode);
-  if (!revocation.ok)
-    return { ...refused(route, revocation, windowOf(path.path), identityOf(memo, path.leaf, undefined, anchoring.spiffeId)), issuer: path.issuer };
+  if (!revocation.ok) {
+    const revoked = refused(route, revocation, windowOf(path.path), identityOf(memo, path.leaf, undefined, anchoring.spiffeId));
+    return { ...revoked, decision: withUnavailable(revoked.decision, revocation.unavailable), issuer: path.issuer };
+  }
   if (revocation.needs.length > 0) return pending(route, revocation.needs);
   const warnings = revocation.warnings.length === 0 ? path.nonconformance : [...path.nonconformance, ...revocation.warnings];
   const window = windowOf(path.path);
   const answer = decideVerified(context, route, request, path, anchoring.spiffeId, warnings.length === 0 ? NONE : warnings, trace);
-  return { ...answer, issuer: path.issuer, window: { from: window.from, until: Math.min(window.until, revocation.until) } };
+  const decided = withUnavailable(answer.decision, revocation.unavailable);
+  return { ...answer, decision: decided, issuer: path.issuer, window: { from: window.from, until: Math.min(window.until, revocation.until) } };
 }
 
 /** Stage 5's refusal, made clearer: an undecodable certificate that may have been the missing issuer, an SVID outside its domain. */
@@ -201,6 +204,11 @@ function decideVerified(
   if (accessRefused !== undefined) return answer(accessRefused, principal);
   const named = principal?.qualifiedUsername ?? spiffeId?.text;
   return answer({ ok: true, message: named === undefined ? "chain verified; no user named" : `chain verified for ${named}` }, principal);
+}
+
+/** The sources the revocation check could not use, carried by the decision (for explain, the metric and the log). */
+function withUnavailable(answer: Decision, unavailable: readonly Unavailable[]): Decision {
+  return unavailable.length === 0 ? answer : { ...answer, revocationUnavailable: unavailable };
 }
 
 function refused(route: Route | undefined, failure: Failure, window?: CacheWindow, identity?: Decision["identity"]): Decided {

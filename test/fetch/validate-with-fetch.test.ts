@@ -50,7 +50,7 @@ it("without a fetcher, marks the sources unavailable for the failure backoff bef
   const validator = scripted([pending, ok]);
   const now = new Date("2026-06-01T00:00:00Z");
   await validateWithFetch(validator, request, () => now, undefined);
-  assert.match(validator.revocationStore.attempt(need.url, now.getTime())?.why ?? "", /not fetched \(no fetcher\)/);
+  assert.match(validator.revocationStore.attempt(need.url, now.getTime())?.problem?.detail ?? "", /not fetched \(no fetcher\)/);
   assert.equal(validator.revocationStore.attempt(need.url, now.getTime() + 31_000), undefined);
 });
 

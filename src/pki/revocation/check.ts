@@ -13,6 +13,7 @@ import type { Crl } from "./crl.ts";
 import { crlSignerSource } from "./crl-signers.ts";
 import { crlStatus, type CrlSignerSource } from "./crl-status.ts";
 import { judgeOcspResponse } from "./ocsp.ts";
+import { problem, type RevocationProblem } from "./problem.ts";
 import type { RevocationStore } from "./store.ts";
 
 export const REVOCATION_MODES = ["off", "soft_fail", "hard_fail", "require"] as const;
@@ -29,11 +30,10 @@ export interface RevocationNeed {
 export type EvidenceVerdict = "vouches" | "revokes" | "cannot vouch";
 export type RevocationEvidence = (certificate: Certificate, verdict: EvidenceVerdict, detail: string) => void;
 
-/** A source that existed for a certificate but could not be used (unparseable, stale, unreachable, ...). */
-export interface Unavailable {
+/** A source that existed for a certificate of the path but could not be used (unparseable, stale, unreachable, ...). */
+export interface Unavailable extends RevocationProblem {
   readonly certIndex: number;
   readonly subject: string;
-  readonly why: string;
 }
 
 export interface RevocationOptions {
@@ -66,12 +66,17 @@ export interface RevocationChecked {
   readonly unavailable: readonly Unavailable[];
 }
 
-export type RevocationResult = RevocationChecked | Failure;
+/** A refusal (REVOKED, REVOCATION_UNKNOWN), with the sources that could not be used on the way. */
+export interface RevocationRefused extends Failure {
+  readonly unavailable: readonly Unavailable[];
+}
+
+export type RevocationResult = RevocationChecked | RevocationRefused;
 
 type Status =
   | { state: "good"; until: number; unnumbered: readonly Crl[] }
   | { state: "revoked"; reason: string; source: string }
-  | { state: "unknown"; failures: string[]; needs: RevocationNeed[] };
+  | { state: "unknown"; failures: RevocationProblem[]; needs: RevocationNeed[] };
 
 /** Sources to fetch for `urls`, unless fetched recently; recent failures are reported instead. */
 function fetchNeeds(
@@ -81,13 +86,13 @@ function fetchNeeds(
   issuer: Certificate,
   store: RevocationStore,
   at: Date,
-  failures: string[],
+  failures: RevocationProblem[],
 ): RevocationNeed[] {
   const needs: RevocationNeed[] = [];
   for (const url of urls) {
     const attempt = store.attempt(url, at.getTime());
     if (attempt === undefined) needs.push({ kind, url, certificate, issuer });
-    else if (attempt.why !== undefined) failures.push(attempt.why);
+    else if (attempt.problem !== undefined) failures.push(attempt.problem);
   }
   return needs;
 }
@@ -99,7 +104,7 @@ function ocspStatus(
   issuerKey: KeyObject | undefined,
   store: RevocationStore,
   options: RevocationOptions,
-  failures: string[],
+  failures: RevocationProblem[],
 ): Status | number | undefined {
   const verdicts = store.ocspFor(certificate.serialNumber).map((response) => judgeOcspResponse(response, certificate, issuer, issuerKey, options.at));
   const revoked = verdicts.find((v) => v?.state === "revoked");
@@ -107,7 +112,7 @@ function ocspStatus(
   let good: number | undefined;
   for (const verdict of verdicts) {
     if (verdict?.state === "good") good = Math.max(good ?? 0, verdict.until);
-    else if (verdict?.state === "unusable") failures.push(verdict.why);
+    else if (verdict?.state === "unusable") failures.push(problem("ocsp", `OCSP answer for ${certificate.subject.text}`, verdict.why, verdict.detail));
   }
   return good;
 }
@@ -116,7 +121,7 @@ function statusOf(path: VerifiedPath, position: number, store: RevocationStore, 
   const certificate = path.path[position]!;
   const issuer = path.path[position + 1]!;
   const { at, evidence } = options;
-  const failures: string[] = [];
+  const failures: RevocationProblem[] = [];
   const needs: RevocationNeed[] = [];
   const ocsp = ocspStatus(certificate, issuer, path.keys[position + 1], store, options, failures);
   if (typeof ocsp === "object") {
@@ -158,15 +163,20 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
     const certificate = path.path[i]!;
     const status = statusOf(path, i, store, options);
     const index = options.indexOf(certificate);
-    if (status.state === "revoked") return fail("REVOKED", `"${certificate.subject.text}" is revoked (${status.source}, reason ${status.reason})`, index);
+    if (status.state === "revoked") {
+      return {
+        ...fail("REVOKED", `"${certificate.subject.text}" is revoked (${status.source}, reason ${status.reason})`, index),
+        unavailable: checked.unavailable,
+      };
+    }
     if (status.state === "good") {
       checked.until = Math.min(checked.until, status.until);
       checked.warnings.push(...status.unnumbered.map((crl) => unnumberedCrl(crl, index)));
       continue;
     }
     checked.needs.push(...status.needs);
-    checked.unavailable.push(...status.failures.map((why) => ({ certIndex: index, subject: certificate.subject.text, why })));
-    const failed = status.failures[0];
+    checked.unavailable.push(...status.failures.map((failure) => ({ ...failure, certIndex: index, subject: certificate.subject.text })));
+    const failed = status.failures[0]?.detail;
     const denies = options.mode === "require" || (options.mode === "hard_fail" && failed !== undefined);
     if (denies && unknown === undefined) {
       unknown = fail("REVOCATION_UNKNOWN", `revocation status of "${certificate.subject.text}" is unknown${failed === undefined ? "" : `: ${failed}`}`, index);
@@ -174,7 +184,7 @@ export function checkRevocation(path: VerifiedPath, store: RevocationStore, opti
   }
   // Sources still to fetch come first: the answer after fetching may differ.
   if (checked.needs.length > 0) return checked;
-  return unknown ?? checked;
+  return unknown === undefined ? checked : { ...unknown, unavailable: checked.unavailable };
 }
 
 export interface PathRevocationOptions {

@@ -13,6 +13,7 @@ import type { GeneralNameValue } from "../certificate/general-name.ts";
 import { appendedNameKey, type DistinguishedName } from "../certificate/name.ts";
 import type { VerifiedPath } from "../path/validate.ts";
 import type { Profile } from "../path/profile.ts";
+import { problem, type ProblemWhy, type RevocationProblem } from "./problem.ts";
 import type { RevocationStore } from "./store.ts";
 import { signedBy } from "../certificate/signature.ts";
 
@@ -41,7 +42,7 @@ export type CrlStatus =
   | { readonly state: "revoked"; readonly reason: string }
   /** `unnumbered`: CRLs without cRLNumber that vouched (rfc5280 profile), to be reported. */
   | { readonly state: "good"; readonly until: number; readonly unnumbered: readonly Crl[] }
-  | { readonly state: "unknown"; readonly failures: readonly string[] };
+  | { readonly state: "unknown"; readonly failures: readonly RevocationProblem[] };
 
 export interface CrlStatusOptions {
   readonly store: RevocationStore;
@@ -61,7 +62,7 @@ type Verdict =
   | { readonly state: "revoked"; readonly reason: string }
   | { readonly state: "covered"; readonly reasons: number; readonly until: number }
   | { readonly state: "skip" }
-  | { readonly state: "unusable"; readonly why: string };
+  | { readonly state: "unusable"; readonly problem: RevocationProblem };
 
 const SKIP: Verdict = { state: "skip" };
 
@@ -117,7 +118,7 @@ function interimReasons(crl: Crl, point: DistributionPoint): number {
 const fresh = (crl: Crl, at: Date) => crl.thisUpdate <= at && crl.nextUpdate !== undefined && at < crl.nextUpdate;
 
 /** 6.3.3 (f)-(g): a certificate that may sign CRLs, whose key verifies this one, with a valid path to the same anchor. */
-function findSigner(crl: Crl, target: CrlTarget, signers: CrlSignerSource | undefined, failures: string[]): Signer | undefined {
+function findSigner(crl: Crl, target: CrlTarget, signers: CrlSignerSource | undefined, failures: RevocationProblem[]): Signer | undefined {
   const { path, position } = target;
   const anchor = path.path[path.path.length - 1]!;
   const onPath = path.path.flatMap((certificate, index) =>
@@ -150,7 +151,7 @@ function findSigner(crl: Crl, target: CrlTarget, signers: CrlSignerSource | unde
     }
     return { certificate, key };
   }
-  failures.push(why);
+  failures.push(crlProblem(crl, "untrusted", why));
   return undefined;
 }
 
@@ -180,7 +181,7 @@ function entryFor(certificate: Certificate, crl: Crl, delta: Crl | undefined): R
 
 interface Judging extends CrlStatusOptions {
   reasons: number;
-  readonly failures: string[];
+  readonly failures: RevocationProblem[];
 }
 
 function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: Judging): Verdict {
@@ -194,14 +195,15 @@ function judge(crl: Crl, point: DistributionPoint, target: CrlTarget, context: J
   const entry = entryFor(certificate, crl, delta);
   // A CRL that may not vouch (stale, nonconforming) still proves a revocation it lists.
   if (entry !== undefined) return { state: "revoked", reason: entry.reason };
-  if (crl.unusable !== undefined) return { state: "unusable", why: `CRL of "${crl.issuer.text}": ${crl.unusable}` };
+  if (crl.unusable !== undefined) return { state: "unusable", problem: crlProblem(crl, "unsupported", `CRL of "${crl.issuer.text}": ${crl.unusable}`) };
   if (crl.numberMissing && context.profile === "strict") {
-    return { state: "unusable", why: `CRL of "${crl.issuer.text}": no cRLNumber extension (RFC 5280 5.2.3; truststore.profile = "rfc5280" lets it vouch)` };
+    const why = `CRL of "${crl.issuer.text}": no cRLNumber extension (RFC 5280 5.2.3; truststore.profile = "rfc5280" lets it vouch)`;
+    return { state: "unusable", problem: crlProblem(crl, "unsupported", why) };
   }
   if (!fresh(crl, context.at)) {
     return {
       state: "unusable",
-      why: `CRL of "${crl.issuer.text}" is stale or not yet valid (${crlDates(crl)})`,
+      problem: crlProblem(crl, "stale", `CRL of "${crl.issuer.text}" is stale or not yet valid (${crlDates(crl)})`),
     };
   }
   return { state: "covered", reasons, until: Math.min(crl.nextUpdate!.getTime(), delta?.nextUpdate?.getTime() ?? Infinity) };
@@ -234,8 +236,8 @@ export function crlStatus(target: CrlTarget, options: CrlStatusOptions): CrlStat
         return verdict;
       }
       if (verdict.state === "unusable") {
-        evidence?.(crl, "cannot vouch", verdict.why);
-        context.failures.push(verdict.why);
+        evidence?.(crl, "cannot vouch", verdict.problem.detail);
+        context.failures.push(verdict.problem);
       }
       if (verdict.state !== "covered") continue;
       evidence?.(crl, "vouches", `${describeCrl(crl)} does not list it${crl.numberMissing ? " (it has no cRLNumber: reported)" : ""}`);
@@ -245,6 +247,14 @@ export function crlStatus(target: CrlTarget, options: CrlStatusOptions): CrlStat
     }
   }
   if (context.reasons === ALL_REASONS) return { state: "good", until, unnumbered };
-  if (context.reasons !== 0) context.failures.push(`the CRLs of "${certificate.issuer.text}" do not cover every revocation reason`);
+  if (context.reasons !== 0) {
+    context.failures.push(
+      problem("crl", `CRLs of ${certificate.issuer.text}`, "unsupported", `the CRLs of "${certificate.issuer.text}" do not cover every revocation reason`),
+    );
+  }
   return { state: "unknown", failures: context.failures };
+}
+
+function crlProblem(crl: Crl, why: ProblemWhy, detail: string): RevocationProblem {
+  return problem("crl", `CRL of ${crl.issuer.text}`, why, detail);
 }

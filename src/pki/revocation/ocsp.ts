@@ -6,6 +6,7 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from "@peculiar/asn1-ocsp";
 import { unusable, type Unusable } from "../../reason.ts";
+import type { ProblemWhy } from "./problem.ts";
 import { decodeCertificate, serialBytes, serialText, type Certificate } from "../certificate/certificate.ts";
 import { CRL_REASONS } from "./crl.ts";
 import { firstInnerSequence } from "../der.ts";
@@ -116,7 +117,7 @@ export function encodeOcspRequest(certificate: Certificate, issuer: Certificate)
 export type OcspVerdict =
   | { readonly state: "good"; readonly until: number }
   | { readonly state: "revoked"; readonly reason: string }
-  | { readonly state: "unusable"; readonly why: string }
+  | { readonly state: "unusable"; readonly why: ProblemWhy; readonly detail: string }
   | undefined;
 
 /** Who signed the response and with which key: the issuer itself, or a responder it delegated with id-kp-OCSPSigning. */
@@ -155,15 +156,15 @@ export function judgeOcspResponse(
   });
   if (single === undefined) return undefined;
   const signer = issuerKey === undefined ? undefined : signerOf(response, issuer, issuerKey, at);
-  if (signer === undefined) return { state: "unusable", why: "OCSP response is not signed by the issuer or a delegated OCSP responder" };
+  if (signer === undefined) return { state: "unusable", why: "untrusted", detail: "OCSP response is not signed by the issuer or a delegated OCSP responder" };
   if (!signedBy(response.signed, signer.certificate, signer.key)) {
-    return { state: "unusable", why: "OCSP response signature does not verify" };
+    return { state: "unusable", why: "untrusted", detail: "OCSP response signature does not verify" };
   }
   const now = at.getTime();
   const until = single.nextUpdate ?? single.thisUpdate + NO_NEXT_UPDATE_MAX_AGE_MS;
-  if (single.thisUpdate > now + SKEW_MS) return { state: "unusable", why: "OCSP response thisUpdate is in the future" };
-  if (now > until) return { state: "unusable", why: "OCSP response is stale (past nextUpdate)" };
+  if (single.thisUpdate > now + SKEW_MS) return { state: "unusable", why: "stale", detail: "OCSP response thisUpdate is in the future" };
+  if (now > until) return { state: "unusable", why: "stale", detail: "OCSP response is stale (past nextUpdate)" };
   if (single.status === "revoked") return { state: "revoked", reason: single.reason ?? "unspecified" };
-  if (single.status === "unknown") return { state: "unusable", why: "OCSP responder does not know the certificate" };
+  if (single.status === "unknown") return { state: "unusable", why: "unknown", detail: "OCSP responder does not know the certificate" };
   return { state: "good", until };
 }

@@ -4,16 +4,28 @@
 import { LruCache } from "../../lru-cache.ts";
 import type { Crl } from "./crl.ts";
 import type { OcspResponse } from "./ocsp.ts";
+import type { RevocationProblem } from "./problem.ts";
 
 /** CRLs kept per issuer name: partitioned (by reason or distribution point) and delta CRLs share a name. */
 const CRLS_PER_ISSUER = 16;
 /** Serial numbers with OCSP answers kept: stapled answers arrive with requests and must not grow without bound. */
 const OCSP_SERIALS = 10_000;
 
+/** What one issuer's CRLs hold, for the gauges operators size pods by. */
+export interface CrlHoldings {
+  readonly issuer: string;
+  readonly entries: number;
+  /** The DER kept (the index points into it) and the index arrays. */
+  readonly derBytes: number;
+  readonly indexBytes: number;
+}
+
 export class RevocationStore {
   readonly #crls = new Map<string, Crl[]>();
+  /** The CRL each fetched URL gave last: a refetch replaces it rather than piling up beside it. */
+  readonly #bySource = new Map<string, Crl>();
   readonly #ocsp = new LruCache<string, OcspResponse[]>(OCSP_SERIALS);
-  readonly #attempts = new Map<string, { until: number; why: string | undefined }>();
+  readonly #attempts = new Map<string, { until: number; problem: RevocationProblem | undefined }>();
   #epoch = 0;
 
   /** Changes whenever evidence that can revoke arrives (any CRL, an OCSP "revoked"): cached decisions keyed on it expire. */
@@ -21,9 +33,13 @@ export class RevocationStore {
     return this.#epoch;
   }
 
-  addCrl(crl: Crl): void {
+  /** Holds `crl`; `source` (a fetched URL) replaces what that source gave before. The same CRL twice is held once. */
+  addCrl(crl: Crl, source?: string): void {
     this.#epoch++;
-    const list = this.#crls.get(crl.issuer.key) ?? [];
+    const previous = source === undefined ? undefined : this.#bySource.get(source);
+    if (source !== undefined) this.#bySource.set(source, crl);
+    if (previous !== undefined) this.#remove(previous);
+    const list = (this.#crls.get(crl.issuer.key) ?? []).filter((held) => held.fingerprint !== crl.fingerprint);
     // Newest first (by thisUpdate, then cRLNumber), so a newer CRL of a scope is judged
     // before the one it replaces; an older one is only reached when a newer cannot be used.
     list.push(crl);
@@ -31,9 +47,25 @@ export class RevocationStore {
     this.#crls.set(crl.issuer.key, list.slice(0, CRLS_PER_ISSUER));
   }
 
+  #remove(crl: Crl): void {
+    const list = this.#crls.get(crl.issuer.key)?.filter((held) => held !== crl) ?? [];
+    if (list.length > 0) this.#crls.set(crl.issuer.key, list);
+    else this.#crls.delete(crl.issuer.key);
+  }
+
   /** Complete and delta CRLs whose issuer field is `issuerKey`, newest first. */
   crlsFor(issuerKey: string): readonly Crl[] {
     return this.#crls.get(issuerKey) ?? [];
+  }
+
+  /** Entries and memory held per issuer. */
+  crlHoldings(): CrlHoldings[] {
+    return [...this.#crls.values()].map((list) => ({
+      issuer: list[0]!.issuer.text,
+      entries: list.reduce((sum, crl) => sum + crl.revoked.count, 0),
+      derBytes: list.reduce((sum, crl) => sum + crl.der.byteLength, 0),
+      indexBytes: list.reduce((sum, crl) => sum + crl.revoked.bytes, 0),
+    }));
   }
 
   addOcspResponse(response: OcspResponse): void {
@@ -45,13 +77,13 @@ export class RevocationStore {
     return this.#ocsp.get(serialNumber) ?? [];
   }
 
-  /** A fetch of `url` happened (`why`: it failed); the source is not asked again until `until`. */
-  recordAttempt(url: string, until: number, why?: string): void {
-    this.#attempts.set(url, { until, why });
+  /** A fetch of `url` happened (`problem`: it failed); the source is not asked again until `until`. */
+  recordAttempt(url: string, until: number, problem?: RevocationProblem): void {
+    this.#attempts.set(url, { until, problem });
   }
 
-  /** The recent attempt on `url`, if any: `why` is set when it failed. */
-  attempt(url: string, at: number): { why: string | undefined } | undefined {
+  /** The recent attempt on `url`, if any: `problem` is set when it failed. */
+  attempt(url: string, at: number): { problem: RevocationProblem | undefined } | undefined {
     const attempt = this.#attempts.get(url);
     return attempt !== undefined && at < attempt.until ? attempt : undefined;
   }
