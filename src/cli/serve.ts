@@ -60,7 +60,7 @@ async function buildState(builder: Builder, generation: number): Promise<State> 
   const signers = [...trust.anchors, ...trust.intermediates, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)];
   const { store, problems } = await loadRevocationStore(config, { files: builder.crlFiles, signers, initial: generation === 1, notes });
   for (const problem of problems) {
-    metrics.revocationUnavailable("crl_file", problem.why === "unparseable" ? "unparseable" : "unreachable");
+    metrics.revocationUnavailable("crl", problem.why === "unparseable" ? "unparseable" : "unreachable");
     const kept = problem.kept ? "its previous CRLs stay in use" : "it holds no CRL";
     logger.error(
       { where: problem.where, path: problem.path, why: problem.why, generation },

@@ -59,6 +59,8 @@ class DecodeWorker {
   decode(der: ArrayBuffer, signers: readonly SignerKey[]): Promise<DecodeReply> {
     const worker = this.#started();
     clearTimeout(this.#idle);
+    // Held while it works (a command awaiting only this job must not exit), let go when idle.
+    worker.ref();
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
@@ -70,7 +72,6 @@ class DecodeWorker {
     if (this.#worker !== undefined) return this.#worker;
     const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
     const worker = new Worker(new URL(`./decode-thread${extension}`, import.meta.url));
-    worker.unref();
     worker.on("message", (reply: DecodeReply) => this.#settle(reply));
     worker.on("error", (error) => this.#fail(`the CRL worker failed: ${error.message}`));
     worker.on("exit", () => {
@@ -84,7 +85,9 @@ class DecodeWorker {
   #settle(reply: DecodeReply): void {
     this.#pending.get(reply.id)?.(reply);
     this.#pending.delete(reply.id);
-    if (this.#pending.size === 0) this.#idle = setTimeout(() => void this.#worker?.terminate(), IDLE_MS).unref();
+    if (this.#pending.size > 0) return;
+    this.#worker?.unref();
+    this.#idle = setTimeout(() => void this.#worker?.terminate(), IDLE_MS).unref();
   }
 
   #fail(why: string): void {

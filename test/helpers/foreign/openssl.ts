@@ -3,6 +3,7 @@
 // -gencrl`), with the extensions spelled out as they would write them; and OpenSSL's
 // own verdict (`openssl verify`), as a second opinion.
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -118,4 +119,34 @@ export function opensslVerify(dir: string, args: readonly string[]): string {
   const result = spawnSync("openssl", ["verify", ...args], { cwd: dir, encoding: "utf8" });
   if (result.status === 0) return "OK";
   return (result.stdout + result.stderr).split("\n").find((line) => line.startsWith("error ")) ?? (result.stdout + result.stderr).trim();
+}
+
+/** Random positive serials (16 octets, as hex), for CRLs at production size. */
+export function randomSerials(count: number): string[] {
+  const bytes = randomBytes(count * 16);
+  return Array.from({ length: count }, (_, i) => {
+    const serial = bytes.subarray(i * 16, i * 16 + 16);
+    serial[0] = (serial[0]! & 0x7f) | 0x10;
+    return serial.toString("hex").toUpperCase();
+  });
+}
+
+/**
+ * A CRL of `count` random serials plus `listed` (upper-case hex), from `openssl ca
+ * -gencrl` with a generated index.txt, signed by a CA certgate's own code issued
+ * (its certificate and key written out for OpenSSL), PEM.
+ */
+export async function opensslLargeCrl(
+  dir: string,
+  ca: { pem: string; privateKeyPem(): Promise<string> },
+  name: string,
+  count: number,
+  listed: readonly string[],
+): Promise<string> {
+  writeFileSync(join(dir, `${name}.pem`), ca.pem);
+  writeFileSync(join(dir, `${name}.key`), await ca.privateKeyPem());
+  return opensslCrl(dir, { name, pem: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) }, [...randomSerials(count), ...listed], {
+    crlNumber: true,
+    out: `${name}.crl`,
+  });
 }
