@@ -1,14 +1,15 @@
-// The worker thread that reads large CRLs (off-thread.ts starts it): decodes one CRL
-// with the streaming reader, checks its signature against the keys it was given whose
-// certificate names the CRL's issuer, and hands the DER and the index back without
-// copying them.
+// The worker thread that reads large CRL files (off-thread.ts starts it): PEM or DER
+// to CRLs with the streaming reader, each signature checked against the keys it was
+// given whose certificate names the CRL's issuer, and the DER and the index handed
+// back without copying them.
 import { createPublicKey } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { signedDataVerifies } from "../pki/certificate/signature.ts";
-import { decodeCrl } from "../pki/revocation/crl.ts";
-import type { DecodeJob, DecodeReply } from "./off-thread.ts";
+import { readPemFile } from "../pki/pem.ts";
+import { decodeCrl, type Crl } from "../pki/revocation/crl.ts";
+import type { DecodeJob, DecodeReply, DecodedParts } from "./off-thread.ts";
 
-function verifiedBy(job: DecodeJob, crl: Extract<ReturnType<typeof decodeCrl>, { ok: true }>["crl"]): string[] {
+function verifiedBy(job: DecodeJob, crl: Crl): string[] {
   return job.signers
     .filter((signer) => signer.subjectKey === crl.issuer.key)
     .filter((signer) => {
@@ -21,16 +22,29 @@ function verifiedBy(job: DecodeJob, crl: Extract<ReturnType<typeof decodeCrl>, {
     .map((signer) => signer.fingerprint);
 }
 
-parentPort!.on("message", (job: DecodeJob) => {
-  const der = new Uint8Array(job.der);
-  const decoded = decodeCrl(der);
-  if (!decoded.ok) {
-    parentPort!.postMessage({ id: job.id, ok: false, why: decoded.why } satisfies DecodeReply);
-    return;
+/** An ArrayBuffer holding exactly `bytes` (a decoded PEM block may sit in a larger one). */
+function exact(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
+
+function decodeFile(job: DecodeJob): DecodeReply {
+  const contents = readPemFile(new Uint8Array(job.bytes), "crl");
+  if (!contents.ok) return { id: job.id, ok: false, why: contents.message.replace("CERTIFICATE", "X509 CRL") };
+  const crls: DecodedParts[] = [];
+  for (const block of contents.crls) {
+    const der = new Uint8Array(exact(block));
+    const decoded = decodeCrl(der);
+    if (!decoded.ok) return { id: job.id, ok: false, why: `not a usable CRL: ${decoded.why}` };
+    const { crl } = decoded;
+    crls.push({ der: crl.der.buffer as ArrayBuffer, index: crl.revoked.parts, fingerprint: crl.fingerprint, verifiedBy: verifiedBy(job, crl) });
   }
-  const { crl } = decoded;
-  const index = crl.revoked.parts;
-  const reply: DecodeReply = { id: job.id, ok: true, der: job.der, index, fingerprint: crl.fingerprint, verifiedBy: verifiedBy(job, crl) };
-  const transfer = [job.der, index.slots.buffer, index.hashes.buffer, ...(index.issuerIds === undefined ? [] : [index.issuerIds.buffer])] as ArrayBuffer[];
-  parentPort!.postMessage(reply, transfer);
+  return { id: job.id, ok: true, crls };
+}
+
+parentPort!.on("message", (job: DecodeJob) => {
+  const reply = decodeFile(job);
+  const transfer = reply.ok
+    ? reply.crls.flatMap(({ der, index }) => [der, index.slots.buffer, index.hashes.buffer, ...(index.issuerIds === undefined ? [] : [index.issuerIds.buffer])])
+    : [];
+  parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
 });

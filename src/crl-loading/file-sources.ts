@@ -3,9 +3,8 @@
 // that no longer reads (half written, corrupt) keeps the CRLs it last had, and says
 // so, exactly as a broken config reload keeps the previous configuration.
 import { readFile, stat } from "node:fs/promises";
-import { readPemFile } from "../pki/pem.ts";
 import type { Crl } from "../pki/revocation/crl.ts";
-import { decodeCrlOffThread, type SignerKey } from "./off-thread.ts";
+import { decodeCrlFileOffThread, type SignerKey } from "./off-thread.ts";
 
 export interface CrlFile {
   readonly path: string;
@@ -47,15 +46,8 @@ async function readCrls(path: string, signers: readonly SignerKey[]): Promise<Ou
       ? { ok: false, why: "not found", detail: "file not found" }
       : { ok: false, why: "unreadable", detail: `cannot read (${code ?? String(error)})` };
   }
-  const contents = readPemFile(bytes, "crl");
-  if (!contents.ok) return { ok: false, why: "unparseable", detail: contents.message.replace("CERTIFICATE", "X509 CRL") };
-  const crls: Crl[] = [];
-  for (const der of contents.crls) {
-    const decoded = await decodeCrlOffThread(der, signers);
-    if (!decoded.ok) return { ok: false, why: "unparseable", detail: `not a usable CRL: ${decoded.why}` };
-    crls.push(decoded.crl);
-  }
-  return { ok: true, crls };
+  const decoded = await decodeCrlFileOffThread(bytes, signers);
+  return decoded.ok ? { ok: true, crls: [...decoded.crls] } : { ok: false, why: "unparseable", detail: decoded.why };
 }
 
 export class CrlFiles {

@@ -1,16 +1,18 @@
-// Reading a CRL without stalling requests: a small one is decoded in place (a worker
-// round trip costs more), a large one in a worker thread, which also checks its
-// signature against the keys certgate already knows for its issuer; the DER and the
-// index come back by transfer, not by copy, and become a Crl only once complete, so a
-// request sees either the CRL it had or the whole new one. The worker starts on first
-// use and stops when idle, so a server without large CRLs never holds one.
+// Reading a CRL file without stalling requests: a small one is read in place (a worker
+// round trip costs more), a large one in a worker thread - PEM decoding, the streaming
+// reader and the signature check against the keys certgate already knows for its
+// issuer - and its DER and index come back by transfer, not by copy. They become a
+// Crl only once complete, so a request sees either the CRL it had or the whole new
+// one. The worker starts on first use and stops when idle: a server without large
+// CRLs never holds one.
 import { Worker } from "node:worker_threads";
 import type { Certificate } from "../pki/certificate/certificate.ts";
 import { rememberSignedBy } from "../pki/certificate/signature.ts";
-import { decodeCrl, type DecodedCrl } from "../pki/revocation/crl.ts";
+import { readPemFile } from "../pki/pem.ts";
+import { decodeCrl, type Crl } from "../pki/revocation/crl.ts";
 import type { RevokedIndexParts } from "../pki/revocation/revoked-index.ts";
 
-/** CRLs smaller than this are decoded in place (a 1,000-entry CRL: about 40 KB, under a millisecond). */
+/** Files smaller than this are read in place (a 1,000-entry CRL: about 40 KB, under a millisecond). */
 export const OFF_THREAD_BYTES = 1024 * 1024;
 /** The worker exits after this long without work. */
 const IDLE_MS = 10_000;
@@ -25,20 +27,23 @@ export interface SignerKey {
 
 export interface DecodeJob {
   readonly id: number;
-  readonly der: ArrayBuffer;
+  /** A CRL file's bytes: PEM (any number of X509 CRL blocks) or one DER CRL. */
+  readonly bytes: ArrayBuffer;
   readonly signers: readonly SignerKey[];
 }
 
+/** One CRL as the worker hands it back: its DER, its index, and the signers whose key verified it. */
+export interface DecodedParts {
+  readonly der: ArrayBuffer;
+  readonly index: RevokedIndexParts;
+  readonly fingerprint: string;
+  readonly verifiedBy: readonly string[];
+}
+
 export type DecodeReply =
-  | {
-      readonly id: number;
-      readonly ok: true;
-      readonly der: ArrayBuffer;
-      readonly index: RevokedIndexParts;
-      readonly fingerprint: string;
-      readonly verifiedBy: readonly string[];
-    }
-  | { readonly id: number; readonly ok: false; readonly why: string };
+  { readonly id: number; readonly ok: true; readonly crls: readonly DecodedParts[] } | { readonly id: number; readonly ok: false; readonly why: string };
+
+export type DecodedCrlFile = { readonly ok: true; readonly crls: readonly Crl[] } | { readonly ok: false; readonly why: string };
 
 /** The signer keys worth offering: certificates with a key of their own (not inheriting DSA parameters). */
 export function signerKeys(certificates: readonly Certificate[]): SignerKey[] {
@@ -56,7 +61,7 @@ class DecodeWorker {
   #next = 1;
   readonly #pending = new Map<number, (reply: DecodeReply) => void>();
 
-  decode(der: ArrayBuffer, signers: readonly SignerKey[]): Promise<DecodeReply> {
+  decode(bytes: ArrayBuffer, signers: readonly SignerKey[]): Promise<DecodeReply> {
     const worker = this.#started();
     clearTimeout(this.#idle);
     // Held while it works (a command awaiting only this job must not exit), let go when idle.
@@ -64,7 +69,7 @@ class DecodeWorker {
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage({ id, der, signers } satisfies DecodeJob, [der]);
+      worker.postMessage({ id, bytes, signers } satisfies DecodeJob, [bytes]);
     });
   }
 
@@ -104,16 +109,35 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return exact ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
+/** A small file, read here. */
+function decodeInPlace(bytes: Uint8Array): DecodedCrlFile {
+  const contents = readPemFile(bytes, "crl");
+  if (!contents.ok) return { ok: false, why: contents.message.replace("CERTIFICATE", "X509 CRL") };
+  const crls: Crl[] = [];
+  for (const der of contents.crls) {
+    const decoded = decodeCrl(der);
+    if (!decoded.ok) return { ok: false, why: `not a usable CRL: ${decoded.why}` };
+    crls.push(decoded.crl);
+  }
+  return { ok: true, crls };
+}
+
 /**
- * `der` decoded, off the event loop when it is large; its signature checked there
- * with each of `signers` that names the CRL's issuer (the verdicts are remembered, so
- * judging the CRL later costs no hash of it). `der` is handed over: do not use it after.
+ * A CRL file's CRLs (PEM or DER), read off the event loop when the file is large,
+ * each signature checked there with every one of `signers` that names the CRL's
+ * issuer (the verdicts are remembered, so judging the CRL later costs no hash of it).
+ * `bytes` is handed over: do not use it after.
  */
-export async function decodeCrlOffThread(der: Uint8Array, signers: readonly SignerKey[]): Promise<DecodedCrl> {
-  if (der.byteLength < OFF_THREAD_BYTES) return decodeCrl(der);
-  const reply = await worker.decode(ownBuffer(der), signers);
-  if (!reply.ok) return { ok: false, why: reply.why };
-  const decoded = decodeCrl(new Uint8Array(reply.der), { index: reply.index, fingerprint: reply.fingerprint });
-  if (decoded.ok) for (const fingerprint of reply.verifiedBy) rememberSignedBy(decoded.crl.signed, fingerprint, true);
-  return decoded;
+export async function decodeCrlFileOffThread(bytes: Uint8Array, signers: readonly SignerKey[]): Promise<DecodedCrlFile> {
+  if (bytes.byteLength < OFF_THREAD_BYTES) return decodeInPlace(bytes);
+  const reply = await worker.decode(ownBuffer(bytes), signers);
+  if (!reply.ok) return reply;
+  const crls: Crl[] = [];
+  for (const parts of reply.crls) {
+    const decoded = decodeCrl(new Uint8Array(parts.der), { index: parts.index, fingerprint: parts.fingerprint });
+    if (!decoded.ok) return { ok: false, why: `not a usable CRL: ${decoded.why}` };
+    for (const fingerprint of parts.verifiedBy) rememberSignedBy(decoded.crl.signed, fingerprint, true);
+    crls.push(decoded.crl);
+  }
+  return { ok: true, crls };
 }

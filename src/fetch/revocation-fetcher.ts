@@ -4,8 +4,7 @@
 // off the event loop when large, and replaces the CRL fetched before from the same
 // URL. A source that fails is remembered as failed for a while, so a dead responder
 // costs one timeout, not one per request, and says why.
-import { decodeCrlOffThread, signerKeys } from "../crl-loading/off-thread.ts";
-import { readPemFile } from "../pki/pem.ts";
+import { decodeCrlFileOffThread, signerKeys } from "../crl-loading/off-thread.ts";
 import type { RevocationNeed } from "../pki/revocation/check.ts";
 import { decodeOcspResponse, encodeOcspRequest } from "../pki/revocation/ocsp.ts";
 import { problem, type ProblemWhy } from "../pki/revocation/problem.ts";
@@ -69,12 +68,11 @@ async function fetchBytes(url: string, init: RequestInit, limits: FetchLimits): 
 async function fetchCrl(store: RevocationStore, need: RevocationNeed, limits: FetchLimits): Promise<void> {
   const bytes = await fetchBytes(need.url, { method: "GET" }, limits);
   // Distribution points serve DER; PEM is accepted as well.
-  const contents = readPemFile(bytes, "crl");
-  const der = contents.ok ? contents.crls[0] : undefined;
-  if (der === undefined) throw new FetchError("unparseable", "not a CRL");
-  const decoded = await decodeCrlOffThread(der, signerKeys([need.issuer]));
+  const decoded = await decodeCrlFileOffThread(bytes, signerKeys([need.issuer]));
   if (!decoded.ok) throw new FetchError("unparseable", decoded.why);
-  store.addCrl(decoded.crl, need.url);
+  const crl = decoded.crls[0];
+  if (crl === undefined) throw new FetchError("unparseable", "not a CRL");
+  store.addCrl(crl, need.url);
 }
 
 async function fetchOcsp(store: RevocationStore, need: RevocationNeed, limits: FetchLimits): Promise<void> {
