@@ -19,6 +19,7 @@ import { validatorSettings } from "../src/config/validator-settings.ts";
 import { loadDescriptors } from "../src/grpc/descriptors.ts";
 import { createValidator } from "../src/validator/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
+import { crlBenchmarks } from "./bench/crl.ts";
 import { SERVER_ENV, SERVER_FLAGS, formatResult, idleRss, perItem, scenario as measure, type Load, type Result } from "./bench/harness.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -119,15 +120,17 @@ writeFileSync(
 );
 
 // --- Configs ----------------------------------------------------------------
+/** The config every bench server shares: ephemeral listeners, the bench root, the CN list, quiet logs. */
+function baseToml(cns: readonly string[] = ["bench-intermediate"]): string {
+  return (
+    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
+    `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n`
+  );
+}
 function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string } = {}): string {
-  const cns = extra.certCns ?? ["bench-intermediate"];
   const rules = (extra.rules ?? []).map((context) => `[[resource.access_control]]\ncontext = ${JSON.stringify(context)}\nhttp_method = "all"\n`).join("");
   const path = join(dir, `${name}.toml`);
-  writeFileSync(
-    path,
-    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
-      `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n${rules}${extra.more ?? ""}`,
-  );
+  writeFileSync(path, baseToml(extra.certCns) + rules + (extra.more ?? ""));
   return path;
 }
 const baseConfig = config("base");
@@ -225,6 +228,15 @@ if (DISTINCT > 0) {
   );
 }
 
+// Revocation at scale: CRLs of 10k-1M entries (BENCH_ONLY=crl for these alone).
+const crl = ["crl-load", "crl-reload", "validate-cold-crl"].some(wanted)
+  ? await crlBenchmarks(
+      { harness, intermediate, warm, cold, baseToml: baseToml(), report },
+      wanted,
+      results.find((r) => r.name === "validate-cold"),
+    )
+  : undefined;
+
 const idleRssMb = wanted("idle") ? await idleRss(IDLE_SETTLE_MS) : Number.NaN;
 if (!Number.isNaN(idleRssMb)) console.log(`idle certgate serve (npm start, built-in default): RSS ${idleRssMb.toFixed(0)} MB after ${IDLE_SETTLE_MS} ms`);
 
@@ -250,6 +262,16 @@ if (distinct !== undefined) {
   console.log(`${`${distinct.name} peak RSS`.padEnd(52)} ${distinct.peakRssMb.toFixed(0)} MB   (target <= 250 MB at 1000000)`);
 }
 if (!Number.isNaN(idleRssMb)) console.log(`${"idle RSS".padEnd(52)} ${idleRssMb.toFixed(0)} MB   (target <= 90 MB)`);
+for (const line of crl?.lines ?? []) console.log(line);
+if (crl?.coldWith !== undefined)
+  ratio("validate-cold with a 1M-entry CRL / without (per CPU-s)", crl.coldWith.perCpuSecond / get("validate-cold").perCpuSecond, ">= 0.95");
+if (crl?.reload !== undefined && crl.warmWith !== undefined) {
+  const { reload, warmWith } = crl;
+  console.log(`${"crl-reload-under-load errors".padEnd(52)} ${reload.errors}   (target 0)`);
+  const loop = (result: Result) => (result.loopMaxMs ?? Number.NaN).toFixed(1);
+  console.log(`${"crl-reload-under-load max event-loop delay".padEnd(52)} ${loop(reload)} ms   (target <= 50 ms; ${loop(warmWith)} ms without reloads)`);
+  ratio("p99 with reloads every 2 s / p99 without", reload.p99 / warmWith.p99, "<= 1.5");
+}
 
 mkdirSync(fileURLToPath(new URL("../bench", import.meta.url)), { recursive: true });
 const out = fileURLToPath(new URL("../bench/results.json", import.meta.url));

@@ -2,7 +2,7 @@
 // client processes (bench/client.ts), measured over a window after a warm-up; and the
 // in-process and idle measurements. Every figure is per server CPU-second first.
 import { fork, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,6 +12,8 @@ interface Usage {
   cpu: NodeJS.CpuUsage;
   rss: number;
   peakRss: number;
+  /** The longest event-loop delay since the previous usage report. */
+  loopMaxMs: number;
 }
 
 export interface Result {
@@ -24,6 +26,8 @@ export interface Result {
   errors: number;
   rssStartMb?: number;
   rssEndMb?: number;
+  /** The longest event-loop delay over the measured window. */
+  loopMaxMs?: number;
 }
 
 // The heap limits deploy/kubernetes runs certgate with; without them V8 sizes its heap
@@ -46,8 +50,11 @@ export interface BenchServer {
 /** A benchmark server process in `cwd`: "echo RESPONSE_FILE" or "certgate CONFIG". */
 export function startBenchServer(args: string[], cwd: string): BenchServer {
   const child = fork(join(here, "server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd, execArgv: SERVER_FLAGS, env: SERVER_ENV });
+  // BENCH_SERVER_LOG=FILE keeps what the servers print (with BENCH_NODE_FLAGS="... --trace-gc", their collections).
+  const log = process.env.BENCH_SERVER_LOG;
   const address = new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
+      if (log !== undefined) appendFileSync(log, chunk);
       const match = /READY (\S+)/.exec(String(chunk));
       if (match) resolve(match[1]!);
     });
@@ -132,6 +139,7 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
     errors: reports.reduce((sum, r) => sum + r.errors, 0),
     rssStartMb: before.rss / 2 ** 20,
     rssEndMb: after.rss / 2 ** 20,
+    loopMaxMs: after.loopMaxMs,
   };
 }
 

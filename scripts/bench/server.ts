@@ -1,8 +1,10 @@
 // Benchmark server process: `echo` (a bare grpc-js server answering Validate with a
 // fixed response: the transport ceiling) or `certgate CONFIG` (the real service, from
 // dist/ as `npm start` runs it).
-// Prints "READY <address>"; answers IPC "usage" with its CPU time and peak RSS.
+// Prints "READY <address>"; answers IPC "usage" with its CPU time, RSS, peak RSS and
+// the longest event-loop delay since the previous "usage" (perf_hooks.monitorEventLoopDelay).
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 // The service runs as production does: the compiled JavaScript in dist/ (npm run build).
@@ -17,10 +19,14 @@ setInterval(() => {
 // Exit normally on SIGINT, so `node --cpu-prof scripts/bench/server.ts ...` writes its profile.
 process.on("SIGINT", () => process.exit(0));
 
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+
 process.on("message", (message) => {
   if (message === "usage") {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, peakRss });
+    process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss, peakRss, loopMaxMs: loop.max / 1e6 });
+    loop.reset();
   }
 });
 

@@ -194,9 +194,13 @@ export async function startService(configPath: string | undefined, logger: Logge
     watcher = watchFiles(watchedFiles(state.config, configPath), RELOAD_DEBOUNCE_MS, () => void reload("file change"), state.config.revocation.crlDirs);
   };
   let reloading = Promise.resolve(true);
+  let queued: Promise<boolean> | undefined;
   const reload = (trigger: string): Promise<boolean> => {
-    // One reload at a time, in order: a burst of signals ends on the newest files.
-    reloading = reloading.then(async () => {
+    // One reload at a time, in order, and at most one waiting: a burst of signals or file
+    // changes during a long reload (a 1M-entry CRL) ends in one more reload on the newest files.
+    if (queued !== undefined) return queued;
+    queued = reloading.then(async () => {
+      queued = undefined;
       try {
         const next = await buildState(builder, state.generation + 1);
         if (restartOnly(next.config) !== restartOnly(state.config)) {
@@ -216,7 +220,8 @@ export async function startService(configPath: string | undefined, logger: Logge
         return false;
       }
     });
-    return reloading;
+    reloading = queued;
+    return queued;
   };
   rewatch();
 

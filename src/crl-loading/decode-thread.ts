@@ -3,6 +3,8 @@
 // given whose certificate names the CRL's issuer, and the DER and the index handed
 // back without copying them.
 import { createPublicKey } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { signedDataVerifies } from "../pki/certificate/signature.ts";
 import { readPemFile } from "../pki/pem.ts";
@@ -27,8 +29,19 @@ function exact(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
+function bytesOf(source: DecodeJob["source"]): Uint8Array | string {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  try {
+    return readFileSync(source.path);
+  } catch (error) {
+    return `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
 function decodeFile(job: DecodeJob): DecodeReply {
-  const contents = readPemFile(new Uint8Array(job.bytes), "crl");
+  const bytes = bytesOf(job.source);
+  if (typeof bytes === "string") return { id: job.id, ok: false, why: bytes };
+  const contents = readPemFile(bytes, "crl");
   if (!contents.ok) return { id: job.id, ok: false, why: contents.message.replace("CERTIFICATE", "X509 CRL") };
   const crls: DecodedParts[] = [];
   for (const block of contents.crls) {
@@ -41,10 +54,25 @@ function decodeFile(job: DecodeJob): DecodeReply {
   return { id: job.id, ok: true, crls };
 }
 
+/**
+ * The worker yields the CPU to the event loop: on Linux a thread has its own nice
+ * value, so this thread (and only it) runs at the lowest priority that still
+ * progresses. Elsewhere, or where it is not allowed, it runs as it is.
+ */
+function lowerOwnPriority(): void {
+  try {
+    const thread = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(thread) && thread > 0) setPriority(thread, 10);
+  } catch {
+    // Not Linux, or /proc is not mounted: the priority stays.
+  }
+}
+
+lowerOwnPriority();
 parentPort!.on("message", (job: DecodeJob) => {
   const reply = decodeFile(job);
   const transfer = reply.ok
-    ? reply.crls.flatMap(({ der, index }) => [der, index.slots.buffer, index.hashes.buffer, ...(index.issuerIds === undefined ? [] : [index.issuerIds.buffer])])
+    ? reply.crls.flatMap(({ der, index }) => [der, index.table.buffer, ...(index.issuerIds === undefined ? [] : [index.issuerIds.buffer])])
     : [];
   parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
 });

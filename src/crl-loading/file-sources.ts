@@ -1,10 +1,11 @@
 // CRL files (crl_files, the files of crl_dirs), read again only when they changed:
 // a reload that touches one file of a directory decodes that file alone, and a file
 // that no longer reads (half written, corrupt) keeps the CRLs it last had, and says
-// so, exactly as a broken config reload keeps the previous configuration.
+// so, exactly as a broken config reload keeps the previous configuration. A large file
+// is read by the worker that decodes it, so its bytes never reach the event loop's heap.
 import { readFile, stat } from "node:fs/promises";
 import type { Crl } from "../pki/revocation/crl.ts";
-import { decodeCrlFileOffThread, type SignerKey } from "./off-thread.ts";
+import { OFF_THREAD_BYTES, decodeCrlFileOffThread, decodeLargeCrlFile, type DecodedCrlFile, type SignerKey } from "./off-thread.ts";
 
 export interface CrlFile {
   readonly path: string;
@@ -34,20 +35,33 @@ interface Loaded {
   readonly crls: readonly Crl[];
 }
 
-type Outcome = { readonly ok: true; readonly crls: Crl[] } | { readonly ok: false; readonly why: CrlFileProblem["why"]; readonly detail: string };
+type Outcome = { readonly ok: true; readonly crls: readonly Crl[] } | { readonly ok: false; readonly why: CrlFileProblem["why"]; readonly detail: string };
 
-async function readCrls(path: string, signers: readonly SignerKey[]): Promise<Outcome> {
-  let bytes: Uint8Array;
+async function decodeFile(path: string, size: number, signers: readonly SignerKey[]): Promise<DecodedCrlFile> {
+  if (size >= OFF_THREAD_BYTES) return decodeLargeCrlFile(path, signers);
+  return decodeCrlFileOffThread(await readFile(path), signers);
+}
+
+async function readCrls(path: string, signers: readonly SignerKey[]): Promise<Outcome & { readonly stamp?: string }> {
   try {
-    bytes = await readFile(path);
+    const info = await stat(path);
+    const decoded = await decodeFile(path, info.size, signers);
+    const stamp = `${info.size}|${info.mtimeMs}|${info.ino}`;
+    return decoded.ok ? { ok: true, crls: decoded.crls, stamp } : { ok: false, why: "unparseable", detail: decoded.why };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === "ENOENT"
-      ? { ok: false, why: "not found", detail: "file not found" }
-      : { ok: false, why: "unreadable", detail: `cannot read (${code ?? String(error)})` };
+    if (code === "ENOENT") return { ok: false, why: "not found", detail: "file not found" };
+    return { ok: false, why: "unreadable", detail: `cannot read (${code ?? String(error)})` };
   }
-  const decoded = await decodeCrlFileOffThread(bytes, signers);
-  return decoded.ok ? { ok: true, crls: [...decoded.crls] } : { ok: false, why: "unparseable", detail: decoded.why };
+}
+
+async function stampOf(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    return `${info.size}|${info.mtimeMs}|${info.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 export class CrlFiles {
@@ -62,15 +76,14 @@ export class CrlFiles {
     for (const path of this.#loaded.keys()) if (!wanted.has(path)) this.#loaded.delete(path);
     for (const file of files) {
       const previous = this.#loaded.get(file.path);
-      const stamp = await stampOf(file.path);
-      if (previous !== undefined && stamp === previous.stamp) {
+      if (previous !== undefined && (await stampOf(file.path)) === previous.stamp) {
         crls.push(...previous.crls);
         continue;
       }
       decoded.push(file.path);
       const outcome = await readCrls(file.path, signers);
       if (outcome.ok) {
-        this.#loaded.set(file.path, { stamp: stamp ?? "", crls: outcome.crls });
+        this.#loaded.set(file.path, { stamp: outcome.stamp ?? "", crls: outcome.crls });
         crls.push(...outcome.crls);
         continue;
       }
@@ -78,14 +91,5 @@ export class CrlFiles {
       if (previous !== undefined) crls.push(...previous.crls);
     }
     return { crls, problems, decoded };
-  }
-}
-
-async function stampOf(path: string): Promise<string | undefined> {
-  try {
-    const info = await stat(path);
-    return `${info.size}|${info.mtimeMs}|${info.ino}`;
-  } catch {
-    return undefined;
   }
 }

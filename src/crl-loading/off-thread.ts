@@ -15,7 +15,7 @@ import type { RevokedIndexParts } from "../pki/revocation/revoked-index.ts";
 /** Files smaller than this are read in place (a 1,000-entry CRL: about 40 KB, under a millisecond). */
 export const OFF_THREAD_BYTES = 1024 * 1024;
 /** The worker exits after this long without work. */
-const IDLE_MS = 10_000;
+const IDLE_MS = 1000;
 
 /** A key that may have signed the CRL: a certificate of the CRL issuer's name that certgate already holds. */
 export interface SignerKey {
@@ -27,8 +27,8 @@ export interface SignerKey {
 
 export interface DecodeJob {
   readonly id: number;
-  /** A CRL file's bytes: PEM (any number of X509 CRL blocks) or one DER CRL. */
-  readonly bytes: ArrayBuffer;
+  /** A CRL file's bytes (PEM, any number of X509 CRL blocks, or one DER CRL), or the path the worker reads them from. */
+  readonly source: ArrayBuffer | { readonly path: string };
   readonly signers: readonly SignerKey[];
 }
 
@@ -61,7 +61,7 @@ class DecodeWorker {
   #next = 1;
   readonly #pending = new Map<number, (reply: DecodeReply) => void>();
 
-  decode(bytes: ArrayBuffer, signers: readonly SignerKey[]): Promise<DecodeReply> {
+  decode(source: DecodeJob["source"], signers: readonly SignerKey[]): Promise<DecodeReply> {
     const worker = this.#started();
     clearTimeout(this.#idle);
     // Held while it works (a command awaiting only this job must not exit), let go when idle.
@@ -69,7 +69,7 @@ class DecodeWorker {
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage({ id, bytes, signers } satisfies DecodeJob, [bytes]);
+      worker.postMessage({ id, source, signers } satisfies DecodeJob, source instanceof ArrayBuffer ? [source] : []);
     });
   }
 
@@ -130,14 +130,25 @@ function decodeInPlace(bytes: Uint8Array): DecodedCrlFile {
  */
 export async function decodeCrlFileOffThread(bytes: Uint8Array, signers: readonly SignerKey[]): Promise<DecodedCrlFile> {
   if (bytes.byteLength < OFF_THREAD_BYTES) return decodeInPlace(bytes);
-  const reply = await worker.decode(ownBuffer(bytes), signers);
+  return decoded(await worker.decode(ownBuffer(bytes), signers));
+}
+
+/**
+ * The CRLs of a large file, read from disk by the worker itself: the file's bytes never
+ * land on the event loop's heap, whose collections their size would otherwise trigger.
+ */
+export async function decodeLargeCrlFile(path: string, signers: readonly SignerKey[]): Promise<DecodedCrlFile> {
+  return decoded(await worker.decode({ path }, signers));
+}
+
+function decoded(reply: DecodeReply): DecodedCrlFile {
   if (!reply.ok) return reply;
   const crls: Crl[] = [];
   for (const parts of reply.crls) {
-    const decoded = decodeCrl(new Uint8Array(parts.der), { index: parts.index, fingerprint: parts.fingerprint });
-    if (!decoded.ok) return { ok: false, why: `not a usable CRL: ${decoded.why}` };
-    for (const fingerprint of parts.verifiedBy) rememberSignedBy(decoded.crl.signed, fingerprint, true);
-    crls.push(decoded.crl);
+    const crl = decodeCrl(new Uint8Array(parts.der), { index: parts.index, fingerprint: parts.fingerprint });
+    if (!crl.ok) return { ok: false, why: `not a usable CRL: ${crl.why}` };
+    for (const fingerprint of parts.verifiedBy) rememberSignedBy(crl.crl.signed, fingerprint, true);
+    crls.push(crl.crl);
   }
   return { ok: true, crls };
 }

@@ -15,12 +15,8 @@ function digits(bytes: Uint8Array, from: number, count: number): number {
   return n;
 }
 
-/**
- * UTCTime or GeneralizedTime in the forms RFC 5280 4.1.2.5 allows - seconds present,
- * "Z", no fractions; two-digit years 50-99 are 19xx - as milliseconds since the epoch;
- * NaN when it is not one. Allocation-free: CRL entries each carry one.
- */
-export function timeValue(bytes: Uint8Array, element: { readonly tag: number; readonly contentStart: number; readonly end: number }): number {
+/** Where a time's fields start and its year, or NaN when it is not in RFC 5280 4.1.2.5 form. */
+function checkedYear(bytes: Uint8Array, element: { readonly tag: number; readonly contentStart: number; readonly end: number }): number {
   const utc = element.tag === TAG.UTC_TIME;
   if (!utc && element.tag !== TAG.GENERALIZED_TIME) return NaN;
   const yearDigits = utc ? 2 : 4;
@@ -35,8 +31,25 @@ export function timeValue(bytes: Uint8Array, element: { readonly tag: number; re
   const second = digits(bytes, at + yearDigits + 8, 2);
   const valid = month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(year);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (!valid || (month === 2 && day === 29 && !leap)) return NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second);
+  return !valid || (month === 2 && day === 29 && !leap) ? NaN : year;
+}
+
+/**
+ * Whether the element is a UTCTime or GeneralizedTime in the form RFC 5280 4.1.2.5
+ * allows: seconds present, "Z", no fractions. Allocation-free and without building
+ * the date: a million CRL entries each carry one, read only on a hit.
+ */
+export function isTime(bytes: Uint8Array, element: { readonly tag: number; readonly contentStart: number; readonly end: number }): boolean {
+  return !Number.isNaN(checkedYear(bytes, element));
+}
+
+/** The time (see isTime; two-digit years 50-99 are 19xx) as milliseconds since the epoch, NaN when it is not one. */
+export function timeValue(bytes: Uint8Array, element: { readonly tag: number; readonly contentStart: number; readonly end: number }): number {
+  const year = checkedYear(bytes, element);
+  if (Number.isNaN(year)) return NaN;
+  const at = element.end - 11;
+  const field = (offset: number) => digits(bytes, at + offset, 2);
+  return Date.UTC(year, field(0) - 1, field(2), field(4), field(6), field(8));
 }
 
 export function time(bytes: Uint8Array, element: Element): Date {

@@ -134,6 +134,18 @@ describe("certgate in production", () => {
     assert.equal(service.config().intermediateCertValidation.certCns[0], "rogue-intermediate");
   });
 
+  it("folds a burst of reload requests into one reload that reads the newest files", async () => {
+    const reloaded = () => lines.filter((l) => l.msg === "configuration reloaded").length;
+    const before = reloaded();
+    writeFileSync(configPath, configText(["certgate-dev-intermediate"]));
+    const burst = [service.reload("burst"), service.reload("burst"), service.reload("burst")];
+    writeFileSync(configPath, configText(["rogue-intermediate"]));
+    burst.push(service.reload("burst"));
+    assert.deepEqual(await Promise.all(burst), [true, true, true, true]);
+    assert.equal(reloaded() - before, 1);
+    assert.equal(service.config().intermediateCertValidation.certCns[0], "rogue-intermediate");
+  });
+
   it("keeps the old configuration when the new one is broken", async () => {
     writeFileSync(configPath, configText(["rogue-intermediate"]) + "[nonsense\n");
     assert.equal(await service.reload("test"), false);

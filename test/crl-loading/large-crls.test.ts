@@ -10,16 +10,19 @@ import { before, describe, it } from "node:test";
 import { CrlFiles } from "../../src/crl-loading/file-sources.ts";
 import { OFF_THREAD_BYTES, decodeCrlFileOffThread, signerKeys } from "../../src/crl-loading/off-thread.ts";
 import type { Issued } from "../../src/devpki/ca.ts";
+import { Extension } from "../../src/devpki/x509.ts";
 import { signedBy } from "../../src/pki/certificate/signature.ts";
 import { readPemFile } from "../../src/pki/pem.ts";
 import { RevocationStore } from "../../src/pki/revocation/store.ts";
 import { createValidator } from "../../src/validator/validator.ts";
 import { opensslLargeCrl } from "../helpers/foreign/openssl.ts";
-import { decoded, newPki, type TestPki } from "../helpers/pki.ts";
+import { crlOf, decoded, newPki, rawCrl, type TestPki } from "../helpers/pki.ts";
 import { settingsFor } from "../helpers/scenarios.ts";
 
 const ENTRIES = 100_000;
 const serialOf = (issued: Issued) => issued.cert.serialNumber.toUpperCase();
+/** The serial's INTEGER contents, as a CRL entry encodes them. */
+const contentsOf = (issued: Issued) => Buffer.from(decoded(issued.der).serial).toString("hex");
 
 describe("CRLs at production size", () => {
   const dir = mkdtempSync(join(tmpdir(), "certgate-large-crl-"));
@@ -75,6 +78,30 @@ describe("CRLs at production size", () => {
       broken.problems.map((problem) => `${problem.why} kept=${problem.kept}`),
       ["unparseable kept=true"],
     );
+  });
+
+  it("applies a delta CRL over the large base as an overlay: its revocation counts, its removeFromCRL lifts the base's", async () => {
+    const loaded = await decodeCrlFileOffThread(new Uint8Array(readFileSync(crlA)), signerKeys([decoded(pki.intermediate.der)]));
+    assert.ok(loaded.ok);
+    const base = loaded.crls[0]!;
+    assert.equal(base.number, 1n);
+    const integer = (value: number) => new Uint8Array([0x02, 0x01, value]);
+    const delta = rawCrl(pki.intermediate, {
+      thisUpdate: new Date(Date.now() - 60_000),
+      nextUpdate: new Date(Date.now() + 86_400_000),
+      extensions: [new Extension("2.5.29.20", false, integer(2)), new Extension("2.5.29.27", true, integer(1))],
+      entries: [
+        { serial: contentsOf(revokedA), extensions: [new Extension("2.5.29.21", false, new Uint8Array([0x0a, 0x01, 8]))] },
+        { serial: contentsOf(revokedB) },
+      ],
+    });
+    const store = new RevocationStore();
+    store.addCrl(base);
+    store.addCrl(crlOf(delta));
+    const validator = createValidator({ ...settingsFor(pki), revocation: { mode: "hard_fail", store, ocsp: false, fetch: false } });
+    const ask = (leaf: Issued) => validator.validate({ chain: { der: [leaf.der, pki.intermediate.der] }, context: "/", method: "GET" }, new Date()).reason;
+    assert.deepEqual([ask(revokedA), ask(revokedB)], ["OK", "REVOKED"]);
+    assert.equal(base.revoked.count, ENTRIES + 1, "the base index is untouched");
   });
 
   it("answers from the CRL in use until the new one is complete", async () => {

@@ -32,6 +32,11 @@ describe("decodePemChain", () => {
     { name: "mismatched BEGIN/END labels", input: () => pki.root.pem.replace("END CERTIFICATE", "END X509 CRL"), certIndex: 0 },
     { name: "base64 with a bad character", input: () => pki.root.pem.replace(/\n[A-Za-z]/, "\n*"), certIndex: 0 },
     { name: "an empty block", input: () => "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", certIndex: 0 },
+    // "Ł" (U+0141) would read as "A" were the text taken as Latin-1.
+    { name: "a character beyond Latin-1 in the body", input: () => pki.root.pem.replace(/\n[A-Za-z]/, "\n\u0141"), certIndex: 0 },
+    { name: "padding in the middle of the body", input: () => pki.root.pem.replace(/\n([A-Za-z0-9+/]{2})[A-Za-z0-9+/]{2}/, "\n$1=="), certIndex: 0 },
+    { name: "three padding characters", input: () => "-----BEGIN CERTIFICATE-----\nA===\n-----END CERTIFICATE-----\n", certIndex: 0 },
+    { name: "a body that is not a multiple of four characters", input: () => pki.root.pem.replace(/\n[A-Za-z0-9+/]/, "\n"), certIndex: 0 },
     { name: "a second bad block after a good one", input: () => pki.root.pem + "-----BEGIN CERTIFICATE-----\nA===\n-----END CERTIFICATE-----\n", certIndex: 1 },
   ];
   for (const { name, input, certIndex } of cases) {
@@ -44,6 +49,15 @@ describe("decodePemChain", () => {
       }
     });
   }
+
+  it("decodes a body whatever its line length and line endings, as RFC 7468 section 3 allows", () => {
+    const body = Buffer.from(pki.root.der).toString("base64");
+    for (const text of [body, body.replace(/(.{76})/g, "$1\r\n"), body.replace(/(.{16})/g, "$1 \t\n")]) {
+      const result = decodePemChain(`-----BEGIN CERTIFICATE-----\n${text}\n-----END CERTIFICATE-----\n`);
+      assert.ok(result.ok);
+      assert.deepEqual(Buffer.from(result.certificates[0]!), Buffer.from(pki.root.der));
+    }
+  });
 
   it("refuses a request chain that carries a private key, says so, and never echoes it", () => {
     for (const label of ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]) {
