@@ -31,6 +31,10 @@ export const DEFAULTS = {
   resourceAccessControl: {
     defaultAccess: "deny",
   },
+  clientCertificateBasedAuthentication: {
+    /** Who may assert a user where the CN check does not apply: WSO2 IS 7.2's answer (a mapped certificate). */
+    headerSemantics: "7.2",
+  },
   cache: {
     maxEntries: 100_000,
     ttlSeconds: 300,

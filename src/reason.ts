@@ -107,10 +107,13 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "INVALID_SVID":
     case "TRUST_DOMAIN_MISMATCH":
     case "NO_PRINCIPAL_MAPPING":
-      return 401;
+    // WSO2: the CN check fails authentication (the handler answers FAILED), and the
+    // AuthorizationValve answers a cross-tenant refusal 401 (403 only under /o/{org}/,
+    // which decision() applies).
     case "INTERMEDIATE_CN_NOT_ALLOWED":
-    case "INVALID_REQUEST_PATH":
     case "CROSS_TENANT_DENIED":
+      return 401;
+    case "INVALID_REQUEST_PATH":
     case "ACCESS_DENIED":
     case "PRINCIPAL_NOT_ALLOWED":
       return 403;

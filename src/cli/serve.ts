@@ -78,7 +78,22 @@ async function buildState(builder: Builder, generation: number): Promise<State> 
 }
 
 function logNotes(logger: Logger, state: State): void {
-  for (const note of state.notes) logger.warn({ config: state.config.source, generation: state.generation }, note);
+  const where = { config: state.config.source, generation: state.generation };
+  const { ignored, warnings } = state.config;
+  // One line, so an operator sees at once what of a WSO2 deployment.toml certgate did not take.
+  if (ignored.length > 0) logger.info({ ...where, ignored }, `${ignored.length} tables and keys are not certgate's and were ignored: ${ignored.join(", ")}`);
+  for (const warning of warnings) logger.warn(where, warning);
+  for (const note of state.notes) logger.warn(where, note);
+}
+
+/** WSO2's log_client_cert_info: the certificate of a request authenticated outside the CN check, and the user it asserted. */
+function logClientCertInfo(logger: Logger, config: Config, event: DecisionEvent): void {
+  const { identity, exempt } = event.decision;
+  if (!config.accessControl.logClientCertInfo || identity === undefined || (!exempt && config.intermediateCertValidation.enable)) return;
+  logger.info(
+    { thumbprint: identity.fingerprint, issuer: identity.issuer, user: event.userHeader, allowed: event.decision.allowed },
+    `mTLS certificate thumbprint ${identity.fingerprint}, issuer ${identity.issuer}, for the request made by user ${event.userHeader ?? "(none)"}`,
+  );
 }
 
 function logDecision(logger: Logger, audit: boolean, event: DecisionEvent): void {
@@ -131,6 +146,7 @@ function watchedFiles(config: Config, configPath: string | undefined): string[] 
     ...(configPath === undefined ? [] : [configPath]),
     ...config.truststore.caFiles,
     ...config.truststore.intermediateFiles,
+    ...(config.truststore.keyStore === undefined ? [] : [config.truststore.keyStore.file]),
     ...config.trustDomains.flatMap((domain) => [...domain.caFiles, ...(domain.bundleFile === undefined ? [] : [domain.bundleFile])]),
     ...config.revocation.crlFiles,
   ];
@@ -182,6 +198,7 @@ export async function startService(configPath: string | undefined, logger: Logge
         nonconformance.observe(event.decision);
         unavailable.observe(event.decision, Date.now(), state.config.revocation.failureBackoffSeconds * 1000);
         logDecision(logger, state.config.log.audit, event);
+        logClientCertInfo(logger, state.config, event);
       },
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),
     },

@@ -10,7 +10,7 @@ import { invalidPrincipalPattern } from "../policy/principal-patterns.ts";
 import type { StaticGrant, StaticRole } from "../policy/grants.ts";
 import { invalidContext, type ResourceRule } from "../policy/resource-rules.ts";
 import { principalFromName, type PrincipalOptions } from "../principal/principal.ts";
-import { normaliseThumbprint, type SystemMapping, type ThumbprintMappings, type UserMapping } from "../principal/thumbprint-mapping.ts";
+import { normaliseThumbprint, type HeaderSemantics, type SystemMapping, type ThumbprintMappings, type UserMapping } from "../principal/thumbprint-mapping.ts";
 import type { TomlReader } from "./toml-reader.ts";
 
 type Table = Record<string, unknown>;
@@ -22,6 +22,9 @@ export interface AccessControlConfig {
   readonly roles: readonly StaticRole[];
   /** undefined when [client_certificate_based_authentication] is off. */
   readonly thumbprintMappings: ThumbprintMappings | undefined;
+  readonly headerSemantics: HeaderSemantics;
+  /** WSO2's log_client_cert_info: one line per request authenticated by a mapping (thumbprint, issuer, user). */
+  readonly logClientCertInfo: boolean;
 }
 
 const RULE_KEYS = [
@@ -68,10 +71,16 @@ function readRule(read: TomlReader, table: Table, where: string): ResourceRule {
   if (context === "") read.problems.push(`${where}.context: required`);
   const why = invalidContext(context);
   if (why !== undefined) read.problems.push(`${where}.context: ${JSON.stringify(context)} is not a valid regular expression (${why})`);
-  const httpMethod = read.string(table, `${where}.http_method`, "all");
-  const methods = httpMethod.split(",").map((method) => method.trim().toUpperCase());
+  const httpMethod = read.string(table, `${where}.http_method`, "");
+  // WSO2 renders a missing http_method as http-method="", which no request matches: so here.
+  const methods = httpMethod === "" ? [] : httpMethod.split(",").map((method) => method.trim().toUpperCase());
   if (methods.some((method) => !/^[A-Z]+$/.test(method)))
     read.problems.push(`${where}.http_method: "${httpMethod}" is not "all" or a comma-separated list of methods`);
+  if (httpMethod === "" && context !== "")
+    read.warnings.push(
+      `${where} (context ${JSON.stringify(context)}) has no http_method, so it never matches (WSO2 renders it as http-method=""); ` +
+        'write http_method = "all" to match every method',
+    );
   const secure = aliased(read, table, where, ["secure", "secured"], (key) => read.boolean(table, `${where}.${key}`, true), true);
   return {
     context,
@@ -80,9 +89,9 @@ function readRule(read: TomlReader, table: Table, where: string): ResourceRule {
     secure,
     permissions: read.stringArray(table, `${where}.permissions`, []),
     scopes: aliased(read, table, where, ["scopes", "scope"], (key) => read.stringArray(table, `${where}.${key}`, []), []),
-    allowedAuthHandlers: read.stringArray(table, `${where}.allowed_auth_handlers`, ["all"]).map((handler) => handler.toLowerCase()),
+    allowedAuthHandlers: read.list(table, `${where}.allowed_auth_handlers`, ["all"]).map((handler) => handler.toLowerCase()),
     crossTenant: read.boolean(table, `${where}.cross_tenant`, false),
-    crossAccessAllowedTenants: read.stringArray(table, `${where}.cross_access_allowed_tenants`, []).map((tenant) => tenant.toLowerCase()),
+    crossAccessAllowedTenants: read.list(table, `${where}.cross_access_allowed_tenants`, []).map((tenant) => tenant.toLowerCase()),
     ...readWho(read, table, where, secure),
   };
 }
@@ -129,12 +138,30 @@ function mappingBase(read: TomlReader, table: Table, where: string): { trustedIs
   return { trustedIssuer, thumbprint: thumbprint ?? "" };
 }
 
-function readMappings(read: TomlReader): ThumbprintMappings | undefined {
+const HEADER_SEMANTICS: readonly HeaderSemantics[] = ["7.2", "7.1"];
+
+type CertificateAuthentication = Pick<AccessControlConfig, "thumbprintMappings" | "headerSemantics" | "logClientCertInfo">;
+
+function readCertificateAuthentication(read: TomlReader): CertificateAuthentication {
   const key = "client_certificate_based_authentication";
-  const section = read.table(key, ["enable", "user_thumbprint_mapping", "system_thumbprint_mapping"]);
+  const section = read.table(key, ["enable", "log_client_cert_info", "header_semantics", "user_thumbprint_mapping", "system_thumbprint_mapping"]);
+  const semantics = read.string(section, `${key}.header_semantics`, DEFAULTS.clientCertificateBasedAuthentication.headerSemantics);
+  if (!HEADER_SEMANTICS.includes(semantics as HeaderSemantics))
+    read.problems.push(`${key}.header_semantics: must be "7.2" (WSO2 IS 7.2, the default) or "7.1", found ${JSON.stringify(semantics)}`);
+  const mappings = readMappings(read, section, key);
+  if (mappings !== undefined && semantics === "7.1")
+    read.problems.push(`${key}.header_semantics: "7.1" trusts the header without mappings; enable = true uses the mappings: choose one`);
+  return {
+    thumbprintMappings: mappings,
+    headerSemantics: semantics === "7.1" ? "7.1" : "7.2",
+    logClientCertInfo: read.boolean(section, `${key}.log_client_cert_info`, false),
+  };
+}
+
+function readMappings(read: TomlReader, section: Table, key: string): ThumbprintMappings | undefined {
   const users: UserMapping[] = read.tableArray(`${key}.user_thumbprint_mapping`, ["trusted_issuer", "cert_thumbprint", "allowed_username"]).map((table, i) => {
     const where = `${key}.user_thumbprint_mapping[${i}]`;
-    const allowedUsernames = read.stringArray(table, `${where}.allowed_username`, []).map((name) => name.toLowerCase());
+    const allowedUsernames = read.list(table, `${where}.allowed_username`, []).map((name) => name.toLowerCase());
     if (allowedUsernames.length === 0) read.problems.push(`${where}.allowed_username: list at least one username, or "*"`);
     return { ...mappingBase(read, table, where), allowedUsernames };
   });
@@ -149,11 +176,21 @@ function readMappings(read: TomlReader): ThumbprintMappings | undefined {
   return read.boolean(section, `${key}.enable`, false) ? { users, systems } : undefined;
 }
 
+/** certgate's default_access ("allow" | "deny") or WSO2's default_access_allow (a boolean), not both. */
+function readDefaultAccess(read: TomlReader): "allow" | "deny" {
+  const key = "resource_access_control";
+  const section = read.table(key, ["default_access", "default_access_allow"], { shared: true });
+  if (section.default_access !== undefined && section.default_access_allow !== undefined)
+    read.problems.push(`${key}.default_access: set it or default_access_allow (WSO2's key), not both`);
+  if (section.default_access_allow !== undefined) return read.boolean(section, `${key}.default_access_allow`, false) ? "allow" : "deny";
+  const defaultAccess = read.string(section, `${key}.default_access`, DEFAULTS.resourceAccessControl.defaultAccess);
+  if (defaultAccess !== "allow" && defaultAccess !== "deny") read.problems.push(`${key}.default_access: must be "allow" or "deny"`);
+  return defaultAccess === "allow" ? "allow" : "deny";
+}
+
 export function readAccessControl(read: TomlReader, options: PrincipalOptions): AccessControlConfig {
-  const section = read.table("resource_access_control", ["default_access"]);
-  const defaultAccess = read.string(section, "resource_access_control.default_access", DEFAULTS.resourceAccessControl.defaultAccess);
-  if (defaultAccess !== "allow" && defaultAccess !== "deny") read.problems.push(`resource_access_control.default_access: must be "allow" or "deny"`);
-  read.table("resource", ["access_control"]);
+  const defaultAccess = readDefaultAccess(read);
+  read.table("resource", ["access_control"], { shared: true });
   const rules = read.tableArray("resource.access_control", RULE_KEYS).map((table, i) => readRule(read, table, `resource.access_control[${i}]`));
   read.table("authorization", ["grant", "role"]);
   const { grants, roles } = readGrants(read, options);
@@ -163,5 +200,5 @@ export function readAccessControl(read: TomlReader, options: PrincipalOptions): 
     if (needsGrants && grants.length === 0)
       read.problems.push(`resource.access_control[${i}]: requires permissions or scopes but no [[authorization.grant]] is configured`);
   });
-  return { defaultAccess: defaultAccess === "allow" ? "allow" : "deny", rules, grants, roles, thumbprintMappings: readMappings(read) };
+  return { defaultAccess, rules, grants, roles, ...readCertificateAuthentication(read) };
 }

@@ -1,6 +1,7 @@
 // The typed, validated configuration. File paths are already resolved; the
 // certificates they name are loaded separately (trust-material.ts).
 
+import type { KeyStoreType } from "../keystore/keystore.ts";
 import type { Profile } from "../pki/path/profile.ts";
 import type { RevocationMode } from "../pki/revocation/check.ts";
 import type { MappingRule, PrincipalSource } from "../principal/san-mapping.ts";
@@ -33,6 +34,8 @@ export interface Config {
   readonly truststore: {
     readonly caFiles: readonly string[];
     readonly intermediateFiles: readonly string[];
+    /** WSO2's trust store ([truststore] file_name, password, type); undefined: none. */
+    readonly keyStore: KeyStoreFile | undefined;
     readonly allowSha1: boolean;
     /** RFC 5280 user-initial-policy-set; empty: anyPolicy, no explicit policy required. */
     readonly requiredPolicies: readonly string[];
@@ -90,6 +93,17 @@ export interface Config {
     /** A client certificate allowed within this many days of its notAfter is logged (warn), once per certificate. */
     readonly expiryWarningDays: number;
   };
+  /** Tables and keys of the file certgate does not use (WSO2's own), dotted and sorted: listed once at start and by `certgate check`. */
+  readonly ignored: readonly string[];
+  /** Valid settings worth a warning at start (a rule without http_method, which never matches). */
+  readonly warnings: readonly string[];
+}
+
+export interface KeyStoreFile {
+  readonly file: string;
+  readonly password: string;
+  /** As stated; undefined: read from the file. */
+  readonly type: KeyStoreType | undefined;
 }
 
 export interface TrustDomainConfig {

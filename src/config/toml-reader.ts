@@ -1,10 +1,18 @@
 // Typed reads from a parsed TOML document that collect every problem, each named by
 // its dotted key, instead of stopping at the first (opa-envoy-plugin's Validate).
+// deployment.toml is shared with WSO2 Identity Server: what certgate does not use is
+// set aside and listed (`ignored`), never an error, unless it is so near a key
+// certgate owns that it must be a slip, which is an error naming the key meant.
+import { nearestKey } from "./nearest-key.ts";
 
 type Table = Record<string, unknown>;
 
 function isTable(value: unknown): value is Table {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function isTableArray(value: unknown): value is Table[] {
+  return Array.isArray(value) && value.length > 0 && value.every(isTable);
 }
 
 function describe(value: unknown): string {
@@ -14,25 +22,57 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Every table of `value` that holds a value of its own, by dotted name: what an ignored table consisted of. */
+function leafTables(name: string, value: unknown): string[] {
+  if (isTableArray(value)) return [`[[${name}]]`];
+  if (!isTable(value)) return [name];
+  const children = Object.entries(value);
+  const own = children.some(([, child]) => !isTable(child) && !isTableArray(child));
+  return [...(own ? [name] : []), ...children.flatMap(([key, child]) => (isTable(child) || isTableArray(child) ? leafTables(`${name}.${key}`, child) : []))];
+}
+
+export interface TableOptions {
+  /**
+   * WSO2 keeps its own keys in this table too ([server], [truststore], [tenant_mgt]):
+   * a key certgate does not know is WSO2's and ignored, unless it is near a key of
+   * certgate's.
+   */
+  readonly shared?: boolean;
+}
+
 export class TomlReader {
   readonly problems: string[] = [];
+  /** Tables and keys of the document certgate does not use, dotted. */
+  readonly ignored: string[] = [];
+  /** What is valid but worth a line at start (a rule that can never match). */
+  readonly warnings: string[] = [];
   readonly #root: Table;
 
   constructor(root: Table) {
     this.#root = root;
   }
 
-  /** The table at dotted `key` (missing: empty); unknown keys in it are reported. */
-  table(key: string, allowedKeys: readonly string[]): Table {
+  /** The top level: tables certgate owns are read by `table`; any other is ignored, unless it is a slip for one of them. */
+  topLevel(owned: readonly string[]): void {
+    for (const [name, value] of Object.entries(this.#root)) {
+      if (owned.includes(name)) continue;
+      const meant = nearestKey(name, owned);
+      if (meant !== undefined) this.problems.push(`${name}: unknown table; did you mean [${meant}]?`);
+      else this.ignored.push(...leafTables(name, value));
+    }
+  }
+
+  /** The table at dotted `key` (missing: empty); unknown keys in it are reported (or, shared, ignored). */
+  table(key: string, allowedKeys: readonly string[], options: TableOptions = {}): Table {
     let value: unknown = this.#root;
-    for (const part of key === "" ? [] : key.split(".")) value = isTable(value) ? value[part] : undefined;
+    for (const part of key.split(".")) value = isTable(value) ? value[part] : undefined;
     if (value === undefined) return {};
     if (!isTable(value)) {
       this.problems.push(`${key}: must be a table, found ${describe(value)}`);
       return {};
     }
     for (const name of Object.keys(value)) {
-      if (!allowedKeys.includes(name)) this.problems.push(`${key === "" ? "" : key + "."}${name}: unknown key`);
+      if (!allowedKeys.includes(name)) this.#unknown(`${key}.${name}`, name, allowedKeys, value[name], options.shared === true);
     }
     return value;
   }
@@ -47,9 +87,18 @@ export class TomlReader {
       return [];
     }
     value.forEach((table: Table, i) => {
-      for (const name of Object.keys(table)) if (!allowedKeys.includes(name)) this.problems.push(`${key}[${i}].${name}: unknown key`);
+      for (const name of Object.keys(table)) if (!allowedKeys.includes(name)) this.#unknown(`${key}[${i}].${name}`, name, allowedKeys, table[name], false);
     });
     return value as Table[];
+  }
+
+  #unknown(path: string, name: string, allowedKeys: readonly string[], value: unknown, shared: boolean): void {
+    const meant = nearestKey(name, allowedKeys, shared ? 2 : 3);
+    if (shared && meant === undefined) {
+      this.ignored.push(...leafTables(path, value));
+      return;
+    }
+    this.problems.push(`${path}: unknown key${meant === undefined ? "" : `; did you mean ${meant}?`}`);
   }
 
   string(table: Table, path: string, fallback: string): string {
@@ -60,11 +109,14 @@ export class TomlReader {
     return fallback;
   }
 
+  /** true or false; WSO2's samples also write "true" and "false" as strings, so those are read too. */
   boolean(table: Table, path: string, fallback: boolean): boolean {
     const value = table[path.split(".").pop()!];
     if (value === undefined) return fallback;
     if (typeof value === "boolean") return value;
-    this.problems.push(`${path}: must be true or false, found ${describe(value)}`);
+    const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
+    if (text === "true" || text === "false") return text === "true";
+    this.problems.push(`${path}: must be true or false, found ${typeof value === "string" ? JSON.stringify(value) : describe(value)}`);
     return fallback;
   }
 
@@ -96,5 +148,15 @@ export class TomlReader {
       else this.problems.push(`${path}[${i}]: must be a string, found ${describe(item)}`);
     });
     return out;
+  }
+
+  /** An array of strings, or one comma-separated string, as WSO2's templates render some lists ("a, b"). */
+  list(table: Table, path: string, fallback: readonly string[]): readonly string[] {
+    const value = table[path.split(".").pop()!];
+    if (typeof value !== "string") return this.stringArray(table, path, fallback);
+    return value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
   }
 }

@@ -11,7 +11,8 @@ import { describeNonconformance, type Profile } from "../pki/path/profile.ts";
 import { readPemFile } from "../pki/pem.ts";
 import { parseSpiffeBundle } from "../pki/spiffe/bundle.ts";
 import { createTrustStore, sortTrusted, type SortedTrust, type TrustStore } from "../pki/path/trust-store.ts";
-import { ConfigError, type Config } from "./config.ts";
+import { readKeyStore } from "../keystore/keystore.ts";
+import { ConfigError, type Config, type KeyStoreFile } from "./config.ts";
 
 function readFile(file: string, where: string, problems: string[]): Uint8Array | undefined {
   try {
@@ -109,13 +110,46 @@ export function trustProblems(sorted: SortedTrust, profile: Profile, key: string
   return problems;
 }
 
-/** truststore.ca_files (anchors and pinned client certificates) and truststore.intermediate_files; `notes` collects what is worth a log line. */
+/** WSO2's trust store file (PKCS#12 or JKS): its trusted certificates, each checked as a ca_files certificate is. */
+function readKeyStoreFile(store: KeyStoreFile, problems: string[], notes: string[]): Certificate[] {
+  const where = `truststore.file_name (${store.file})`;
+  const bytes = readFile(store.file, where, problems);
+  if (bytes === undefined) return [];
+  const contents = readKeyStore(bytes, store.password, store.type);
+  if (!contents.ok) {
+    problems.push(`${where}: ${contents.why}`);
+    return [];
+  }
+  notes.push(...contents.notes.map((note) => `${where}: ${note}`));
+  const foreign = contents.certificates.filter((certificate) => !certificate.jdkTrusted).length;
+  if (foreign > 0)
+    notes.push(
+      `${where}: ${foreign} certificate(s) without the JDK's trusted-certificate attribute (OpenSSL before 3.2 writes none): ` +
+        "certgate trusts them; Java, and so WSO2, would skip them",
+    );
+  if (contents.certificates.length === 0) problems.push(`${where}: holds no trusted certificate`);
+  return decodeAll(
+    contents.certificates.map((certificate) => certificate.der),
+    where,
+    problems,
+  );
+}
+
+/**
+ * truststore.ca_files and WSO2's truststore.file_name (anchors and pinned client
+ * certificates) and truststore.intermediate_files; `notes` collects what is worth a
+ * log line.
+ */
 export function loadTrustStore(config: Config, notes: string[] = []): TrustStore {
   const problems: string[] = [];
-  const trusted = readCertificates(config.truststore.caFiles, "truststore.ca_files", problems, notes);
+  const { keyStore } = config.truststore;
+  const trusted = [
+    ...readCertificates(config.truststore.caFiles, "truststore.ca_files", problems, notes),
+    ...(keyStore === undefined ? [] : readKeyStoreFile(keyStore, problems, notes)),
+  ];
   const intermediates = readCertificates(config.truststore.intermediateFiles, "truststore.intermediate_files", problems, notes);
   const sorted = sortTrusted(trusted, { allowPinned: true });
-  problems.push(...trustProblems(sorted, config.truststore.profile, "truststore.ca_files", notes));
+  problems.push(...trustProblems(sorted, config.truststore.profile, keyStore === undefined ? "truststore.ca_files" : "truststore", notes));
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return createTrustStore(sorted.anchors, intermediates, sorted.pinned);
 }

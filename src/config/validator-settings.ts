@@ -39,5 +39,6 @@ export function validatorSettings(config: Config, material: TrustMaterial): Vali
     resourceAccess: { rules: accessControl.rules, defaultAccess: accessControl.defaultAccess },
     ...(accessControl.grants.length > 0 ? { grants: staticGrantSource(accessControl.grants, accessControl.roles) } : {}),
     ...(accessControl.thumbprintMappings === undefined ? {} : { thumbprintMappings: accessControl.thumbprintMappings }),
+    headerSemantics: accessControl.headerSemantics,
   };
 }

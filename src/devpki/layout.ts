@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 
 export const DEV_PKI_DIR = fileURLToPath(new URL("../../certs/dev", import.meta.url));
 export const DEV_INTERMEDIATE_CN = "certgate-dev-intermediate";
+/** The intermediate not in cert_cns; the built-in default maps its clients for the exempt contexts. */
+export const DEV_ROGUE_INTERMEDIATE_DN = "CN=rogue-intermediate,O=certgate";
 /** Its presence means the dev PKI was generated. */
 export const DEV_ROOT_FILE = "root-ca.pem";
 

@@ -27,6 +27,8 @@ export interface DecisionEvent {
   readonly context: string;
   readonly method: string;
   readonly durationMs: number;
+  /** The asserted user (WSO2-Identity-User) the request carried, if any. */
+  readonly userHeader: string | undefined;
   /** The caller of certgate (its certificate's first SAN or CN, else its address); computed on demand. */
   caller(): string;
 }
@@ -99,6 +101,7 @@ export function certgateHandlers(deps: ServiceDeps, encode: Encode): grpc.Untype
           context: call.request.context,
           method: call.request.method,
           durationMs,
+          userHeader: contract.request.userHeader,
           caller: () => callerIdentity(call),
         });
         callback(

@@ -178,6 +178,7 @@ export function extAuthzHandlers(deps: ServiceDeps, settings: () => ExtAuthzConf
           context: http?.path ?? "",
           method: http?.method ?? "",
           durationMs: performance.now() - started,
+          userHeader: input.ok ? input.request.userHeader : undefined,
           caller: () => callerIdentity(call),
         });
         // The header names come from the config: a reload changes the response for the same decision.

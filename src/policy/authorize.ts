@@ -19,6 +19,12 @@ export interface AccessRules {
   readonly admits: PrincipalPatterns | undefined;
   /** The request path's segments (the tenant it names). */
   readonly segments: readonly string[];
+  /**
+   * Paths without /t/{tenant}/ are carbon.super's (WSO2's rule, for principals named
+   * as WSO2 names them: the CN or the asserted user); false for a principal from a SAN
+   * mapping, whose tenant is certgate's label, not a WSO2 tenant's URL space.
+   */
+  readonly superTenantPaths: boolean;
   readonly grants: GrantSource | undefined;
 }
 
@@ -29,7 +35,7 @@ export function authorize(client: Client, rules: AccessRules): Failure | undefin
   const { principal, spiffeId } = client;
   return (
     rules.admits?.check({ spiffeId: spiffeId?.text, trustDomain: spiffeId?.trustDomain, qualifiedUsername: principal?.qualifiedUsername }) ??
-    checkCrossTenant(rules.segments, principal?.tenantDomain, rule) ??
+    checkCrossTenant(rules.segments, principal?.tenantDomain, rule, rules.superTenantPaths) ??
     checkGrants({ permissions: rule.permissions, scopes: rule.scopes }, principal?.qualifiedUsername, rules.grants)
   );
 }

@@ -8,12 +8,13 @@ import { uriNames } from "../pki/spiffe/svid.ts";
 import { fail, type Failure } from "../reason.ts";
 import { principalFromCommonNames, principalFromName, type Principal, type PrincipalOptions } from "./principal.ts";
 import type { SanMappings, SanSource } from "./san-mapping.ts";
-import { mapCertificateToUser, type ThumbprintMappings } from "./thumbprint-mapping.ts";
+import { mapCertificateToUser, type HeaderSemantics, type ThumbprintMappings } from "./thumbprint-mapping.ts";
 
 export interface PrincipalSources {
   readonly options: PrincipalOptions;
   readonly sanMappings: SanMappings | undefined;
   readonly thumbprintMappings: ThumbprintMappings | undefined;
+  readonly headerSemantics: HeaderSemantics;
 }
 
 export interface PrincipalChoice {
@@ -59,10 +60,38 @@ function fromCn(leaf: Certificate, options: PrincipalOptions): PrincipalChoice |
   };
 }
 
+/**
+ * WSO2 IS 7.2 (ClientCertificateBasedAuthenticationHandler.canHandle): outside the CN
+ * check a certificate authenticates only when client-certificate authentication is
+ * enabled, through its mappings. certgate applies it to every asserted user, and to
+ * a call without one in an exempt context; with the CN check off altogether, a call
+ * without a user is certgate's plain mTLS check and stays an authenticated client.
+ */
+function unmapped(userHeader: string | undefined): Failure {
+  const mapping = userHeader === undefined ? "a system_thumbprint_mapping" : "a user_thumbprint_mapping allowing the asserted user";
+  return fail(
+    "USER_NOT_MAPPED",
+    `outside the intermediate-CN check a certificate authenticates only through [client_certificate_based_authentication] enable = true ` +
+      `and ${mapping} (WSO2 IS 7.2); header_semantics = "7.1" trusts the header as IS 7.1 did`,
+    0,
+    "mappings-disabled",
+  );
+}
+
+export interface PrincipalRequest {
+  /** The intermediate-CN check applies (enabled, path not exempt). */
+  readonly cnApplies: boolean;
+  /** The path is an exempt context (the CN check is enabled but skipped here). */
+  readonly exempt: boolean;
+  readonly userHeader: string | undefined;
+}
+
 /** The user named by the asserted-user header, or by a certificate mapping. */
-function asserted(leaf: Certificate, sources: PrincipalSources, userHeader: string | undefined): PrincipalChoice | Failure {
+function asserted(leaf: Certificate, sources: PrincipalSources, request: PrincipalRequest): PrincipalChoice | Failure {
+  const { userHeader } = request;
   let user: string | undefined = userHeader === "" ? undefined : userHeader;
   const mappings = sources.thumbprintMappings;
+  if (mappings === undefined && sources.headerSemantics === "7.2" && (user !== undefined || request.exempt)) return unmapped(user);
   if (mappings !== undefined) {
     const mapped = mapCertificateToUser(mappings, { issuerUnorderedKey: leaf.issuer.unorderedKey, fingerprint: leaf.fingerprint }, userHeader);
     if (!mapped.ok) return mapped;
@@ -80,12 +109,8 @@ export function principalSource(sources: PrincipalSources, cnApplies: boolean): 
   return cnApplies ? "leaf CN" : "asserted user";
 }
 
-export function choosePrincipal(
-  leaf: Certificate,
-  sources: PrincipalSources,
-  request: { readonly cnApplies: boolean; readonly userHeader: string | undefined },
-): PrincipalChoice | Failure {
+export function choosePrincipal(leaf: Certificate, sources: PrincipalSources, request: PrincipalRequest): PrincipalChoice | Failure {
   const mappings = sources.sanMappings;
   if (mappings !== undefined) return fromSan(leaf, mappings, sources.options);
-  return request.cnApplies ? fromCn(leaf, sources.options) : asserted(leaf, sources, request.userHeader);
+  return request.cnApplies ? fromCn(leaf, sources.options) : asserted(leaf, sources, request);
 }

@@ -19,6 +19,14 @@ export interface SystemMapping {
   readonly allowedSystemUser: string;
 }
 
+/**
+ * Who may assert a user outside the intermediate-CN check (exempt contexts, or the
+ * check off): "7.2" (WSO2 IS 7.2, the default) only a certificate a
+ * [client_certificate_based_authentication] mapping allows; "7.1" any verified
+ * certificate, for the WSO2-Identity-User header it sends, as IS 7.1 and older did.
+ */
+export type HeaderSemantics = "7.2" | "7.1";
+
 export interface ThumbprintMappings {
   readonly users: readonly UserMapping[];
   readonly systems: readonly SystemMapping[];

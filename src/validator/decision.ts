@@ -5,6 +5,7 @@ import type { RevocationNeed, Unavailable } from "../pki/revocation/check.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 import type { Principal } from "../principal/principal.ts";
 import type { RuleMatch } from "../policy/resource-rules.ts";
+import { isOrganizationPath } from "../policy/cross-tenant.ts";
 import { httpStatusFor, type Failure, type Reason } from "../reason.ts";
 
 export type ChainInput = { readonly pem: string } | { readonly der: readonly Uint8Array[] };
@@ -132,7 +133,7 @@ export function decision(route: Route | undefined, outcome: Outcome, identity?: 
     allowed: outcome.ok,
     reason,
     message: outcome.message,
-    httpStatus: httpStatusFor(reason),
+    httpStatus: reason === "CROSS_TENANT_DENIED" && route !== undefined && isOrganizationPath(route.segments) ? 403 : httpStatusFor(reason),
     exempt: route?.exempt ?? false,
     certIndex: outcome.ok ? -1 : outcome.certIndex,
     identity,

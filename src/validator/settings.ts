@@ -15,7 +15,7 @@ import { compilePrincipalPatterns, type PrincipalPatterns } from "../policy/prin
 import { compileResourceRules, type ResourceRule, type ResourceRules } from "../policy/resource-rules.ts";
 import type { PrincipalOptions } from "../principal/principal.ts";
 import { compileSanMappings, type MappingRule, type SanMappings, type SanSource } from "../principal/san-mapping.ts";
-import type { ThumbprintMappings } from "../principal/thumbprint-mapping.ts";
+import type { HeaderSemantics, ThumbprintMappings } from "../principal/thumbprint-mapping.ts";
 
 export interface RevocationSettings {
   readonly mode: RevocationMode;
@@ -55,6 +55,8 @@ export interface ValidatorSettings {
   readonly grants?: GrantSource;
   /** [client_certificate_based_authentication] when enabled. */
   readonly thumbprintMappings?: ThumbprintMappings;
+  /** Without mappings, who may assert a user outside the CN check; absent: "7.2" (only a mapped certificate: nobody). */
+  readonly headerSemantics?: HeaderSemantics;
   /** [revocation]: what to check and where the CRLs and OCSP answers are kept; absent: off. */
   readonly revocation?: RevocationSettings;
   /** Decoded certificates kept between requests (keyed by DER SHA-256). */

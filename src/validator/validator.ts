@@ -16,6 +16,7 @@ import { authorize } from "../policy/authorize.ts";
 import { tenantOfPath } from "../policy/cross-tenant.ts";
 import { choosePrincipal, principalSource, type PrincipalSources } from "../principal/choice.ts";
 import type { Principal } from "../principal/principal.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { fail, type Failure } from "../reason.ts";
 import { chainOf, decodeChain, type DecodedChain } from "./chain.ts";
 import { DecisionCache, isCacheable, type CacheWindow } from "./decision-cache.ts";
@@ -52,7 +53,12 @@ export function createValidator(settings: ValidatorSettings): Validator {
   const context: Context = {
     compiled,
     memo: newMemo(settings),
-    principals: { options: settings.principal, sanMappings: compiled.sanMappings, thumbprintMappings: settings.thumbprintMappings },
+    principals: {
+      options: settings.principal,
+      sanMappings: compiled.sanMappings,
+      thumbprintMappings: settings.thumbprintMappings,
+      headerSemantics: settings.headerSemantics ?? DEFAULTS.clientCertificateBasedAuthentication.headerSemantics,
+    },
     decisions: cache.maxEntries > 0 ? new DecisionCache<Decision>(cache.maxEntries, cache.ttlSeconds) : undefined,
   };
   return {
@@ -194,12 +200,13 @@ function decideVerified(
   const cnRefused = cnApplies ? compiled.allowList.check({ commonNames: issuer.commonNames, name: issuer.text, certIndex: path.issuerIndex }) : undefined;
   trace?.issuerCn({ applies: cnApplies, enabled: compiled.cnCheck.enable, refused: cnRefused, issuer: path.issuer, issuerIndex: path.issuerIndex });
   if (cnRefused !== undefined) return answer(cnRefused);
-  const choice = choosePrincipal(path.leaf, principals, { cnApplies, userHeader: request.userHeader });
+  const choice = choosePrincipal(path.leaf, principals, { cnApplies, exempt: route.exempt, userHeader: request.userHeader });
   trace?.principal(choice, principalSource(principals, cnApplies));
   if (!choice.ok) return answer(choice);
   const { principal } = choice;
   const admits = route.match === undefined ? undefined : compiled.rulePrincipals[route.match.index];
-  const accessRefused = authorize({ principal, spiffeId }, { match: route.match, admits, segments: route.segments, grants: compiled.settings.grants });
+  const rules = { match: route.match, admits, segments: route.segments, grants: compiled.settings.grants, superTenantPaths: choice.from !== "san mapping" };
+  const accessRefused = authorize({ principal, spiffeId }, rules);
   trace?.access(accessRefused, route);
   if (accessRefused !== undefined) return answer(accessRefused, principal);
   const named = principal?.qualifiedUsername ?? spiffeId?.text;

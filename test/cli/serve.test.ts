@@ -22,7 +22,10 @@ describe("certgate certs + serve", () => {
     writeFileSync(
       join(dir, "deployment.toml"),
       `[server]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["dev/root-ca.pem"]\n[revocation]\nmode = "require"\ncrl_dirs = ["dev-crls"]\n` +
-        `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[metrics]\nlisten = "127.0.0.1:0"\n[log]\nlevel = "debug"\n`,
+        `[intermediate_cert_validation]\nenable = true\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2", "dcr"]\n[metrics]\nlisten = "127.0.0.1:0"\n[log]\nlevel = "debug"\n` +
+        // WSO2 IS 7.2: in the exempt contexts, the rogue intermediate's clients are mapped (as in the built-in default).
+        `[client_certificate_based_authentication]\nenable = true\n` +
+        `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = "CN=rogue-intermediate,O=certgate"\ncert_thumbprint = "*"\nallowed_system_user = "*"\n`,
     );
     server = await serve(join(dir, "deployment.toml"));
   });

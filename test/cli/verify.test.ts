@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { runCertgate as certgate } from "../helpers/cli-process.ts";
 import { AT } from "../helpers/pki.ts";
-import { CERT_CNS, EXEMPT_CONTEXTS, buildScenarios } from "../helpers/scenarios.ts";
+import { CERT_CNS, EXEMPT_CONTEXTS, buildScenarios, mappingsToml } from "../helpers/scenarios.ts";
 
 describe("certgate verify", async () => {
   const { pki, scenarios } = await buildScenarios();
@@ -21,12 +21,21 @@ describe("certgate verify", async () => {
     root = file("root.pem", pki.root.pem);
     config = file(
       "deployment.toml",
-      `[truststore]\nca_files = ["root.pem"]\n[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(CERT_CNS)}\nexempt_contexts = ${JSON.stringify(EXEMPT_CONTEXTS)}\n`,
+      `[truststore]\nca_files = ["root.pem"]\n[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(CERT_CNS)}\nexempt_contexts = ${JSON.stringify(EXEMPT_CONTEXTS)}\n` +
+        mappingsToml(pki),
     );
   });
 
   // The same scenarios the Validate RPC answers: the CLI must reach the same decision.
-  const picked = ["valid chain, CN checked", "rogue intermediate", "expired leaf", "untrusted root", "exempt context, user header", "serverAuth-only leaf"];
+  const picked = [
+    "valid chain, CN checked",
+    "rogue intermediate",
+    "expired leaf",
+    "untrusted root",
+    "exempt context, user header",
+    "exempt context, a user the mapping does not allow",
+    "serverAuth-only leaf",
+  ];
   for (const name of picked) {
     it(`agrees with Validate: ${name}`, async () => {
       const scenario = scenarios.find((s) => s.name === name)!;
@@ -76,7 +85,7 @@ describe("certgate verify", async () => {
     const leaf = file("rogue-explain.pem", (scenario.chain as { pem: string }).pem);
     const { code, stdout } = await certgate(["verify", "--config", config, "--at", AT.toISOString(), "--context", scenario.context, "--explain", leaf]);
     assert.equal(code, 1);
-    assert.match(stdout, /^DENIED: INTERMEDIATE_CN_NOT_ALLOWED \(HTTP 403\), certificate 1\n/);
+    assert.match(stdout, /^DENIED: INTERMEDIATE_CN_NOT_ALLOWED \(HTTP 401\), certificate 1\n/);
     assert.match(stdout, /Path \(leaf first\):\n {2}\[0\] CN=mallory,O=certgate\n/);
     assert.match(stdout, /\[2\] CN=certgate-test-root,O=certgate {2}\(trust anchor\)/);
     assert.match(stdout, /key EC P-256/);

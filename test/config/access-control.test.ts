@@ -25,14 +25,60 @@ describe("access-control config", () => {
     );
     const [a, b] = config.accessControl.rules;
     assert.equal(a!.secure, false);
-    assert.deepEqual(a!.methods, ["ALL"]);
+    // WSO2 renders a missing http_method as http-method="": the rule matches no request, and a warning says so.
+    assert.deepEqual(a!.methods, []);
+    assert.match(config.warnings[0] ?? "", /^resource\.access_control\[0\] \(context "\(\.\*\)\/a\(\.\*\)"\) has no http_method, so it never matches/);
     assert.deepEqual(b!.methods, ["GET", "POST"]);
     assert.deepEqual(b!.scopes, ["s"]);
     assert.deepEqual(b!.allowedAuthHandlers, ["all"]);
     assert.equal(config.accessControl.defaultAccess, "deny");
   });
 
+  it("reads WSO2's value forms: string booleans, comma-separated lists, default_access_allow, enable_email_domain", () => {
+    const config = parseConfig(
+      BASE +
+        `[resource_access_control]\ndefault_access_allow = "true"\ndisable_scope_validation = false\n` +
+        `[tenant_mgt]\nenable_email_domain = "true"\nenable_tenant_qualified_urls = true\n` +
+        `[[resource.access_control]]\ncontext = "/a"\nsecure = "false"\nhttp_method = "all"\n` +
+        `[[resource.access_control]]\ncontext = "/b"\nsecure = "true"\nhttp_method = "GET"\ncross_tenant = "true"\n` +
+        `cross_access_allowed_tenants = "carbon.super, Partner.com"\nallowed_auth_handlers = "BasicClientAuthentication,ClientCertificate"\n`,
+      "t",
+      "/",
+    );
+    const [a, b] = config.accessControl.rules;
+    assert.equal(a!.secure, false);
+    assert.equal(b!.secure, true);
+    assert.equal(b!.crossTenant, true);
+    assert.deepEqual(b!.crossAccessAllowedTenants, ["carbon.super", "partner.com"]);
+    assert.deepEqual(b!.allowedAuthHandlers, ["basicclientauthentication", "clientcertificate"]);
+    assert.equal(config.accessControl.defaultAccess, "allow");
+    assert.equal(config.tenant.emailUsername, true);
+    assert.deepEqual(config.ignored, ["resource_access_control.disable_scope_validation", "tenant_mgt.enable_tenant_qualified_urls"]);
+  });
+
+  it("reads [client_certificate_based_authentication] as WSO2 IS 7.2 does, with header_semantics for IS 7.1", () => {
+    const plain = parseConfig(BASE, "t", "/");
+    assert.equal(plain.accessControl.headerSemantics, "7.2");
+    const logged = parseConfig(BASE + `[client_certificate_based_authentication]\nenable = "false"\nlog_client_cert_info = true\n`, "t", "/");
+    assert.equal(logged.accessControl.logClientCertInfo, true);
+    assert.equal(logged.accessControl.thumbprintMappings, undefined);
+    const legacy = parseConfig(BASE + `[client_certificate_based_authentication]\nheader_semantics = "7.1"\n`, "t", "/");
+    assert.equal(legacy.accessControl.headerSemantics, "7.1");
+  });
+
   const cases: [string, string, RegExp][] = [
+    [
+      "a string that is not a boolean",
+      `[[resource.access_control]]\ncontext = "/a"\nhttp_method = "all"\nsecure = "yes"\n`,
+      /^resource\.access_control\[0\]\.secure: must be true or false, found "yes"$/,
+    ],
+    ["both default_access and default_access_allow", `[resource_access_control]\ndefault_access = "deny"\ndefault_access_allow = true\n`, /not both/],
+    ["an unknown header_semantics", `[client_certificate_based_authentication]\nheader_semantics = "7.0"\n`, /header_semantics: must be "7\.2"/],
+    [
+      "7.1 header semantics beside mappings",
+      `[client_certificate_based_authentication]\nenable = true\nheader_semantics = "7.1"\n`,
+      /"7\.1" trusts the header without mappings; enable = true uses the mappings: choose one/,
+    ],
     [
       "secure and secured together",
       `[[resource.access_control]]\ncontext = "/a"\nsecure = true\nsecured = true\n`,
@@ -55,7 +101,11 @@ describe("access-control config", () => {
     ],
     ["a bad http_method", `[[resource.access_control]]\ncontext = "/a"\nhttp_method = "get;post"\n`, /^resource\.access_control\[0\]\.http_method:/],
     ["a bad default_access", `[resource_access_control]\ndefault_access = "maybe"\n`, /^resource_access_control\.default_access:/],
-    ["an unknown rule key", `[[resource.access_control]]\ncontext = "/a"\nsecurity = true\n`, /^resource\.access_control\[0\]\.security: unknown key$/],
+    [
+      "an unknown rule key",
+      `[[resource.access_control]]\ncontext = "/a"\nsecurity = true\n`,
+      /^resource\.access_control\[0\]\.security: unknown key; did you mean secure\?$/,
+    ],
     [
       "a grant for an unknown role",
       `[[authorization.grant]]\nrole = "ghost"\n`,

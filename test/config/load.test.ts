@@ -57,8 +57,13 @@ describe("parseConfig", () => {
 
   const broken: { name: string; text: string; expect: RegExp[] }[] = [
     { name: "TOML syntax", text: "[server\nlisten=", expect: [/not valid TOML: line 1/] },
-    { name: "an unknown key", text: MINIMAL + '[server]\nlisen = "x:1"\n', expect: [/^server\.lisen: unknown key$/] },
-    { name: "an unknown table", text: MINIMAL + "[caching]\nsize = 1\n", expect: [/^caching: unknown key$/] },
+    { name: "a misspelt key", text: MINIMAL + '[server]\nlisen = "x:1"\n', expect: [/^server\.lisen: unknown key; did you mean listen\?$/] },
+    {
+      name: "a misspelt table",
+      text: MINIMAL + "[intermediate_cert_validaton]\nenable = true\n",
+      expect: [/^intermediate_cert_validaton: unknown table; did you mean \[intermediate_cert_validation\]\?$/],
+    },
+    { name: "a key unknown in a table only certgate uses", text: MINIMAL + "[revocation]\nbogus = 1\n", expect: [/^revocation\.bogus: unknown key$/] },
     { name: "a wrong type", text: MINIMAL + '[server]\nmax_chain_length = "8"\n', expect: [/^server\.max_chain_length: must be an integer, found a string$/] },
     { name: "an out-of-range number", text: MINIMAL + "[server]\nmax_chain_length = 0\n", expect: [/^server\.max_chain_length: must be between 1 and 32/] },
     { name: "a bad listen address", text: MINIMAL + '[server]\nlisten = "localhost"\n', expect: [/^server\.listen: must be "host:port"/] },
@@ -156,7 +161,7 @@ describe("parseConfig", () => {
   }
 
   it("reports every problem at once", () => {
-    const problems = problemsOf(`[server]\nlisten = 5\nmax_chain_length = -1\nbogus = 1\n`);
+    const problems = problemsOf(`[server]\nlisten = 5\nmax_chain_length = -1\nlisen = 1\n`);
     assert.ok(problems.length >= 5, JSON.stringify(problems));
   });
 

@@ -84,7 +84,7 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
     const lastGood = await unary<CheckResponse>(client, "Check", check({ path: "/api", headers: { "x-forwarded-client-cert": `${rogue},${good}` } }));
     assert.equal(lastGood.status.code, 0);
     const lastRogue = await unary<CheckResponse>(client, "Check", check({ path: "/api", headers: { "x-forwarded-client-cert": `${good},${rogue}` } }));
-    assert.equal(lastRogue.status.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(lastRogue.status.code, grpc.status.UNAUTHENTICATED);
   });
 
   it("completes a peer certificate (include_peer_certificate) from the intermediate pool", async () => {
@@ -143,8 +143,8 @@ describe("envoy.service.auth.v3.Authorization/Check on a real server", async () 
     {
       name: "a rogue intermediate",
       request: () => check({ path: "/api", headers: { "x-forwarded-client-cert": xfcc(mallory.pem) } }),
-      grpcCode: grpc.status.PERMISSION_DENIED,
-      http: 403,
+      grpcCode: grpc.status.UNAUTHENTICATED,
+      http: 401,
       reason: "INTERMEDIATE_CN_NOT_ALLOWED",
     },
     { name: "no certificate anywhere", request: () => check({ path: "/api" }), grpcCode: grpc.status.UNAUTHENTICATED, http: 401, reason: "NO_CERTIFICATE" },

@@ -47,15 +47,18 @@ permissions = ["none"]
 
 [[resource.access_control]]
 context = "/api/legacy/*"
+http_method = "all"
 allowed_auth_handlers = ["BasicAuthentication"]
 
 [[resource.access_control]]
 context = "(.*)/api/users/v1/(.*)"
+http_method = "all"
 cross_tenant = true
 cross_access_allowed_tenants = ["Partner.com"]
 
 [[resource.access_control]]
 context = "(.*)/scim2/Me"
+http_method = "all"
 permissions = ["/permission/admin/login"]
 
 [[authorization.grant]]
@@ -65,15 +68,31 @@ scopes = ["internal_user_mgt_create"]
 
 [[authorization.role]]
 name = "everyone"
-users = ["ann@acme.com", "SECONDARY/john@tenant.com"]
+users = ["ann", "SECONDARY/john@tenant.com"]
 
 [[authorization.grant]]
 role = "everyone"
 permissions = ["/permission/admin/login"]
 `;
 
+/** The exempt context's mappings (WSO2 IS 7.2): the rogue intermediate's certificates may assert ann, or call with no user. */
+const SCENARIO_MAPPINGS = `
+[client_certificate_based_authentication]
+enable = true
+[[client_certificate_based_authentication.user_thumbprint_mapping]]
+trusted_issuer = "CN=rogue-intermediate,O=certgate"
+cert_thumbprint = "*"
+allowed_username = "ann"
+[[client_certificate_based_authentication.system_thumbprint_mapping]]
+trusted_issuer = "CN=rogue-intermediate,O=certgate"
+cert_thumbprint = "*"
+allowed_system_user = "*"
+`;
+
+/** `extraToml` with its own [client_certificate_based_authentication] replaces the scenarios' mappings. */
 export function accessSettings(pki: TestPki, extraToml = "", defaultAccess: "allow" | "deny" = "deny"): ValidatorSettings {
-  const config = parseConfig(ACCESS_TOML.replace('default_access = "deny"', `default_access = "${defaultAccess}"`) + extraToml, "access.toml", "/");
+  const mappings = extraToml.includes("[client_certificate_based_authentication]") ? "" : SCENARIO_MAPPINGS;
+  const config = parseConfig(ACCESS_TOML.replace('default_access = "deny"', `default_access = "${defaultAccess}"`) + mappings + extraToml, "access.toml", "/");
   return { ...validatorSettings(config, { trust: trustStoreOf([pki.root]) }) };
 }
 
@@ -130,10 +149,34 @@ export async function buildAccessScenarios(): Promise<{ pki: TestPki; scenarios:
       chain: rogueClient,
       context: "/scim2/Me",
       method: "GET",
-      userHeader: "ann@acme.com",
+      userHeader: "ann",
       expect: "OK",
-      qualifiedUsername: "ann@acme.com",
+      qualifiedUsername: "ann",
       matchedRule: 5,
+    },
+    {
+      name: "a user the exempt context's mapping does not allow",
+      chain: rogueClient,
+      context: "/scim2/Me",
+      method: "GET",
+      userHeader: "ann@acme.com",
+      expect: "USER_NOT_MAPPED",
+    },
+    {
+      name: "a tenant user on a path without /t/, which is carbon.super's (WSO2 Utils.getTenantDomainFromURLMapping)",
+      chain: john,
+      context: "/scim2/Users",
+      method: "GET",
+      expect: "CROSS_TENANT_DENIED",
+      matchedRule: 2,
+    },
+    {
+      name: "a tenant user on its tenant's path, /t/ anywhere in the path",
+      chain: john,
+      context: "/api/t/tenant.com/scim2/Users",
+      method: "GET",
+      expect: "OK",
+      matchedRule: 2,
     },
     { name: "no user, permission required", chain: rogueClient, context: "/scim2/Me", method: "GET", expect: "ACCESS_DENIED", matchedRule: 5 },
   ];

@@ -4,7 +4,7 @@ import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH } from "../../src/devpki/ca
 import { Extension, KeyUsageFlags } from "../../src/devpki/x509.ts";
 import type { Reason } from "../../src/reason.ts";
 import type { ChainInput, ValidatorSettings } from "../../src/validator/validator.ts";
-import { VALID, newPki, trustStoreOf, type TestPki } from "./pki.ts";
+import { VALID, decoded, newPki, trustStoreOf, type TestPki } from "./pki.ts";
 
 export interface Scenario {
   readonly name: string;
@@ -21,7 +21,13 @@ export interface Scenario {
 export const CERT_CNS = ["certgate-dev-intermediate"];
 export const EXEMPT_CONTEXTS = ["/scim2", "dcr"];
 
+/** Who may assert whom in the exempt contexts (WSO2 IS 7.2): certificates of the rogue intermediate may assert ann, and call as themselves without a user. */
+export const MAPPED_USER = "ann@acme.com";
+/** A name the mapping allows that is not a valid username. */
+const MALFORMED_USER = "/john";
+
 export function settingsFor(pki: TestPki): ValidatorSettings {
+  const rogue = decoded(pki.rogue.der).subject.unorderedKey;
   return {
     trust: trustStoreOf([pki.root]),
     maxChainLength: 8,
@@ -29,7 +35,21 @@ export function settingsFor(pki: TestPki): ValidatorSettings {
     purpose: "client",
     intermediateCertValidation: { enable: true, certCns: CERT_CNS, exemptContexts: EXEMPT_CONTEXTS },
     principal: { emailUsername: false },
+    thumbprintMappings: {
+      users: [{ trustedIssuer: rogue, thumbprint: "*", allowedUsernames: [MAPPED_USER, MALFORMED_USER] }],
+      systems: [{ trustedIssuer: rogue, thumbprint: "*", allowedSystemUser: "*" }],
+    },
   };
+}
+
+/** settingsFor's mappings as deployment.toml writes them. */
+export function mappingsToml(pki: TestPki): string {
+  const issuer = JSON.stringify(decoded(pki.rogue.der).subject.text);
+  return (
+    `[client_certificate_based_authentication]\nenable = true\n` +
+    `[[client_certificate_based_authentication.user_thumbprint_mapping]]\ntrusted_issuer = ${issuer}\ncert_thumbprint = "*"\nallowed_username = ["${MAPPED_USER}", "${MALFORMED_USER}"]\n` +
+    `[[client_certificate_based_authentication.system_thumbprint_mapping]]\ntrusted_issuer = ${issuer}\ncert_thumbprint = "*"\nallowed_system_user = "*"\n`
+  );
 }
 
 const pem = (...items: { pem: string }[]) => ({ pem: items.map((item) => item.pem).join("") });
@@ -69,6 +89,22 @@ export async function buildScenarios(): Promise<{ pki: TestPki; scenarios: Scena
       expect: "OK",
       exempt: true,
       qualifiedUsername: "ann@acme.com",
+    },
+    {
+      name: "exempt context, a user the mapping does not allow",
+      chain: pem(await pki.client("svc", {}, rogue), rogue),
+      context: "/scim2/Users",
+      userHeader: "bob@acme.com",
+      expect: "USER_NOT_MAPPED",
+      exempt: true,
+    },
+    {
+      name: "exempt context, a certificate no mapping trusts",
+      chain: pem(await pki.client("svc", {}, intermediate), intermediate),
+      context: "/scim2/Users",
+      userHeader: "ann@acme.com",
+      expect: "USER_NOT_MAPPED",
+      exempt: true,
     },
     {
       name: "exempt context, no user",
@@ -144,7 +180,13 @@ export async function buildScenarios(): Promise<{ pki: TestPki; scenarios: Scena
       expect: "AMBIGUOUS_CN",
     },
     { name: "malformed CN", chain: pem(await pki.client("A/B/john"), intermediate), context: "/", expect: "INVALID_USERNAME" },
-    { name: "malformed user header", chain: pem(john, intermediate), context: "/scim2/Users", userHeader: "/john", expect: "INVALID_USERNAME" },
+    {
+      name: "malformed user header",
+      chain: pem(await pki.client("svc", {}, rogue), rogue),
+      context: "/scim2/Users",
+      userHeader: MALFORMED_USER,
+      expect: "INVALID_USERNAME",
+    },
     {
       name: "leaf asserting keyCertSign without cA: accepted, reported",
       chain: pem(await pki.client("john", { keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign }), intermediate),

@@ -32,7 +32,7 @@ const principal = (name: string) => {
 
 describe("authorize", () => {
   const grants = staticGrantSource([{ user: "ann@acme.com", permissions: ["/permission/admin"], scopes: [] }], []);
-  const check = (who: string | undefined, matched: ResourceRule | undefined, segments: string[] = []) =>
+  const check = (who: string | undefined, matched: ResourceRule | undefined, segments: string[] = [], superTenantPaths = true) =>
     authorize(
       { principal: who === undefined ? undefined : principal(who), spiffeId: undefined },
       {
@@ -40,6 +40,7 @@ describe("authorize", () => {
         admits: matched === undefined ? undefined : compilePrincipalPatterns(matched.trustDomains, matched.principals),
         segments,
         grants,
+        superTenantPaths,
       },
     )?.reason ?? "OK";
 
@@ -50,9 +51,25 @@ describe("authorize", () => {
     assert.equal(check("ann@acme.com", rule({ crossTenant: true }), ["t", "other.com", "api"]), "OK");
     assert.equal(check("ann@acme.com", rule(), ["t", "acme.com", "api"]), "OK");
   });
+  it("holds a path without /t/ to be carbon.super's, as WSO2's AuthorizationValve (Utils.getTenantDomainFromURLMapping) does", () => {
+    assert.equal(check("ann@acme.com", rule(), ["api", "users"]), "CROSS_TENANT_DENIED");
+    assert.equal(check("ann", rule(), ["api", "users"]), "OK");
+    assert.equal(check("ann@acme.com", rule({ crossTenant: true, crossAccessAllowedTenants: ["acme.com"] }), ["api"]), "OK");
+    // A client with no user belongs to no tenant: held to the tenants paths name, not to carbon.super's.
+    assert.equal(check(undefined, rule(), ["api"]), "OK");
+    assert.equal(check(undefined, rule(), ["t", "acme.com", "api"]), "CROSS_TENANT_DENIED");
+    // A SAN-mapped principal's tenant is certgate's label: only paths that name a tenant are checked.
+    assert.equal(check("ann@acme.com", rule(), ["api"], false), "OK");
+    assert.equal(check("ann@acme.com", rule(), ["t", "other.com"], false), "CROSS_TENANT_DENIED");
+  });
+  it("reads the tenant after the first /t/ anywhere in the path", () => {
+    assert.equal(check("ann@acme.com", rule(), ["api", "t", "acme.com", "x"]), "OK");
+    assert.equal(check("ann", rule(), ["api", "t", "acme.com", "x"]), "CROSS_TENANT_DENIED");
+  });
   it("needs the permissions the rule asks for", () => {
-    assert.equal(check("ann@acme.com", rule({ permissions: ["/permission/admin/manage"] })), "OK");
-    assert.equal(check("bob@acme.com", rule({ permissions: ["/permission/admin/manage"] })), "ACCESS_DENIED");
+    const tenant = ["t", "acme.com", "api"];
+    assert.equal(check("ann@acme.com", rule({ permissions: ["/permission/admin/manage"] }), tenant), "OK");
+    assert.equal(check("bob@acme.com", rule({ permissions: ["/permission/admin/manage"] }), tenant), "ACCESS_DENIED");
     assert.equal(check(undefined, rule({ permissions: ["/permission/admin/manage"] })), "ACCESS_DENIED");
   });
 });

@@ -8,7 +8,9 @@ import { compileSanMappings } from "../../src/principal/san-mapping.ts";
 import { decoded, newPki, type TestPki } from "../helpers/pki.ts";
 
 const options = { emailUsername: false };
-const plain: PrincipalSources = { options, sanMappings: undefined, thumbprintMappings: undefined };
+/** IS 7.1's header semantics: the asserted user is taken from any verified certificate. */
+const plain: PrincipalSources = { options, sanMappings: undefined, thumbprintMappings: undefined, headerSemantics: "7.1" };
+const is72: PrincipalSources = { ...plain, headerSemantics: "7.2" };
 
 function outcome(result: ReturnType<typeof choosePrincipal>): string {
   return result.ok ? `${result.from}: ${result.principal?.qualifiedUsername ?? "(nobody)"}` : result.reason;
@@ -23,15 +25,27 @@ describe("choosing the principal", () => {
   });
 
   it("takes the CN where the CN check applies, and ignores the header there", () => {
-    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: true, userHeader: "admin" })), "leaf CN: SECONDARY/john@acme.com");
+    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: true, exempt: false, userHeader: "admin" })), "leaf CN: SECONDARY/john@acme.com");
     assert.equal(principalSource(plain, true), "leaf CN");
   });
 
-  it("takes the asserted user where it does not, or nobody", () => {
-    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, userHeader: "ann@tenant.com" })), "asserted user: ann@tenant.com");
-    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, userHeader: undefined })), "asserted user: (nobody)");
-    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, userHeader: "" })), "asserted user: (nobody)");
-    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, userHeader: "/bad" })), "INVALID_USERNAME");
+  it("IS 7.2 (ClientCertificateBasedAuthenticationHandler.canHandle): outside the CN check, no mappings authenticate nobody", () => {
+    for (const userHeader of ["ann@tenant.com", undefined]) {
+      const result = choosePrincipal(john, is72, { cnApplies: false, exempt: true, userHeader });
+      assert.equal(outcome(result), "USER_NOT_MAPPED");
+      assert.ok(!result.ok && result.rule === "mappings-disabled" && /header_semantics = "7\.1"/.test(result.message));
+    }
+    assert.equal(outcome(choosePrincipal(john, is72, { cnApplies: true, exempt: false, userHeader: "admin" })), "leaf CN: SECONDARY/john@acme.com");
+    // The CN check off altogether: a call without a user is a plain mTLS check; an asserted user still needs a mapping.
+    assert.equal(outcome(choosePrincipal(john, is72, { cnApplies: false, exempt: false, userHeader: undefined })), "asserted user: (nobody)");
+    assert.equal(outcome(choosePrincipal(john, is72, { cnApplies: false, exempt: false, userHeader: "ann" })), "USER_NOT_MAPPED");
+  });
+
+  it("IS 7.1 semantics: takes the asserted user where the CN check does not apply, or nobody", () => {
+    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, exempt: true, userHeader: "ann@tenant.com" })), "asserted user: ann@tenant.com");
+    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, exempt: true, userHeader: undefined })), "asserted user: (nobody)");
+    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, exempt: true, userHeader: "" })), "asserted user: (nobody)");
+    assert.equal(outcome(choosePrincipal(john, plain, { cnApplies: false, exempt: true, userHeader: "/bad" })), "INVALID_USERNAME");
   });
 
   it("with a certificate mapping, the header user must be allowed for this certificate", () => {
@@ -40,9 +54,9 @@ describe("choosing the principal", () => {
       systems: [{ trustedIssuer: john.issuer.unorderedKey, thumbprint: john.fingerprint, allowedSystemUser: "svc" }],
     };
     const sources = { ...plain, thumbprintMappings: mappings };
-    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, userHeader: "ann" })), "asserted user: ann");
-    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, userHeader: "bob" })), "USER_NOT_MAPPED");
-    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, userHeader: undefined })), "asserted user: svc");
+    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, exempt: true, userHeader: "ann" })), "asserted user: ann");
+    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, exempt: true, userHeader: "bob" })), "USER_NOT_MAPPED");
+    assert.equal(outcome(choosePrincipal(john, sources, { cnApplies: false, exempt: true, userHeader: undefined })), "asserted user: svc");
   });
 
   it("with a SAN source, always maps the SAN, whatever the CN check and the header", () => {
@@ -50,10 +64,13 @@ describe("choosing the principal", () => {
     assert.ok(compiled.ok);
     const sources = { ...plain, sanMappings: compiled.mappings };
     for (const cnApplies of [true, false]) {
-      assert.equal(outcome(choosePrincipal(john, sources, { cnApplies, userHeader: "admin" })), "san mapping: john.doe@acme.com");
+      assert.equal(outcome(choosePrincipal(john, sources, { cnApplies, exempt: !cnApplies, userHeader: "admin" })), "san mapping: john.doe@acme.com");
     }
     const other = compileSanMappings("email_san", [{ match: "{user}@other.com", username: "{user}" }]);
     assert.ok(other.ok);
-    assert.equal(outcome(choosePrincipal(john, { ...plain, sanMappings: other.mappings }, { cnApplies: true, userHeader: undefined })), "NO_PRINCIPAL_MAPPING");
+    assert.equal(
+      outcome(choosePrincipal(john, { ...plain, sanMappings: other.mappings }, { cnApplies: true, exempt: false, userHeader: undefined })),
+      "NO_PRINCIPAL_MAPPING",
+    );
   });
 });

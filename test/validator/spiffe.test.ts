@@ -33,12 +33,15 @@ bundle_file = "unused.json"
 default_access = "deny"
 [[resource.access_control]]
 context = "/payments/*"
+http_method = "all"
 trust_domains = ["prod.example.org"]
 [[resource.access_control]]
 context = "/admin/*"
+http_method = "all"
 principals = ["spiffe://prod.example.org/ns/ops/*"]
 [[resource.access_control]]
 context = "/.*"
+http_method = "all"
 `;
 
 describe("SPIFFE trust domains and SAN principals", async () => {
@@ -204,14 +207,15 @@ describe("SPIFFE trust domains and SAN principals", async () => {
     const cn = createValidator(
       validatorSettings(
         parseConfig(
-          `[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n[[resource.access_control]]\ncontext = "/.*"\nprincipals = ["SECONDARY/*@tenant.com"]\n`,
+          `[truststore]\nca_files = ["unused.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n[[resource.access_control]]\ncontext = "/.*"\nhttp_method = "all"\nprincipals = ["SECONDARY/*@tenant.com"]\n`,
           "test",
           "/",
         ),
         { trust: trustStoreOf([pki.root]) },
       ),
     );
-    const ask2 = async (name: string) => cn.validate({ chain: pem(await pki.client(name), pki.intermediate), context: "/x", method: "GET" }, AT).reason;
+    const ask2 = async (name: string) =>
+      cn.validate({ chain: pem(await pki.client(name), pki.intermediate), context: "/t/tenant.com/x", method: "GET" }, AT).reason;
     assert.equal(await ask2("SECONDARY/john@tenant.com"), "OK");
     assert.equal(await ask2("john@tenant.com"), "PRINCIPAL_NOT_ALLOWED");
     assert.equal(await ask2("SECONDARY/john@other.com"), "PRINCIPAL_NOT_ALLOWED");

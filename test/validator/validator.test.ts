@@ -66,17 +66,24 @@ describe("validator", async () => {
     assert.equal(decision.identity?.principal?.qualifiedUsername, "SECONDARY/john@tenant.com");
   });
 
-  it("with intermediate validation off, verifies the chain and names only the header user", () => {
-    const off = createValidator({ ...settingsFor(pki), intermediateCertValidation: { enable: false, certCns: [], exemptContexts: [] } });
+  it("with intermediate validation off, verifies the chain; an asserted user needs a mapping (IS 7.2) unless header_semantics is 7.1", () => {
+    const cnOff = { ...settingsFor(pki), intermediateCertValidation: { enable: false, certCns: [], exemptContexts: [] } };
+    const mapped = createValidator(cnOff);
+    const unmapped = createValidator({ ...cnOff, thumbprintMappings: undefined });
+    const is71 = createValidator({ ...cnOff, thumbprintMappings: undefined, headerSemantics: "7.1" });
     const rogueChain = scenarios.find((s) => s.expect === "INTERMEDIATE_CN_NOT_ALLOWED")!.chain;
-    const withUser = off.validate({ chain: rogueChain, context: "/api", method: "GET", userHeader: "bob" }, AT);
-    assert.equal(withUser.reason, "OK");
-    assert.equal(withUser.identity?.principal?.username, "bob");
-    const noUser = off.validate({ chain: rogueChain, context: "/api", method: "GET" }, AT);
-    assert.equal(noUser.reason, "OK");
-    assert.equal(noUser.identity?.principal, undefined);
+    const ask = (validator: typeof mapped, userHeader?: string) => validator.validate({ chain: rogueChain, context: "/api", method: "GET", userHeader }, AT);
+    assert.equal(ask(mapped, "ann@acme.com").identity?.principal?.qualifiedUsername, "ann@acme.com");
+    assert.equal(ask(mapped, "bob").reason, "USER_NOT_MAPPED");
+    assert.equal(ask(unmapped, "bob").reason, "USER_NOT_MAPPED");
+    assert.equal(ask(is71, "bob").identity?.principal?.username, "bob");
+    // Without a user, the CN check off is a plain mTLS check: an authenticated client, no principal.
+    for (const validator of [mapped, unmapped, is71]) {
+      assert.equal(ask(validator).reason, "OK");
+      assert.equal(ask(validator).identity?.principal, undefined);
+    }
     assert.equal(
-      off.validate({ chain: scenarios.find((s) => s.expect === "PATH_NOT_FOUND")!.chain, context: "/", method: "GET" }, AT).reason,
+      mapped.validate({ chain: scenarios.find((s) => s.expect === "PATH_NOT_FOUND")!.chain, context: "/", method: "GET" }, AT).reason,
       "PATH_NOT_FOUND",
     );
   });
