@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// certgate command line: serve | verify | certs. Each command's module is imported
+// certgate command line: serve | verify | check | certs. Each command's module is imported
 // when it runs, so a server never loads the dev PKI generator or the offline verifier.
 import { parseArgs } from "node:util";
 import { DEV_PKI_DIR } from "../devpki/layout.ts";
-import { CERTS_USAGE, SERVE_USAGE, USAGE, VERIFY_USAGE, version, wantsHelp } from "./usage.ts";
+import { CERTS_USAGE, CHECK_USAGE, SERVE_USAGE, USAGE, VERIFY_USAGE, version, wantsHelp } from "./usage.ts";
 
-const COMMAND_USAGE: Readonly<Record<string, string>> = { serve: SERVE_USAGE, verify: VERIFY_USAGE, certs: CERTS_USAGE };
+const COMMAND_USAGE: Readonly<Record<string, string>> = { serve: SERVE_USAGE, verify: VERIFY_USAGE, check: CHECK_USAGE, certs: CERTS_USAGE };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,6 +40,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case "verify": {
       const { verifyCommand } = await import("./verify.ts");
       return verifyCommand(rest, stdout, stderr);
+    }
+    case "check": {
+      const { checkCommand } = await import("./check.ts");
+      return checkCommand(rest, stdout, stderr);
     }
     default: {
       const { certsCommand } = await import("./certs.ts");

@@ -22,6 +22,13 @@ export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FI
   refuses them (truststore.profile; "compatible" is an alias of rfc5280).
   Exit: 0 allowed, 1 denied, 2 usage error.`;
 
+export const CHECK_USAGE = `usage: certgate check [--config FILE]
+  Reads the configuration as serve would (the file, trust stores, CRLs) without
+  listening, and prints what it found: the trust anchors, the tables and keys that are
+  not certgate's (a WSO2 deployment.toml's own) and were ignored, warnings, notes.
+  Without --config: the built-in default. Exit: 0 valid, 1 invalid (each problem on a
+  line of stderr), 2 usage error.`;
+
 export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
   Writes the dev PKI (a root, intermediates, clients for each CN format and each defect,
   CRLs, a server and a caller certificate) to DIR (default certs/dev). Keys are for
@@ -30,6 +37,7 @@ export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
 export const USAGE = `usage: certgate <command> [options]
   serve [--config FILE]        run the gRPC service (no --config: built-in dev default)
   verify ... LEAF_FILE         check a chain offline and print the decision
+  check [--config FILE]        read a configuration as serve would, and say what it holds
   certs [--out DIR] [--force]  write the dev PKI (default certs/dev)
   --help                       this text; certgate <command> --help for one command
   --version                    certgate's version`;

@@ -55,7 +55,7 @@ export function readJks(bytes: Uint8Array, password: string): KeyStoreContents {
   if (magic === JCEKS_MAGIC)
     return { ok: false, why: "a JCEKS store, which certgate does not read; convert it: keytool -importkeystore -deststoretype PKCS12" };
   if (magic !== JKS_MAGIC) return { ok: false, why: "not a JKS file (no FEEDFEED magic)" };
-  if (!integrityHolds(buffer, password)) return { ok: false, why: "wrong password: the store's integrity check fails" };
+  if (!integrityHolds(buffer, password)) return { ok: false, why: "wrong password, or the file is damaged: its integrity check fails" };
   const read = new Reader(buffer);
   try {
     read.skip(4);

@@ -177,7 +177,8 @@ function checkMac(pfx: PFX, data: Uint8Array, password: string): void {
   const expected = bytesOf(mac.digest);
   const key = pkcs12Kdf(digest, password, bytesOf(macSalt), 3, iterations, createHash(digest.name).digest().length);
   const actual = createHmac(digest.name, key).update(data).digest();
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new StoreError("wrong password: the store's integrity check fails");
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new StoreError("wrong password, or the file is damaged: its integrity check fails");
 }
 
 function attribute(bag: SafeContents[number], id: string): ArrayBuffer | undefined {

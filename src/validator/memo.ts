@@ -93,6 +93,8 @@ export function sharedDecision(memo: Memo, decided: Decision): Decision {
   const identity = decided.identity;
   const key = [
     decided.reason,
+    // The same refusal can answer 401 or 403 (a cross-tenant one under /o/).
+    decided.httpStatus,
     decided.certIndex,
     decided.exempt ? 1 : 0,
     rule,

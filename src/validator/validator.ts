@@ -13,7 +13,7 @@ import { decodeOcspResponse } from "../pki/revocation/ocsp.ts";
 import { anchoringOf, outsideTrustDomain, type Anchoring } from "../pki/spiffe/anchoring.ts";
 import type { SpiffeId } from "../pki/spiffe/spiffe-id.ts";
 import { authorize } from "../policy/authorize.ts";
-import { tenantOfPath } from "../policy/cross-tenant.ts";
+import { isOrganizationPath, tenantOfPath } from "../policy/cross-tenant.ts";
 import { choosePrincipal, principalSource, type PrincipalSources } from "../principal/choice.ts";
 import type { Principal } from "../principal/principal.ts";
 import { DEFAULTS } from "../defaults.ts";
@@ -240,7 +240,9 @@ function known(decoded: DecodedChain): Certificate[] {
 
 /** Everything besides the chain that can change the answer. */
 function policyKey(route: Route, request: ValidationRequest): string {
-  return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenantOfPath(route.segments) ?? ""}|${request.userHeader ?? ""}|${request.peerPrincipal ?? ""}`;
+  // An organisation path and a tenant path of the same name answer alike but for the status.
+  const tenant = `${isOrganizationPath(route.segments) ? "o:" : ""}${tenantOfPath(route.segments) ?? ""}`;
+  return `${route.match?.index ?? -1}|${route.exempt ? 1 : 0}|${tenant}|${request.userHeader ?? ""}|${request.peerPrincipal ?? ""}`;
 }
 
 /** When a decision about this chain stays true: within every certificate's validity. */

@@ -32,6 +32,13 @@ describe("resource access control (validator)", async () => {
     assert.equal(decision.matchedRule, undefined);
   });
 
+  it("answers a cross-tenant refusal 401, and 403 under /o/{org}/ (WSO2's AuthorizationValve)", () => {
+    const john = scenarios.find((s) => s.name === "own tenant is not cross-tenant")!.chain;
+    const ask = (context: string) => validator.validate({ chain: john, context, method: "GET" }, AT);
+    assert.deepEqual([ask("/t/other.com/api/users/v1/me").reason, ask("/t/other.com/api/users/v1/me").httpStatus], ["CROSS_TENANT_DENIED", 401]);
+    assert.deepEqual([ask("/o/other-org/api/users/v1/me").reason, ask("/o/other-org/api/users/v1/me").httpStatus], ["CROSS_TENANT_DENIED", 403]);
+  });
+
   it("matches the first rule in file order", () => {
     const decision = validator.validate({ chain: scenarios[0]!.chain, context: "/api/public/scim2/Users", method: "POST" }, AT);
     assert.equal(decision.matchedRule?.index, 0);
