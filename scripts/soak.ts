@@ -25,7 +25,10 @@ function config(ttl: number): string {
     `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["pki/root-ca.pem"]\n` +
     `[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\nexempt_contexts = ["/scim2"]\n` +
     `[revocation]\nmode = "soft_fail"\ncrl_files = ["pki/intermediate-ca.crl", "pki/root-ca.crl", "pki/rogue-intermediate-ca.crl"]\n` +
-    `[cache]\nttl_seconds = ${ttl}\n[log]\nlevel = "warn"\naudit = false\n`
+    `[cache]\nttl_seconds = ${ttl}\n[log]\nlevel = "warn"\naudit = false\n` +
+    // WSO2 IS 7.2: the rogue intermediate's clients are mapped for the exempt context.
+    `[client_certificate_based_authentication]\nenable = true\n[[client_certificate_based_authentication.system_thumbprint_mapping]]\n` +
+    `trusted_issuer = "CN=rogue-intermediate,O=certgate"\ncert_thumbprint = "*"\nallowed_system_user = "*"\n`
   );
 }
 const configPath = join(dir, "deployment.toml");
@@ -118,7 +121,8 @@ const cases: Case[] = [
     name: "ext_authz rogue",
     service: "Check",
     request: { attributes: { request: { http: { method: "GET", path: "/api", headers: [xfcc(pem("client-rogue"))] } } } },
-    expect: { status: 7 },
+    // UNAUTHENTICATED: WSO2 answers an intermediate CN off the list 401.
+    expect: { status: 16 },
   },
   {
     name: "ext_authz malformed",
