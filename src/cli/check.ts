@@ -55,7 +55,7 @@ export async function checkCommand(args: readonly string[], stdout: Write, stder
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    stderr(`${path ?? "built-in default"}: invalid configuration\n${error.problems.map((problem) => `  ${problem}\n`).join("")}`);
-    return 1;
+    stderr(`certgate: ${error.message}\n`);
+    return 2;
   }
 }

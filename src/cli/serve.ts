@@ -1,6 +1,8 @@
 // `certgate serve [--config FILE]`: load and check the config, start the gRPC and
 // metrics listeners, reload on SIGHUP or file change, drain on SIGTERM/SIGINT.
+import * as grpc from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
+import { ListenerError } from "../listener-error.ts";
 import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
@@ -203,7 +205,15 @@ export async function startService(configPath: string | undefined, logger: Logge
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),
     },
   );
-  const metricsServer = initial.metrics.listen === "" ? undefined : await startMetricsServer(initial.metrics.listen, metrics.registry);
+  let metricsServer: MetricsServer | undefined;
+  try {
+    metricsServer = initial.metrics.listen === "" ? undefined : await startMetricsServer(initial.metrics.listen, metrics.registry);
+  } catch (error) {
+    // Whole or not at all: what was opened closes, and the caller exits naming the listener.
+    await server.shutdown(0);
+    throw error;
+  }
+  server.setServing();
 
   let watcher: FileWatch | undefined;
   const rewatch = () => {
@@ -265,18 +275,30 @@ export async function startService(configPath: string | undefined, logger: Logge
   };
 }
 
+/** What a person reads when serve cannot start: plain lines on stderr (the JSON log line stays for pipelines). */
+export function startFailure(error: unknown): { readonly lines: string; readonly code: number } | undefined {
+  if (error instanceof ConfigError) return { lines: `certgate: ${error.message}\n`, code: 2 };
+  if (error instanceof ListenerError) return { lines: `certgate: ${error.message}\n`, code: 1 };
+  return undefined;
+}
+
 export async function serveCommand(configPath: string | undefined): Promise<number> {
   const logger = pino({ base: { service: "certgate" }, level: "info" });
+  // grpc-js writes its own lines to stderr ("E No address added ..."); certgate says it once, in its log.
+  grpc.setLogger({ error: (...parts: unknown[]) => logger.debug({ grpc: parts.map(String).join(" ") }, "grpc-js") });
   let service: Service;
   try {
     service = await startService(configPath, logger);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal({ problems: error.problems }, error.message);
-      return 2;
+    const failure = startFailure(error);
+    if (failure === undefined) {
+      logger.fatal({ err: error }, "certgate failed to start");
+      return 1;
     }
-    logger.fatal({ err: error }, "certgate failed to start");
-    return 1;
+    const fields = error instanceof ConfigError ? { problems: error.problems } : { listener: (error as ListenerError).key };
+    logger.fatal(fields, (error as Error).message);
+    process.stderr.write(failure.lines);
+    return failure.code;
   }
   process.on("SIGHUP", () => void service.reload("SIGHUP"));
   await new Promise<void>((resolve) => {

@@ -26,8 +26,8 @@ export const CHECK_USAGE = `usage: certgate check [--config FILE]
   Reads the configuration as serve would (the file, trust stores, CRLs) without
   listening, and prints what it found: the trust anchors, the tables and keys that are
   not certgate's (a WSO2 deployment.toml's own) and were ignored, warnings, notes.
-  Without --config: the built-in default. Exit: 0 valid, 1 invalid (each problem on a
-  line of stderr), 2 usage error.`;
+  Without --config: the built-in default. Exit: 0 valid, 2 invalid (each problem on a
+  line of stderr) or a usage error.`;
 
 export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
   Writes the dev PKI (a root, intermediates, clients for each CN format and each defect,

@@ -268,7 +268,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     log: readLog(read),
   };
   const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });
-  const problems = [...read.problems, ...crossFieldProblems(config), ...identityProblems({ ...config, accessControl })];
+  const problems = [...read.problems, ...read.withoutKnockOns([...crossFieldProblems(config), ...identityProblems({ ...config, accessControl })])];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return deepFreeze({ source, ...config, accessControl, ignored: [...new Set(read.ignored)].sort(), warnings: read.warnings });
 }
@@ -278,7 +278,8 @@ export function loadConfigFile(path: string): Config {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigError(path, [`cannot read config file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, [code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? String(error)})`]);
   }
   return parseConfig(text, path, dirname(resolve(path)));
 }

@@ -46,6 +46,8 @@ export class TomlReader {
   readonly ignored: string[] = [];
   /** What is valid but worth a line at start (a rule that can never match). */
   readonly warnings: string[] = [];
+  /** Dotted keys and tables a slip was taken for: problems about them are knock-on and left unsaid. */
+  readonly meant: string[] = [];
   readonly #root: Table;
 
   constructor(root: Table) {
@@ -57,8 +59,10 @@ export class TomlReader {
     for (const [name, value] of Object.entries(this.#root)) {
       if (owned.includes(name)) continue;
       const meant = nearestKey(name, owned);
-      if (meant !== undefined) this.problems.push(`${name}: unknown table; did you mean [${meant}]?`);
-      else this.ignored.push(...leafTables(name, value));
+      if (meant !== undefined) {
+        this.problems.push(`${name}: unknown table; did you mean [${meant}]?`);
+        this.meant.push(meant);
+      } else this.ignored.push(...leafTables(name, value));
     }
   }
 
@@ -99,6 +103,12 @@ export class TomlReader {
       return;
     }
     this.problems.push(`${path}: unknown key${meant === undefined ? "" : `; did you mean ${meant}?`}`);
+    if (meant !== undefined) this.meant.push(`${path.slice(0, path.length - name.length)}${meant}`);
+  }
+
+  /** `problems` without those about a key or table a slip was taken for (they follow from the slip). */
+  withoutKnockOns(problems: readonly string[]): string[] {
+    return problems.filter((problem) => !this.meant.some((key) => [":", ".", "["].some((after) => problem.startsWith(key + after))));
   }
 
   string(table: Table, path: string, fallback: string): string {

@@ -11,6 +11,7 @@ import { loadDescriptors, serviceDefinition, type Descriptors } from "./descript
 import { extAuthzHandlers } from "./ext-authz.ts";
 import { indexDescriptorSet, reflectionHandlers } from "./reflection.ts";
 import { passingEncoded } from "./response-encoding.ts";
+import { ListenerError } from "../listener-error.ts";
 
 export const CERTGATE_SERVICE = "certgate.v1.CertificateValidator";
 export const EXT_AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
@@ -38,6 +39,8 @@ export interface RunningServer {
   readonly address: string;
   readonly healthAddress: string | undefined;
   readonly health: Health;
+  /** Marks every service SERVING: once every listener of the process is open. */
+  setServing(): void;
   /** Marks every service NOT_SERVING, for the drain before shutdown. */
   setNotServing(): void;
   /** Stops accepting, lets in-flight calls finish within `graceMs`, then cancels the rest. */
@@ -49,10 +52,10 @@ function credentials(tls: ServerTlsMaterial | undefined): grpc.ServerCredentials
   return grpc.ServerCredentials.createSsl(tls.clientCas, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], tls.requireClientCert);
 }
 
-function bind(server: grpc.Server, listen: string, creds: grpc.ServerCredentials): Promise<string> {
+function bind(server: grpc.Server, listen: string, creds: grpc.ServerCredentials, listener: string, key: string): Promise<string> {
   return new Promise((resolve, reject) => {
     server.bindAsync(listen, creds, (error, port) => {
-      if (error !== null) reject(new Error(`cannot listen on ${listen}: ${error.message}`));
+      if (error !== null) reject(new ListenerError(listener, key, listen, error));
       else resolve(listen.startsWith("unix:") ? listen : `${listen.slice(0, listen.lastIndexOf(":"))}:${port}`);
     });
   });
@@ -80,13 +83,14 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   server.addService(certgate.definition, certgateHandlers(deps, certgate.encoders.Validate!));
   const extAuthz = passingEncoded(serviceDefinition(descriptors, EXT_AUTHZ_SERVICE));
   server.addService(extAuthz.definition, extAuthzHandlers(deps, options.extAuthz, extAuthz.encoders.Check!));
-  const health = new Health({ "": "SERVING", [CERTGATE_SERVICE]: "SERVING", [EXT_AUTHZ_SERVICE]: "SERVING" });
+  // NOT_SERVING until the process has opened every listener it will serve on (setServing).
+  const health = new Health({ "": "NOT_SERVING", [CERTGATE_SERVICE]: "NOT_SERVING", [EXT_AUTHZ_SERVICE]: "NOT_SERVING" });
   const healthDefinition = serviceDefinition(descriptors, HEALTH_SERVICE);
   server.addService(healthDefinition, health.handlers());
   const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
   const reflection = reflectionHandlers(indexDescriptorSet(descriptors.set, served));
   for (const name of REFLECTION_SERVICES) server.addService(serviceDefinition(descriptors, name), reflection);
-  const address = await bind(server, options.listen, credentials(options.tls));
+  const address = await bind(server, options.listen, credentials(options.tls), "gRPC", "server.listen");
   // Group access by default: the proxy's user shares a group with certgate, nobody else connects.
   if (address.startsWith("unix:")) await chmod(address.slice("unix:".length), options.socketMode ?? 0o660);
 
@@ -95,12 +99,21 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   if (options.healthListen !== undefined && options.healthListen !== "") {
     healthServer = new grpc.Server();
     healthServer.addService(healthDefinition, health.handlers());
-    healthAddress = await bind(healthServer, options.healthListen, grpc.ServerCredentials.createInsecure());
+    try {
+      healthAddress = await bind(healthServer, options.healthListen, grpc.ServerCredentials.createInsecure(), "health checks", "health.listen");
+    } catch (error) {
+      // Whole or not at all: the main listener closes too.
+      server.forceShutdown();
+      throw error;
+    }
   }
   return {
     address,
     healthAddress,
     health,
+    setServing() {
+      for (const service of ["", CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) health.setStatus(service, "SERVING");
+    },
     setNotServing() {
       for (const service of ["", CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) health.setStatus(service, "NOT_SERVING");
     },

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { Certificate } from "../pki/certificate/certificate.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 import type { Reason } from "../reason.ts";
+import { ListenerError } from "../listener-error.ts";
 
 export interface TrustMaterial {
   readonly anchors: readonly Certificate[];
@@ -198,7 +199,7 @@ export function startMetricsServer(listen: string, registry: Registry): Promise<
   const at = listen.lastIndexOf(":");
   const host = listen.slice(0, at).replace(/^\[|\]$/g, "");
   return new Promise((resolve, reject) => {
-    server.once("error", (error) => reject(new Error(`cannot listen on ${listen} for metrics: ${error.message}`)));
+    server.once("error", (error) => reject(new ListenerError("metrics", "metrics.listen", listen, error)));
     server.listen(Number(listen.slice(at + 1)), host, () => {
       const bound = server.address();
       const port = typeof bound === "object" && bound !== null ? bound.port : 0;

@@ -189,7 +189,7 @@ describe("loadConfigFile and loadTrustStore", () => {
   it("refuses a missing config file by name", () => {
     assert.throws(
       () => loadConfigFile("/nonexistent/deployment.toml"),
-      (e: unknown) => e instanceof ConfigError && /ENOENT/.test(e.problems[0]!),
+      (e: unknown) => e instanceof ConfigError && e.problems[0] === "file not found" && e.message.includes("/nonexistent/deployment.toml"),
     );
   });
 

@@ -44,5 +44,6 @@ export async function startTestServer(
     { listen: "127.0.0.1:0", maxRequestBytes, descriptors, extAuthz: () => extAuthz },
     { validator: () => validator, now: () => at, onDecision: (e) => events.push(e), onError: (e) => errors.push(e) },
   );
+  server.setServing();
   return { server, events, errors, close: () => server.shutdown(1000) };
 }
