@@ -10,7 +10,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:24-slim
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/build/descriptors.binpb ./build/descriptors.binpb
+COPY --from=build /app/build/descriptors.binpb /app/build/codec.binpb ./build/
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
