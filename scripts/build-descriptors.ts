@@ -3,7 +3,7 @@
 // googleapis, validate and xds trees come from @grpc/grpc-js-xds, unmodified;
 // grpc.health.v1 is staged under its canonical file name from grpc-health-check.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,10 +26,20 @@ const targets = [
   `${reflection}/grpc/reflection/v1alpha/reflection.proto`,
   `${xds}/envoy-api/envoy/service/auth/v3/external_auth.proto`,
 ];
+/** Writes `bytes` to `file` and says so, only when they differ from what is there: a build with nothing new prints nothing. */
+function update(file: string, bytes: Uint8Array, detail = ""): void {
+  const path = join(root, file);
+  if (existsSync(path) && Buffer.from(readFileSync(path)).equals(Buffer.from(bytes))) return;
+  writeFileSync(path, bytes);
+  console.log(`wrote ${relative(process.cwd(), path) || file}${detail}`);
+}
+
 const buf = join(dirname(require.resolve("@bufbuild/buf/package.json")), "bin/buf");
 const out = "build/descriptors.binpb";
-execFileSync(buf, ["build", "--exclude-source-info", "-o", out, ...targets.flatMap((target) => ["--path", target])], { cwd: root, stdio: "inherit" });
-console.log(`wrote ${relative(process.cwd(), join(root, out)) || out}`);
+const fresh = "build/descriptors.binpb.new";
+execFileSync(buf, ["build", "--exclude-source-info", "-o", fresh, ...targets.flatMap((target) => ["--path", target])], { cwd: root, stdio: "inherit" });
+update(out, readFileSync(join(root, fresh)));
+rmSync(join(root, fresh));
 
 // The codec needs only the messages the served methods send and receive, and the
 // types their fields reach; the full set stays for reflection. Annotation-only files
@@ -82,5 +92,4 @@ const codec = create(FileDescriptorSetSchema, {
 });
 const kept = new Set(codec.file.map((file) => file.name));
 for (const file of codec.file) file.dependency = file.dependency.filter((dependency) => kept.has(dependency));
-writeFileSync(join(root, "build/codec.binpb"), toBinary(FileDescriptorSetSchema, codec));
-console.log(`wrote build/codec.binpb (${codec.file.length} of ${full.file.length} files, ${reached.size} types reached)`);
+update("build/codec.binpb", toBinary(FileDescriptorSetSchema, codec), ` (${codec.file.length} of ${full.file.length} files, ${reached.size} types reached)`);

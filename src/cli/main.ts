@@ -3,11 +3,17 @@
 // when it runs, so a server never loads the dev PKI generator or the offline verifier.
 import { parseArgs } from "node:util";
 import { DEV_PKI_DIR } from "../devpki/layout.ts";
+import { runtimeProblem } from "./runtime.ts";
 import { CERTS_USAGE, CHECK_USAGE, SERVE_USAGE, USAGE, VERIFY_USAGE, version, wantsHelp } from "./usage.ts";
 
 const COMMAND_USAGE: Readonly<Record<string, string>> = { serve: SERVE_USAGE, verify: VERIFY_USAGE, check: CHECK_USAGE, certs: CERTS_USAGE };
 
 async function main(argv: readonly string[]): Promise<number> {
+  const problem = runtimeProblem(process.version);
+  if (problem !== undefined) {
+    process.stderr.write(`${problem}\n`);
+    return 2;
+  }
   const [command, ...rest] = argv;
   const stdout = (text: string) => process.stdout.write(text);
   const stderr = (text: string) => process.stderr.write(text);
