@@ -8,5 +8,6 @@ export const RUNTIME_MAJOR = 24;
 export function runtimeProblem(version: string): string | undefined {
   const major = Number(version.replace(/^v/, "").split(".")[0]);
   if (major >= RUNTIME_MAJOR) return undefined;
-  return `certgate needs Node.js ${RUNTIME_MAJOR} or later, this is ${version}: run it with npx certgate or npm start, which use the Node ${RUNTIME_MAJOR} the project pins`;
+  const how = `run it with npx certgate or npm start, which use the Node ${RUNTIME_MAJOR} the project pins`;
+  return `certgate needs Node.js ${RUNTIME_MAJOR} or later, this is ${version}: ${how}`;
 }
