@@ -9,12 +9,12 @@ import { loadConfigFile } from "../config/load.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import { loadRevocationStore, loadTrustDomains, loadTrustStore, trustProblems } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
-import { decisionView } from "../validator/decision-view.ts";
+import { validateResponseJson } from "../grpc/response-json.ts";
 import { decodeCertificate, type Certificate } from "../pki/certificate/certificate.ts";
 import type { Purpose } from "../pki/path/validate.ts";
 import { readPemFile, type FileContents } from "../pki/pem.ts";
 import { createTrustStore, sortTrusted, type SortedTrust } from "../pki/path/trust-store.ts";
-import { createValidator, type ValidatorSettings } from "../validator/validator.ts";
+import { createValidator, type Decision, type ValidatorSettings } from "../validator/validator.ts";
 import { createRevocationFetcher, type FetchLimits } from "../fetch/revocation-fetcher.ts";
 import { validateWithFetch } from "../fetch/validate-with-fetch.ts";
 import { decodeCrl } from "../pki/revocation/crl.ts";
@@ -183,6 +183,17 @@ async function settingsFor(
 }
 
 /** Runs the command; returns the exit code. `print` receives stdout text. */
+/** Why an allowed client names no user: the answer alone ("no user named") leaves a person guessing. */
+function noPrincipalNote(decision: Decision, settings: ValidatorSettings): string | undefined {
+  if (!decision.allowed || decision.identity === undefined || decision.identity.principal !== undefined) return undefined;
+  if (!settings.intermediateCertValidation.enable)
+    return (
+      "allowed with no principal mapped: the intermediate-CN check is off (as it is with --ca and no --config), so the leaf's CN " +
+      "names no user; give --config with [intermediate_cert_validation] cert_cns to take the CN"
+    );
+  return "allowed with no principal mapped: the path is an exempt context, where only an asserted user (--user) a mapping allows names one";
+}
+
 export async function verifyCommand(args: readonly string[], print: (text: string) => void, printError: (text: string) => void): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -225,7 +236,9 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
       fetcher,
       { explain },
     );
-    print(explain ? explanationText(decision) : JSON.stringify(decisionView(decision)) + "\n");
+    print(explain ? explanationText(decision) : `${JSON.stringify(validateResponseJson(decision), null, 2)}\n`);
+    const unnamed = noPrincipalNote(decision, settings);
+    if (unnamed !== undefined) printError(`certgate verify: note: ${unnamed}\n`);
     return decision.allowed ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { runCertgate as certgate } from "../helpers/cli-process.ts";
+import { runCertgate as certgate, serveCertgate } from "../helpers/cli-process.ts";
 import { AT } from "../helpers/pki.ts";
 import { CERT_CNS, EXEMPT_CONTEXTS, buildScenarios, mappingsToml } from "../helpers/scenarios.ts";
+
+const BUF = join(createRequire(import.meta.url).resolve("@bufbuild/buf/package.json"), "../bin/buf");
+const VALIDATE = "certgate.v1.CertificateValidator/Validate";
 
 describe("certgate verify", async () => {
   const { pki, scenarios } = await buildScenarios();
@@ -48,6 +53,54 @@ describe("certgate verify", async () => {
       assert.equal(code, scenario.expect === "OK" ? 0 : 1);
     });
   }
+
+  it("prints the ValidateResponse the service sends, as canonical proto3 JSON with every field (what buf curl --emit-defaults prints)", async () => {
+    const served = file("served.toml", `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = ""\n` + readFileSync(config, "utf8"));
+    const server = await serveCertgate(served);
+    try {
+      for (const name of ["valid chain, CN checked", "rogue intermediate", "exempt context, user header"]) {
+        const scenario = scenarios.find((s) => s.name === name)!;
+        const pem = (scenario.chain as { pem: string }).pem;
+        const args = ["verify", "--config", served, "--context", scenario.context, file(`json-${name.replace(/\W+/g, "-")}.pem`, pem)];
+        if (scenario.userHeader !== undefined) args.splice(1, 0, "--user", scenario.userHeader);
+        const printed = JSON.parse((await certgate(args)).stdout) as Record<string, unknown>;
+        const request = { pem, context: scenario.context, method: "GET", ...(scenario.userHeader === undefined ? {} : { userHeader: scenario.userHeader }) };
+        const viaGrpc = JSON.parse(
+          execFileSync(
+            BUF,
+            ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--emit-defaults", "-d", JSON.stringify(request), `http://${server.address}/${VALIDATE}`],
+            {
+              encoding: "utf8",
+            },
+          ),
+        ) as Record<string, unknown>;
+        assert.deepEqual(printed, viaGrpc, name);
+        assert.deepEqual(Object.keys(printed), [
+          "allowed",
+          "reason",
+          "message",
+          "httpStatus",
+          "exempt",
+          "principal",
+          "certIndex",
+          "matchedRule",
+          "requiredScopes",
+          "trace",
+          "hint",
+          "warnings",
+        ]);
+      }
+    } finally {
+      server.child.kill("SIGKILL");
+    }
+  });
+
+  it("says why an allowed client names no user", async () => {
+    const leaf = file("no-principal.pem", (scenarios[0]!.chain as { pem: string }).pem);
+    const { code, stderr } = await certgate(["verify", "--ca", root, "--at", AT.toISOString(), leaf]);
+    assert.equal(code, 0);
+    assert.match(stderr, /^certgate verify: note: allowed with no principal mapped: the intermediate-CN check is off \(as it is with --ca and no --config\)/m);
+  });
 
   it("checks an openssl-style leaf + --untrusted chain with intermediate-CN checks off, and honours --purpose", async () => {
     const leaf = await pki.client("any-name", { extendedKeyUsage: ["1.3.6.1.5.5.7.3.1"] }, pki.rogue);

@@ -31,13 +31,13 @@ async function certgateVerify(args: readonly string[]): Promise<Verdict> {
     (text) => (err += text),
   );
   assert.notEqual(code, 2, `usage error: ${err}`);
-  const decision = JSON.parse(out) as { reason: string; message: string; cert_index: number; warnings: { rule: string; cert_index: number }[] };
+  const decision = JSON.parse(out) as { reason: string; message: string; certIndex: number; warnings: { rule: string; certIndex: number }[] };
   return {
     code,
     reason: decision.reason,
     message: decision.message,
-    certIndex: decision.cert_index,
-    warnings: decision.warnings.map((w) => `${w.rule}@${w.cert_index}`).sort(),
+    certIndex: decision.certIndex,
+    warnings: decision.warnings.map((w) => `${w.rule}@${w.certIndex}`).sort(),
     stderr: err,
   };
 }
