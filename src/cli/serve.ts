@@ -7,7 +7,7 @@ import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
+import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore, type ServerTlsMaterial } from "../config/trust-material.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
@@ -31,6 +31,8 @@ interface State {
   readonly generation: number;
   /** What loading the trust material noted (skipped PEM blocks, pinned client certificates, nonconforming anchors), logged once the state is taken. */
   readonly notes: readonly string[];
+  /** [server.tls] as read and checked for this state: a reload hands it to new handshakes. */
+  readonly tls: ServerTlsMaterial | undefined;
 }
 
 async function readConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
@@ -76,7 +78,7 @@ async function buildState(builder: Builder, generation: number): Promise<State> 
   // Trust-domain anchors expire like any other: the anchor expiry gauge covers them too.
   metrics.trustMaterial({ anchors: [...trust.anchors, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)], intermediates: trust.intermediates });
   metrics.revocationStore(store);
-  return { config, validator, generation, notes };
+  return { config, validator, generation, notes, tls: loadServerTls(config) };
 }
 
 function logNotes(logger: Logger, state: State): void {
@@ -149,6 +151,8 @@ function watchedFiles(config: Config, configPath: string | undefined): string[] 
     ...config.truststore.caFiles,
     ...config.truststore.intermediateFiles,
     ...(config.truststore.keyStore === undefined ? [] : [config.truststore.keyStore.file]),
+    // Renewed serving certificates and caller CAs are applied without a restart.
+    ...(config.server.tls === undefined ? [] : [config.server.tls.certFile, config.server.tls.keyFile, ...config.server.tls.clientCaFiles]),
     ...config.trustDomains.flatMap((domain) => [...domain.caFiles, ...(domain.bundleFile === undefined ? [] : [domain.bundleFile])]),
     ...config.revocation.crlFiles,
   ];
@@ -181,7 +185,7 @@ export async function startService(configPath: string | undefined, logger: Logge
       maxRequestBytes: initial.server.maxRequestBytes,
       maxConcurrentStreams: initial.server.maxConcurrentStreams,
       extAuthz: () => state.config.extAuthz,
-      tls: loadServerTls(initial),
+      tls: state.tls,
       allowedCallerSans: initial.server.allowedCallerSans,
       socketMode: initial.server.socketMode,
       healthListen: initial.health.listen,
@@ -234,6 +238,7 @@ export async function startService(configPath: string | undefined, logger: Logge
           logger.warn({ trigger }, "listener, TLS, caller or metrics settings changed: they take effect on restart; the rest is applied now");
         }
         state = next;
+        if (state.tls !== undefined) server.updateTls(state.tls);
         logNotes(logger, state);
         logger.level = state.config.log.level;
         metrics.reload(true, state.generation);

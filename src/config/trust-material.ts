@@ -1,6 +1,8 @@
 // Reads the certificate files a Config names into a TrustStore, checking each one,
 // and reports every bad file by its dotted key.
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import { CrlFiles, type CrlFile, type CrlFileProblem } from "../crl-loading/file-sources.ts";
 import { signerKeys } from "../crl-loading/off-thread.ts";
 import { join } from "node:path";
@@ -162,6 +164,28 @@ export interface ServerTlsMaterial {
   readonly requireClientCert: boolean;
 }
 
+/**
+ * Whether the serving material works before it is used: a renewal that wrote a new
+ * certificate but not yet its key must not replace what serves (it would fail every
+ * handshake); on a reload it is refused and the material in use stays.
+ */
+function servingProblems(certChain: Buffer, privateKey: Buffer, clientCas: Buffer | undefined): string[] {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certChain);
+  } catch (error) {
+    return [`server.tls.cert_file: not a certificate (${(error as Error).message})`];
+  }
+  try {
+    if (!certificate.checkPrivateKey(createPrivateKey(privateKey)))
+      return ["server.tls.key_file: the key does not belong to server.tls.cert_file's certificate"];
+    createSecureContext({ cert: certChain, key: privateKey, ...(clientCas === undefined ? {} : { ca: clientCas }) });
+  } catch (error) {
+    return [`server.tls.key_file: not a usable key for server.tls.cert_file (${(error as Error).message})`];
+  }
+  return [];
+}
+
 /** The files of [server.tls], read and checked; undefined when TLS is off. */
 export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
   const tls = config.server.tls;
@@ -180,6 +204,7 @@ export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
   const cas = tls.clientCaFiles.map((file, i) => read(file, `server.tls.client_ca_files[${i}]`));
   // Parse the client CAs the same way as trust anchors, so a bad file is named here, not by a TLS handshake later.
   readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems, []);
+  if (problems.length === 0) problems.push(...servingProblems(certChain, privateKey, cas.length === 0 ? undefined : Buffer.concat(cas)));
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
 }

@@ -11,6 +11,7 @@ import { loadDescriptors, serviceDefinition, type Descriptors } from "./descript
 import { extAuthzHandlers } from "./ext-authz.ts";
 import { indexDescriptorSet, reflectionHandlers } from "./reflection.ts";
 import { passingEncoded } from "./response-encoding.ts";
+import { ServerTlsProvider, providerCredentials } from "./tls-provider.ts";
 import { ListenerError } from "../listener-error.ts";
 
 export const CERTGATE_SERVICE = "certgate.v1.CertificateValidator";
@@ -39,6 +40,8 @@ export interface RunningServer {
   readonly address: string;
   readonly healthAddress: string | undefined;
   readonly health: Health;
+  /** New serving certificate and caller CAs for new handshakes (a renewal); established connections keep theirs. */
+  updateTls(material: ServerTlsMaterial): void;
   /** Marks every service SERVING: once every listener of the process is open. */
   setServing(): void;
   /** Marks every service NOT_SERVING, for the drain before shutdown. */
@@ -47,9 +50,9 @@ export interface RunningServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-function credentials(tls: ServerTlsMaterial | undefined): grpc.ServerCredentials {
-  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.clientCas, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], tls.requireClientCert);
+function credentials(tls: ServerTlsMaterial | undefined, provider: ServerTlsProvider | undefined): grpc.ServerCredentials {
+  if (tls === undefined || provider === undefined) return grpc.ServerCredentials.createInsecure();
+  return providerCredentials(provider, tls);
 }
 
 function bind(server: grpc.Server, listen: string, creds: grpc.ServerCredentials, listener: string, key: string): Promise<string> {
@@ -90,7 +93,8 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   const served = [CERTGATE_SERVICE, EXT_AUTHZ_SERVICE, HEALTH_SERVICE, ...REFLECTION_SERVICES];
   const reflection = reflectionHandlers(indexDescriptorSet(descriptors.set, served));
   for (const name of REFLECTION_SERVICES) server.addService(serviceDefinition(descriptors, name), reflection);
-  const address = await bind(server, options.listen, credentials(options.tls), "gRPC", "server.listen");
+  const tlsProvider = options.tls === undefined ? undefined : new ServerTlsProvider(options.tls);
+  const address = await bind(server, options.listen, credentials(options.tls, tlsProvider), "gRPC", "server.listen");
   // Group access by default: the proxy's user shares a group with certgate, nobody else connects.
   if (address.startsWith("unix:")) await chmod(address.slice("unix:".length), options.socketMode ?? 0o660);
 
@@ -111,6 +115,9 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
     address,
     healthAddress,
     health,
+    updateTls(material) {
+      tlsProvider?.update(material);
+    },
     setServing() {
       for (const service of ["", CERTGATE_SERVICE, EXT_AUTHZ_SERVICE]) health.setStatus(service, "SERVING");
     },
