@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, type Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
-import { loadConfigFile } from "../config/load.ts";
+import { loadConfigFile, parseConfig } from "../config/load.ts";
 import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import { CHECK_USAGE } from "./usage.ts";
@@ -22,6 +22,42 @@ async function configOf(path: string | undefined): Promise<Config> {
   return defaultConfig(DEV_PKI_DIR);
 }
 
+/** A config written with nothing but what a valid file must hold: the baseline "differs from the default" is measured against. */
+const BASELINE = parseConfig(`[truststore]\nca_files = ["/baseline"]\n[intermediate_cert_validation]\ncert_cns = ["baseline"]\n`, "defaults", "/");
+
+const SECTIONS = ["server", "health", "cache", "revocation", "metrics", "truststore", "intermediateCertValidation", "tenant", "extAuthz", "log"] as const;
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Every scalar or list setting of the object, by its TOML key (one name per knob: camelCase here is snake_case there). */
+function flatten(value: unknown, key: string, out: Map<string, string>): void {
+  if (value === undefined) return;
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [name, child] of Object.entries(value)) if (name !== "password") flatten(child, `${key}.${snake(name)}`, out);
+    return;
+  }
+  out.set(key, JSON.stringify(value));
+}
+
+/** The settings that differ from the defaults, as "key = value" lines (a password never printed). */
+export function changedSettings(config: Config): string[] {
+  const [mine, defaults] = [new Map<string, string>(), new Map<string, string>()];
+  for (const section of SECTIONS) {
+    flatten(config[section], snake(section), mine);
+    flatten(BASELINE[section], snake(section), defaults);
+  }
+  return [...mine].filter(([key, value]) => defaults.get(key) !== value).map(([key, value]) => `${key} = ${value}`);
+}
+
+function counts(config: Config): string {
+  const { rules, grants, thumbprintMappings } = config.accessControl;
+  const mappings = thumbprintMappings === undefined ? "off" : `${thumbprintMappings.users.length} user, ${thumbprintMappings.systems.length} system`;
+  return (
+    `  resource rules: ${rules.length} (default access: ${config.accessControl.defaultAccess}); grants: ${grants.length}; ` +
+    `certificate mappings: ${mappings} (header semantics ${config.accessControl.headerSemantics}); principal source: ${config.principal.source}`
+  );
+}
+
 /** What a valid configuration amounts to, for people: one fact per line. */
 async function report(config: Config): Promise<string[]> {
   const notes: string[] = [];
@@ -35,6 +71,9 @@ async function report(config: Config): Promise<string[]> {
     ...(trust.pinned.length > 0 ? [`  pinned client certificates: ${trust.pinned.length}`] : []),
     `  intermediates: ${trust.intermediates.length}; trust domains: ${domains.size}; CRLs: ${store.crlHoldings().length}`,
     `  listens on ${config.server.listen}${config.metrics.listen === "" ? "" : `, metrics on ${config.metrics.listen}`}`,
+    counts(config),
+    "  settings that differ from the defaults:",
+    ...changedSettings(config).map((line) => `    ${line}`),
   ];
   if (config.ignored.length > 0) lines.push(`  ignored (not certgate's): ${config.ignored.join(", ")}`);
   for (const warning of config.warnings) lines.push(`  warning: ${warning}`);
