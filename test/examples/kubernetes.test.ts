@@ -59,6 +59,55 @@ describe("deploy/kubernetes", () => {
     assert.equal(service.ports.find((p: { name: string }) => p.name === "grpc").appProtocol, "grpc");
   });
 
+  it("ships no dev allow-list: the intermediate CN is a placeholder that refuses every client until replaced", () => {
+    const config = parseConfig(byKind("ConfigMap").data!["deployment.toml"]!, "configmap", "/etc/certgate/config");
+    assert.ok(!config.intermediateCertValidation.certCns.includes("certgate-dev-intermediate"));
+    assert.deepEqual(config.intermediateCertValidation.certCns, ["replace-with-your-client-issuing-ca-cn"]);
+  });
+
+  it("checks the configuration in an init container, with the server's image, config and mounts", () => {
+    const pod = byKind("Deployment").spec!.template.spec;
+    const [check] = pod.initContainers;
+    const server = pod.containers[0];
+    assert.deepEqual(check.args, ["check", "--config", server.args[2]]);
+    assert.equal(check.image, server.image);
+    assert.deepEqual(check.volumeMounts, server.volumeMounts);
+  });
+
+  it("names, for every file the configuration reads, the volume, the key and how to create it", () => {
+    const pod = byKind("Deployment").spec!.template.spec;
+    const config = parseConfig(byKind("ConfigMap").data!["deployment.toml"]!, "configmap", "/etc/certgate/config");
+    const readme = readFileSync(new URL("../../deploy/kubernetes/README.md", import.meta.url), "utf8");
+    const tls = config.server.tls!;
+    const files = [tls.certFile, tls.keyFile, ...tls.clientCaFiles, ...config.truststore.caFiles, ...config.truststore.intermediateFiles];
+    for (const path of files) {
+      const mount = pod.containers[0].volumeMounts.find((m: { mountPath: string }) => path.startsWith(m.mountPath + "/"));
+      assert.ok(mount, `${path} is under a mounted volume`);
+      const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
+      const key = path.slice(mount.mountPath.length + 1);
+      const [kind, name] = volume.secret !== undefined ? ["Secret", volume.secret.secretName] : ["ConfigMap", volume.configMap.name];
+      const inManifests = all.find((m) => m.kind === kind && m.metadata.name === name);
+      if (inManifests !== undefined) assert.ok(key in inManifests.data!, `${name} holds ${key}`);
+      else {
+        assert.ok(readme.includes(`| \`${path}\` | ${kind} \`${name}\` | \`${key}\` |`), `README.md's table names ${path}`);
+        assert.match(
+          readme,
+          new RegExp(`kubectl create (secret generic|configmap) ${name} .*--from-file=${key.replace(/\./g, "\\.")}=`),
+          `README.md creates ${name} with ${key}`,
+        );
+      }
+    }
+    assert.ok("deployment.toml" in byKind("ConfigMap").data!);
+  });
+
+  it("points kustomize at the image the README builds and pushes", () => {
+    const [kustomization] = manifests("kustomization.yaml") as unknown as { images: { name: string; newName: string }[] }[];
+    const image = byKind("Deployment").spec!.template.spec.containers[0].image as string;
+    assert.equal(kustomization!.images[0]!.name, image.split(":")[0]);
+    const readme = readFileSync(new URL("../../deploy/kubernetes/README.md", import.meta.url), "utf8");
+    assert.ok(readme.includes(`docker push ${kustomization!.images[0]!.newName}:`));
+  });
+
   it("keeps two replicas up through voluntary disruptions", () => {
     assert.equal(byKind("PodDisruptionBudget").spec!.minAvailable, 2);
   });
