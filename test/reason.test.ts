@@ -1,4 +1,4 @@
-// The reason codes are API: the proto enum, the README table and httpStatusFor must agree.
+// The reason codes are API: the proto enum, the table in docs/api.md and httpStatusFor must agree.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -17,8 +17,8 @@ describe("reason codes", () => {
     );
   });
 
-  it("are each documented once in the README table with their HTTP status", () => {
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  it("are each documented once in the docs/api.md table with their HTTP status", () => {
+    const readme = readFileSync(new URL("../docs/api.md", import.meta.url), "utf8");
     const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
     assert.deepEqual(
       rows,

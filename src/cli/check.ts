@@ -67,7 +67,7 @@ async function report(config: Config): Promise<string[]> {
   const { store } = await loadRevocationStore(config, { signers: [...trust.anchors, ...trust.intermediates], notes });
   const lines = [
     `${config.source}: valid`,
-    `  trust anchors: ${trust.anchors.length} (${trust.anchors.map((anchor) => anchor.subject.text).join("; ")})`,
+    `  trust anchors: ${trust.anchors.length}${trust.anchors.length === 0 ? "" : ` (${trust.anchors.map((anchor) => anchor.subject.text).join("; ")})`}`,
     ...(trust.pinned.length > 0 ? [`  pinned client certificates: ${trust.pinned.length}`] : []),
     `  intermediates: ${trust.intermediates.length}; trust domains: ${domains.size}; CRLs: ${store.crlHoldings().length}`,
     `  listens on ${config.server.listen}${config.metrics.listen === "" ? "" : `, metrics on ${config.metrics.listen}`}`,

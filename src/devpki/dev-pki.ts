@@ -145,8 +145,37 @@ export async function writeDevPki(dir: string, now: Date): Promise<string[]> {
   index.push("root-ca.crl, intermediate-ca.crl, rogue-intermediate-ca.crl, untrusted-root-ca.crl: one CRL per CA (client-revoked is listed)");
   await writeFile(join(dir, `${DEV_TRUST_DOMAIN}.bundle.json`), await spiffeBundleJson([spiffe.certgate]));
   index.push(`${DEV_TRUST_DOMAIN}.bundle.json: the SPIFFE bundle (JWKS) of trust domain ${DEV_TRUST_DOMAIN}`);
+  index.push(...(await writeRequests(dir, outputs)));
   await writeFile(join(dir, "README.txt"), index.join("\n") + "\n");
   return written;
+}
+
+/**
+ * Requests to try the service with, as request files for `buf curl -d @FILE` and
+ * `grpcurl -d @ < FILE`: a PEM chain does not fit on a command line.
+ */
+async function writeRequests(dir: string, outputs: readonly Output[]): Promise<string[]> {
+  const chainOf = (name: string) => {
+    const output = outputs.find((candidate) => candidate.name === name)!;
+    return output.issued.pem + output.chain.map((ca) => ca.pem).join("");
+  };
+  const xfcc = (pem: string) => `By=spiffe://cluster.local/ns/default/sa/app;Chain="${encodeURIComponent(pem)}"`;
+  const requests: [file: string, body: object, purpose: string][] = [
+    ["validate-john.json", { pem: chainOf("client-john"), context: "/api/users/v1/me", method: "GET" }, "Validate: john on /api/users/v1/me (OK)"],
+    ["validate-rogue.json", { pem: chainOf("client-rogue"), context: "/api/users/v1/me", method: "GET" }, "Validate: INTERMEDIATE_CN_NOT_ALLOWED"],
+    [
+      "validate-rogue-scim2.json",
+      { pem: chainOf("client-rogue"), context: "/scim2/Users", method: "GET", userHeader: "admin" },
+      "Validate: the exempt context, the rogue intermediate's client mapped to assert admin (OK)",
+    ],
+    [
+      "check-john.json",
+      { attributes: { request: { http: { method: "GET", path: "/api/users", headers: { "x-forwarded-client-cert": xfcc(chainOf("client-john")) } } } } },
+      "ext_authz Check as Envoy sends it, john's chain in x-forwarded-client-cert (OK)",
+    ],
+  ];
+  for (const [file, body] of requests) await writeFile(join(dir, file), `${JSON.stringify(body, null, 2)}\n`);
+  return requests.map(([file, , purpose]) => `${file}: ${purpose}`);
 }
 
 /** Generates the dev PKI only when `dir` has no root yet (idempotent). */

@@ -50,7 +50,10 @@ describe("examples/spiffe/certgate.toml served on the dev PKI", () => {
     assert.equal(certs.code, 0, certs.stderr);
     mkdirSync(join(root, "examples", "spiffe"), { recursive: true });
     const example = readFileSync(new URL("../../examples/spiffe/certgate.toml", import.meta.url), "utf8");
-    writeFileSync(configFile, example.replace('listen = "127.0.0.1:50051"', 'listen = "127.0.0.1:0"') + '\n[metrics]\nlisten = ""\n');
+    // Its own ports, so that it runs beside npm start and the docs' commands.
+    const ephemeral = example.replace('listen = "127.0.0.1:50061"', 'listen = "127.0.0.1:0"').replace('listen = "127.0.0.1:9461"', 'listen = ""');
+    assert.notEqual(ephemeral, example);
+    writeFileSync(configFile, ephemeral);
     server = await serveCertgate(configFile);
     validator = clientFor("certgate.v1.CertificateValidator", server.address);
     authorization = clientFor("envoy.service.auth.v3.Authorization", server.address);
