@@ -32,7 +32,7 @@ class Reader {
 
   u16 = () => this.#take(2).readUInt16BE();
   u32 = () => this.#take(4).readUInt32BE();
-  skip = (length: number) => void this.#take(length);
+  advance = (length: number) => void this.#take(length);
   /** Java's writeUTF: a two-byte length, then modified UTF-8 (plain UTF-8 for every alias keytool writes). */
   utf = () => this.#take(this.u16()).toString("utf8");
   block = () => this.#take(this.u32());
@@ -58,7 +58,7 @@ export function readJks(bytes: Uint8Array, password: string): KeyStoreContents {
   if (!integrityHolds(buffer, password)) return { ok: false, why: "wrong password, or the file is damaged: its integrity check fails" };
   const read = new Reader(buffer);
   try {
-    read.skip(4);
+    read.advance(4);
     const version = read.u32();
     if (version !== 1 && version !== 2) return { ok: false, why: `JKS version ${version} (1 or 2 expected)` };
     const count = read.u32();
@@ -67,7 +67,7 @@ export function readJks(bytes: Uint8Array, password: string): KeyStoreContents {
     for (let i = 0; i < count; i++) {
       const tag = read.u32();
       const alias = read.utf();
-      read.skip(8); // creation date
+      read.advance(8); // creation date
       if (tag === TRUSTED_CERTIFICATE) {
         const type = version === 2 ? read.utf() : "X.509";
         const der = read.block();

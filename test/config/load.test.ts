@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { spiffeBundleJson, spiffeRoot } from "../../src/devpki/spiffe.ts";
 import { ConfigError } from "../../src/config/config.ts";
+import { fileURLToPath } from "node:url";
 import { defaultConfig } from "../../src/config/default.ts";
+import { DEV_PKI_DIR } from "../../src/devpki/layout.ts";
 import { loadConfigFile, parseConfig } from "../../src/config/load.ts";
 import { loadTrustDomains, loadTrustStore } from "../../src/config/trust-material.ts";
 import { VALID, newPki } from "../helpers/pki.ts";
@@ -182,6 +184,16 @@ describe("parseConfig", () => {
 
   it("accepts the built-in default", () => {
     assert.equal(defaultConfig("/tmp/dev").intermediateCertValidation.certCns[0], "certgate-dev-intermediate");
+  });
+
+  it("ships examples/dev/deployment.toml as the built-in default written out, on its own ports", () => {
+    const example = loadConfigFile(fileURLToPath(new URL("../../examples/dev/deployment.toml", import.meta.url)));
+    const builtIn = defaultConfig(DEV_PKI_DIR);
+    const { server, metrics, source: _source, ...rest } = example;
+    const { server: builtInServer, metrics: builtInMetrics, source: _builtInSource, ...builtInRest } = builtIn;
+    assert.deepEqual(rest, builtInRest);
+    assert.notEqual(server.listen, builtInServer.listen);
+    assert.notEqual(metrics.listen, builtInMetrics.listen);
   });
 });
 
