@@ -5,22 +5,11 @@
 // pointing certgate at an existing WSO2 deployment.toml.
 import { parseArgs } from "node:util";
 import { ConfigError, type Config } from "../config/config.ts";
-import { defaultConfig } from "../config/default.ts";
-import { loadConfigFile, parseConfig } from "../config/load.ts";
-import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore } from "../config/trust-material.ts";
-import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
+import { parseConfig } from "../config/load.ts";
+import { readConfig, readMaterial } from "./config-material.ts";
 import { CHECK_USAGE } from "./usage.ts";
 
 type Write = (text: string) => void;
-
-async function configOf(path: string | undefined): Promise<Config> {
-  if (path !== undefined) return loadConfigFile(path);
-  if (!devPkiPresent(DEV_PKI_DIR)) {
-    const { ensureDevPki } = await import("../devpki/dev-pki.ts");
-    await ensureDevPki(DEV_PKI_DIR, new Date());
-  }
-  return defaultConfig(DEV_PKI_DIR);
-}
 
 /** A config written with nothing but what a valid file must hold: the baseline "differs from the default" is measured against. */
 const BASELINE = parseConfig(`[truststore]\nca_files = ["/baseline"]\n[intermediate_cert_validation]\ncert_cns = ["baseline"]\n`, "defaults", "/");
@@ -60,11 +49,7 @@ function counts(config: Config): string {
 
 /** What a valid configuration amounts to, for people: one fact per line. */
 async function report(config: Config): Promise<string[]> {
-  const notes: string[] = [];
-  const trust = loadTrustStore(config, notes);
-  const domains = loadTrustDomains(config, trust.intermediates, notes);
-  loadServerTls(config);
-  const { store } = await loadRevocationStore(config, { signers: [...trust.anchors, ...trust.intermediates], notes });
+  const { trust, trustDomains: domains, store, notes } = await readMaterial(config, { initial: true });
   const lines = [
     `${config.source}: valid`,
     `  trust anchors: ${trust.anchors.length}${trust.anchors.length === 0 ? "" : ` (${trust.anchors.map((anchor) => anchor.subject.text).join("; ")})`}`,
@@ -90,7 +75,7 @@ export async function checkCommand(args: readonly string[], stdout: Write, stder
     return 2;
   }
   try {
-    stdout(`${(await report(await configOf(path))).join("\n")}\n`);
+    stdout(`${(await report(await readConfig(path))).join("\n")}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -4,13 +4,11 @@ import * as grpc from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
 import { ListenerError } from "../listener-error.ts";
 import { ConfigError, type Config } from "../config/config.ts";
-import { defaultConfig } from "../config/default.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
-import { loadConfigFile } from "../config/load.ts";
-import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore, type ServerTlsMaterial } from "../config/trust-material.ts";
+import type { ServerTlsMaterial } from "../config/trust-material.ts";
+import { readConfig, readMaterial } from "./config-material.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
-import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { DecisionEvent } from "../grpc/certgate-service.ts";
 import { startServer, type RunningServer } from "../grpc/server.ts";
 import { CrlFiles } from "../crl-loading/file-sources.ts";
@@ -35,17 +33,6 @@ interface State {
   readonly tls: ServerTlsMaterial | undefined;
 }
 
-async function readConfig(configPath: string | undefined, logger: Logger): Promise<Config> {
-  if (configPath !== undefined) return loadConfigFile(configPath);
-  if (!devPkiPresent(DEV_PKI_DIR)) {
-    // The generator is loaded only when there is something to generate.
-    const { ensureDevPki } = await import("../devpki/dev-pki.ts");
-    const { generated } = await ensureDevPki(DEV_PKI_DIR, new Date());
-    if (generated) logger.info({ dir: DEV_PKI_DIR }, "generated the dev PKI (development only)");
-  }
-  return defaultConfig(DEV_PKI_DIR);
-}
-
 /** What a build reads with: the service's logger, metrics and the CRL files it keeps decoded across reloads. */
 interface Builder {
   readonly configPath: string | undefined;
@@ -57,13 +44,9 @@ interface Builder {
 /** Reads and checks everything; throws ConfigError and leaves nothing half-built. */
 async function buildState(builder: Builder, generation: number): Promise<State> {
   const { logger, metrics } = builder;
-  const config = await readConfig(builder.configPath, logger);
-  const notes: string[] = [];
-  const trust = loadTrustStore(config, notes);
-  const trustDomains = loadTrustDomains(config, trust.intermediates, notes);
-  const signers = [...trust.anchors, ...trust.intermediates, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)];
-  const { store, problems } = await loadRevocationStore(config, { files: builder.crlFiles, signers, initial: generation === 1, notes });
-  for (const problem of problems) {
+  const config = await readConfig(builder.configPath, (dir) => logger.info({ dir }, "generated the dev PKI (development only)"));
+  const { trust, trustDomains, store, crlProblems, tls, notes } = await readMaterial(config, { crlFiles: builder.crlFiles, initial: generation === 1 });
+  for (const problem of crlProblems) {
     metrics.revocationUnavailable("crl", problem.why === "unparseable" ? "unparseable" : "unreachable");
     const kept = problem.kept ? "its previous CRLs stay in use" : "it holds no CRL";
     logger.error(
@@ -78,7 +61,7 @@ async function buildState(builder: Builder, generation: number): Promise<State> 
   // Trust-domain anchors expire like any other: the anchor expiry gauge covers them too.
   metrics.trustMaterial({ anchors: [...trust.anchors, ...[...trustDomains.values()].flatMap((domain) => domain.anchors)], intermediates: trust.intermediates });
   metrics.revocationStore(store);
-  return { config, validator, generation, notes, tls: loadServerTls(config) };
+  return { config, validator, generation, notes, tls };
 }
 
 function logNotes(logger: Logger, state: State): void {

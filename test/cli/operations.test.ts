@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -16,6 +15,7 @@ import { createValidator } from "../../src/validator/validator.ts";
 import { AT } from "../helpers/pki.ts";
 import { buildScenarios, settingsFor } from "../helpers/scenarios.ts";
 import { clientFor, descriptors, unary } from "../helpers/server.ts";
+import { logSink } from "../helpers/log-sink.ts";
 
 type Client = grpc.Client & Record<string, Function>;
 const dir = mkdtempSync(join(tmpdir(), "certgate-ops-"));
@@ -64,12 +64,7 @@ describe("certgate in production", () => {
   before(async () => {
     await writeDevPki(pkiDir, new Date());
     writeFileSync(configPath, configText(["certgate-dev-intermediate"]));
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = logSink(lines);
     service = await startService(configPath, pino(sink));
     caller = tlsClient("certgate.v1.CertificateValidator", service.server.address, "caller");
   });

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/cli/serve.ts";
@@ -16,6 +15,7 @@ import { opensslLargeCrl } from "../helpers/foreign/openssl.ts";
 import { newPki, type TestPki } from "../helpers/pki.ts";
 import { startRevocationServer, type RevocationServer } from "../helpers/revocation-server.ts";
 import { clientFor, unary } from "../helpers/server.ts";
+import { logSink } from "../helpers/log-sink.ts";
 
 const DAY = 86_400_000;
 
@@ -23,15 +23,6 @@ interface Answer {
   reason: string;
   message: string;
   trace: { stage: string; check: string; ok: boolean; detail: string }[];
-}
-
-function logSink(lines: Record<string, unknown>[]): Writable {
-  return new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
 }
 
 describe("revocation at scale on a real server", () => {

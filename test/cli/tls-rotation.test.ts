@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { connect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
@@ -19,6 +18,7 @@ import { KeyUsageFlags } from "../../src/devpki/x509.ts";
 import { eventually } from "../helpers/cli-process.ts";
 import { VALID, newPki, type TestPki } from "../helpers/pki.ts";
 import { clientFor, unary } from "../helpers/server.ts";
+import { logSink } from "../helpers/log-sink.ts";
 
 type Client = grpc.Client & Record<string, Function>;
 
@@ -85,12 +85,7 @@ describe("rotating certgate's own certificates under load", () => {
       `[server]\nlisten = "127.0.0.1:0"\nallowed_caller_sans = ["certgate-caller"]\n[server.tls]\ncert_file = "server.pem"\nkey_file = "server.key"\n` +
         `client_ca_files = ["callers.pem"]\n[metrics]\nlisten = ""\n[truststore]\nca_files = ["root.pem"]\n[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n`,
     );
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = logSink(lines);
     service = await startService(join(dir, "deployment.toml"), pino(sink));
   });
   after(async () => {

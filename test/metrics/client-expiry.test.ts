@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/cli/serve.ts";
 import { newPki } from "../helpers/pki.ts";
 import { clientFor, unary } from "../helpers/server.ts";
+import { logSink } from "../helpers/log-sink.ts";
 
 const DAY = 86_400_000;
 
@@ -36,12 +36,7 @@ describe("certgate_client_certificate_expiry_seconds and the expiry warning", ()
       `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
         `[intermediate_cert_validation]\ncert_cns = ["certgate-dev-intermediate"]\n[log]\naudit = false\nexpiry_warning_days = 14\n`,
     );
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = logSink(lines);
     service = await startService(join(dir, "deployment.toml"), pino(sink));
     client = clientFor("certgate.v1.CertificateValidator", service.server.address);
   });

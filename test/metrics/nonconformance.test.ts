@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/cli/serve.ts";
 import { runPython } from "../helpers/foreign/python.ts";
 import { clientFor, unary } from "../helpers/server.ts";
+import { logSink } from "../helpers/log-sink.ts";
 
 interface Answer {
   reason: string;
@@ -33,12 +33,7 @@ describe("nonconforming certificates on a real server (truststore.profile = rfc5
       `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
         `[intermediate_cert_validation]\ncert_cns = ["python-intermediate"]\n[log]\naudit = false\n`,
     );
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = logSink(lines);
     service = await startService(join(dir, "deployment.toml"), pino(sink));
     client = clientFor("certgate.v1.CertificateValidator", service.server.address);
   });

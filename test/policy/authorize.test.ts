@@ -5,24 +5,10 @@ import { authorize } from "../../src/policy/authorize.ts";
 import { staticGrantSource } from "../../src/policy/grants.ts";
 import { compilePrincipalPatterns } from "../../src/policy/principal-patterns.ts";
 import type { ResourceRule } from "../../src/policy/resource-rules.ts";
+import { resourceRule } from "../helpers/resource-rule.ts";
 import { principalFromName } from "../../src/principal/principal.ts";
 
-function rule(extra: Partial<ResourceRule> = {}): ResourceRule {
-  return {
-    context: "/.*",
-    httpMethod: "all",
-    methods: ["ALL"],
-    secure: true,
-    permissions: [],
-    scopes: [],
-    allowedAuthHandlers: ["all"],
-    crossTenant: false,
-    crossAccessAllowedTenants: [],
-    trustDomains: [],
-    principals: [],
-    ...extra,
-  };
-}
+const rule = (extra: Partial<ResourceRule> = {}) => resourceRule("/.*", extra);
 
 const principal = (name: string) => {
   const result = principalFromName(name, { emailUsername: false });

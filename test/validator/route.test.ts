@@ -2,27 +2,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ResourceRule } from "../../src/policy/resource-rules.ts";
+import { resourceRule } from "../helpers/resource-rule.ts";
 import { newMemo } from "../../src/validator/memo.ts";
 import { routeOf, settledWithoutCertificate } from "../../src/validator/route.ts";
 import { compileSettings } from "../../src/validator/settings.ts";
 import { trustStoreOf } from "../helpers/pki.ts";
 
-function rule(context: string, extra: Partial<ResourceRule> = {}): ResourceRule {
-  return {
-    context,
-    httpMethod: "all",
-    methods: ["ALL"],
-    secure: true,
-    permissions: [],
-    scopes: [],
-    allowedAuthHandlers: ["all"],
-    crossTenant: false,
-    crossAccessAllowedTenants: [],
-    trustDomains: [],
-    principals: [],
-    ...extra,
-  };
-}
+const rule = resourceRule;
 
 function compiled(rules: ResourceRule[] = [], defaultAccess: "allow" | "deny" = "deny") {
   return compileSettings({
