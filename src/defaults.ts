@@ -59,6 +59,18 @@ export const DEFAULTS = {
     audit: true,
     expiryWarningDays: 14,
   },
+  forwardAuth: {
+    listen: "",
+    trustedProxies: ["127.0.0.1/32", "::1/128"],
+    pathPrefix: "",
+    socketMode: "0660",
+    maxHeaderBytes: 64 * 1024,
+    maxHeaders: 100,
+    headersTimeoutMs: 5000,
+    requestTimeoutMs: 10_000,
+    /** nginx keeps an idle upstream connection 60 s, Traefik 90 s: the one that closes first must be the proxy. */
+    keepAliveTimeoutSeconds: 120,
+  },
   extAuthz: {
     trustXfcc: true,
     trustClientCertHeaders: false,

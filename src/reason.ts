@@ -37,6 +37,7 @@ export const REASONS = [
   "TRUST_DOMAIN_MISMATCH",
   "NO_PRINCIPAL_MAPPING",
   "PRINCIPAL_NOT_ALLOWED",
+  "INVALID_PROXY_HEADER",
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -116,6 +117,8 @@ export function httpStatusFor(reason: Reason): 200 | 401 | 403 {
     case "INVALID_REQUEST_PATH":
     case "ACCESS_DENIED":
     case "PRINCIPAL_NOT_ALLOWED":
+    // The proxy did not say which request it asks about: refused, never guessed at.
+    case "INVALID_PROXY_HEADER":
       return 403;
   }
 }

@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 // The service runs as production does: the compiled JavaScript in dist/ (npm run build).
-const { startService }: typeof import("../../src/cli/serve.ts") = await import(new URL("../../dist/cli/serve.js", import.meta.url).href);
+const { startService }: typeof import("../../src/process/service.ts") = await import(new URL("../../dist/process/service.js", import.meta.url).href);
 
 const [mode, argument] = process.argv.slice(2);
 let peakRss = process.memoryUsage().rss;

@@ -29,6 +29,7 @@ export interface Material {
   /** CRL files that did not load on a reload (they keep their previous CRLs). */
   readonly crlProblems: readonly CrlFileProblem[];
   readonly tls: ServerTlsMaterial | undefined;
+  readonly forwardAuthTls: ServerTlsMaterial | undefined;
   /** What loading noted (skipped PEM blocks, pinned client certificates, nonconforming anchors). */
   readonly notes: readonly string[];
 }
@@ -45,5 +46,6 @@ export async function readMaterial(config: Config, options: { readonly crlFiles?
     initial: options.initial,
     notes,
   });
-  return { trust, trustDomains, store, crlProblems: problems, tls: loadServerTls(config), notes };
+  const tls = loadServerTls(config, "server");
+  return { trust, trustDomains, store, crlProblems: problems, tls, forwardAuthTls: loadServerTls(config, "forward_auth"), notes };
 }

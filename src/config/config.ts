@@ -5,6 +5,7 @@ import type { KeyStoreType } from "../keystore/keystore.ts";
 import type { Profile } from "../pki/path/profile.ts";
 import type { RevocationMode } from "../pki/revocation/check.ts";
 import type { MappingRule, PrincipalSource } from "../principal/san-mapping.ts";
+import type { ProxyName } from "../forwarded/presets.ts";
 import type { AccessControlConfig } from "./access-control.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -58,6 +59,8 @@ export interface Config {
   /** [[trust_domain]]: SPIFFE trust domains, each with its own anchors. */
   readonly trustDomains: readonly TrustDomainConfig[];
   readonly extAuthz: ExtAuthzConfig;
+  /** [forward_auth]: the HTTP listener nginx, Traefik, Caddy, HAProxy and Envoy's HTTP ext_authz ask. */
+  readonly forwardAuth: ForwardAuthConfig;
   readonly accessControl: AccessControlConfig;
   readonly revocation: {
     readonly mode: RevocationMode;
@@ -141,6 +144,35 @@ export interface ExtAuthzConfig {
     readonly fingerprint: string;
     readonly spiffeId: string;
   };
+}
+
+export interface ForwardAuthConfig {
+  /** "host:port" or "unix:/path"; "" = off. */
+  readonly listen: string;
+  /** The preset the three headers below come from (overridden where set). */
+  readonly proxy: ProxyName;
+  /** The one header carrying the client certificate (chain), lower case. */
+  readonly certHeader: string;
+  /** The original request URI, lower case; "" = the request's own path (Envoy). */
+  readonly uriHeader: string;
+  /** The original method, lower case; "" = the request's own method (Envoy). */
+  readonly methodHeader: string;
+  /** Stripped from the request's own path (Envoy's path_prefix). */
+  readonly pathPrefix: string;
+  /** CIDRs of the peers allowed to ask (not applied to a unix socket, which socket_mode guards). */
+  readonly trustedProxies: readonly string[];
+  /** When non-empty, only callers whose TLS certificate has one of these SAN values get an answer. */
+  readonly allowedCallerSans: readonly string[];
+  readonly socketMode: number;
+  readonly tls: TlsConfig | undefined;
+  /** The whole request head (request line and headers); more is answered 431. */
+  readonly maxHeaderBytes: number;
+  readonly maxHeaders: number;
+  /** A client slower than this to send its headers, or its whole request, is answered 408 and closed. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** An idle pooled connection is kept this long: longer than the proxy's own idle timeout, so the proxy closes first. */
+  readonly keepAliveTimeoutSeconds: number;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];

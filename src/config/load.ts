@@ -8,10 +8,12 @@ import type { KeyStoreType } from "../keystore/keystore.ts";
 import { PROFILES, profileNamed } from "../pki/path/profile.ts";
 import { REVOCATION_MODES, type RevocationMode } from "../pki/revocation/check.ts";
 import { invalidExemptContext } from "../policy/exempt-context.ts";
-import { ConfigError, LOG_LEVELS, type Config, type LogLevel, type TlsConfig } from "./config.ts";
+import { ConfigError, LOG_LEVELS, type Config, type LogLevel } from "./config.ts";
 import { readAccessControl } from "./access-control.ts";
 import { identityProblems, readPrincipal, readTrustDomains } from "./identity.ts";
 import { SHARED_TABLES, TABLES, TOP_LEVEL_TABLES } from "./tables.ts";
+import { forwardAuthProblems, readForwardAuth } from "./forward-auth.ts";
+import { readTls, tlsProblems } from "./tls.ts";
 import { TomlReader } from "./toml-reader.ts";
 
 const S = DEFAULTS.server;
@@ -51,13 +53,7 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl" | "i
   if (!Number.isInteger(config.server.socketMode) || config.server.socketMode < 0 || config.server.socketMode > 0o777) {
     problems.push('server.socket_mode: must be an octal permission string such as "0660"');
   }
-  const tls = config.server.tls;
-  if (tls !== undefined) {
-    if (tls.requireClientCert && tls.clientCaFiles.length === 0) problems.push("server.tls.client_ca_files: required when require_client_cert = true");
-  }
-  if (config.server.allowedCallerSans.length > 0 && (tls === undefined || !tls.requireClientCert)) {
-    problems.push("server.allowed_caller_sans: needs [server.tls] with require_client_cert = true (callers are named by their certificate)");
-  }
+  problems.push(...tlsProblems(config.server.tls, config.server.allowedCallerSans, "server"));
   if (config.truststore.caFiles.length === 0 && config.truststore.keyStore === undefined && config.trustDomains.length === 0)
     problems.push("truststore.ca_files: at least one trust anchor file is required (or a trust store file_name, or a [[trust_domain]])");
   config.truststore.requiredPolicies.forEach((oid, i) => {
@@ -75,6 +71,7 @@ function crossFieldProblems(config: Omit<Config, "source" | "accessControl" | "i
     if (why !== undefined) problems.push(`intermediate_cert_validation.exempt_contexts[${i}]: ${JSON.stringify(entry)} ${why}`);
   });
   problems.push(...headerProblems(config.extAuthz));
+  problems.push(...forwardAuthProblems(config.forwardAuth, invalidListenAddress));
   return problems;
 }
 
@@ -98,20 +95,6 @@ function headerProblems(extAuthz: Config["extAuthz"]): string[] {
   return problems;
 }
 
-function readTls(read: TomlReader, table: Record<string, unknown>, baseDir: string): TlsConfig {
-  const file = (key: string) => {
-    const value = read.string(table, `server.tls.${key}`, "");
-    if (value === "") read.problems.push(`server.tls.${key}: required when [server.tls] is present`);
-    return resolve(baseDir, value);
-  };
-  return {
-    certFile: file("cert_file"),
-    keyFile: file("key_file"),
-    clientCaFiles: read.stringArray(table, "server.tls.client_ca_files", []).map((path) => resolve(baseDir, path)),
-    requireClientCert: read.boolean(table, "server.tls.require_client_cert", true),
-  };
-}
-
 type Table = Record<string, unknown>;
 
 /** A table by name, with its keys checked (shared tables also hold WSO2's keys, which are set aside). */
@@ -132,7 +115,7 @@ function readServer(read: TomlReader, baseDir: string): Config["server"] {
     drainSeconds: read.integer(server, "server.drain_seconds", S.drainSeconds, { min: 0, max: 3600 }),
     allowedCallerSans: read.stringArray(server, "server.allowed_caller_sans", []),
     socketMode: parseInt(read.string(server, "server.socket_mode", S.socketMode), 8),
-    tls: server.tls === undefined ? undefined : readTls(read, tls, baseDir),
+    tls: server.tls === undefined ? undefined : readTls(read, tls, "server.tls", baseDir),
   };
 }
 
@@ -265,6 +248,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     principal: readPrincipal(read),
     trustDomains: readTrustDomains(read, baseDir),
     extAuthz: readExtAuthz(read),
+    forwardAuth: readForwardAuth(read, tableOf(read, "forward_auth"), tableOf(read, "forward_auth.tls"), baseDir),
     log: readLog(read),
   };
   const accessControl = readAccessControl(read, { emailUsername: config.tenant.emailUsername });

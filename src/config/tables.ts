@@ -3,6 +3,8 @@
 // error naming the key meant); the tables it shares with WSO2 ([server], [truststore],
 // [tenant_mgt], [resource]) also hold WSO2's own keys, which are ignored and listed.
 
+import { TLS_KEYS } from "./tls.ts";
+
 export const TABLES = {
   server: [
     "listen",
@@ -16,7 +18,7 @@ export const TABLES = {
     "socket_mode",
     "tls",
   ],
-  "server.tls": ["cert_file", "key_file", "client_ca_files", "require_client_cert"],
+  "server.tls": TLS_KEYS,
   health: ["listen"],
   cache: ["max_entries", "ttl_seconds"],
   revocation: ["mode", "crl_files", "crl_dirs", "fetch", "ocsp", "timeout_ms", "max_fetch_bytes", "failure_backoff_seconds"],
@@ -27,6 +29,24 @@ export const TABLES = {
   tenant: ["email_username"],
   tenant_mgt: ["enable_email_domain"],
   ext_authz: ["trust_xfcc", "trust_client_cert_headers", "cert_header", "user_header", "max_xfcc_elements", "max_header_bytes", "headers"],
+  forward_auth: [
+    "listen",
+    "proxy",
+    "cert_header",
+    "uri_header",
+    "method_header",
+    "path_prefix",
+    "trusted_proxies",
+    "allowed_caller_sans",
+    "socket_mode",
+    "tls",
+    "max_header_bytes",
+    "max_headers",
+    "headers_timeout_ms",
+    "request_timeout_ms",
+    "keep_alive_timeout_seconds",
+  ],
+  "forward_auth.tls": TLS_KEYS,
   "ext_authz.headers": ["user", "user_store", "tenant", "qualified_user", "fingerprint", "spiffe_id"],
   principal: ["source", "mapping"],
   log: ["level", "audit", "expiry_warning_days"],

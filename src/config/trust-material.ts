@@ -169,42 +169,42 @@ export interface ServerTlsMaterial {
  * certificate but not yet its key must not replace what serves (it would fail every
  * handshake); on a reload it is refused and the material in use stays.
  */
-function servingProblems(certChain: Buffer, privateKey: Buffer, clientCas: Buffer | undefined): string[] {
+function servingProblems(certChain: Buffer, privateKey: Buffer, clientCas: Buffer | undefined, key: string): string[] {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certChain);
   } catch (error) {
-    return [`server.tls.cert_file: not a certificate (${(error as Error).message})`];
+    return [`${key}.cert_file: not a certificate (${(error as Error).message})`];
   }
   try {
-    if (!certificate.checkPrivateKey(createPrivateKey(privateKey)))
-      return ["server.tls.key_file: the key does not belong to server.tls.cert_file's certificate"];
+    if (!certificate.checkPrivateKey(createPrivateKey(privateKey))) return [`${key}.key_file: the key does not belong to ${key}.cert_file's certificate`];
     createSecureContext({ cert: certChain, key: privateKey, ...(clientCas === undefined ? {} : { ca: clientCas }) });
   } catch (error) {
-    return [`server.tls.key_file: not a usable key for server.tls.cert_file (${(error as Error).message})`];
+    return [`${key}.key_file: not a usable key for ${key}.cert_file (${(error as Error).message})`];
   }
   return [];
 }
 
-/** The files of [server.tls], read and checked; undefined when TLS is off. */
-export function loadServerTls(config: Config): ServerTlsMaterial | undefined {
-  const tls = config.server.tls;
+/** The files of a listener's TLS table ([server.tls] or [forward_auth.tls]), read and checked; undefined when TLS is off. */
+export function loadServerTls(config: Config, listener: "server" | "forward_auth" = "server"): ServerTlsMaterial | undefined {
+  const tls = listener === "server" ? config.server.tls : config.forwardAuth.tls;
   if (tls === undefined) return undefined;
+  const key = `${listener}.tls`;
   const problems: string[] = [];
-  const read = (file: string, key: string): Buffer => {
+  const read = (file: string, where: string): Buffer => {
     try {
       return readFileSync(file);
     } catch (error) {
-      problems.push(`${key} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
+      problems.push(`${where} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
       return Buffer.alloc(0);
     }
   };
-  const certChain = read(tls.certFile, "server.tls.cert_file");
-  const privateKey = read(tls.keyFile, "server.tls.key_file");
-  const cas = tls.clientCaFiles.map((file, i) => read(file, `server.tls.client_ca_files[${i}]`));
+  const certChain = read(tls.certFile, `${key}.cert_file`);
+  const privateKey = read(tls.keyFile, `${key}.key_file`);
+  const cas = tls.clientCaFiles.map((file, i) => read(file, `${key}.client_ca_files[${i}]`));
   // Parse the client CAs the same way as trust anchors, so a bad file is named here, not by a TLS handshake later.
-  readCertificates(tls.clientCaFiles, "server.tls.client_ca_files", problems, []);
-  if (problems.length === 0) problems.push(...servingProblems(certChain, privateKey, cas.length === 0 ? undefined : Buffer.concat(cas)));
+  readCertificates(tls.clientCaFiles, `${key}.client_ca_files`, problems, []);
+  if (problems.length === 0) problems.push(...servingProblems(certChain, privateKey, cas.length === 0 ? undefined : Buffer.concat(cas), key));
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { certChain, privateKey, clientCas: cas.length === 0 ? null : Buffer.concat(cas), requireClientCert: tls.requireClientCert };
 }

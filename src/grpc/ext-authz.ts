@@ -4,12 +4,8 @@
 // last. Everything about Envoy's wire shapes stays in this file.
 import * as grpc from "@grpc/grpc-js";
 import type { ExtAuthzConfig } from "../config/config.ts";
-import { LruCache } from "../lru-cache.ts";
-import { chainFromClientCertFields } from "../forwarded/client-cert-field.ts";
-import { certificateFromHeader } from "../forwarded/header-certificate.ts";
-import { chainFromXfcc } from "../forwarded/xfcc.ts";
-import { fail, type Failure } from "../reason.ts";
-import { refusedInput, type Decision, type ValidationRequest } from "../validator/validator.ts";
+import { validationRequestOf, type ChainSource, type ReadRequest, type Reading } from "../forwarded/proxy-request.ts";
+import { refusedInput, type Decision } from "../validator/validator.ts";
 import { callerIdentity } from "./caller.ts";
 import { EncodedResponses, type Encode } from "./response-encoding.ts";
 import type { ServiceDeps } from "./certgate-service.ts";
@@ -41,8 +37,6 @@ export interface WireCheckRequest {
   };
 }
 
-const CHAIN_SOURCE_LIMIT = 32;
-
 /** Lower-cased request headers from either wire form (headers map, or header_map with raw values). */
 export function requestHeaders(http: NonNullable<NonNullable<WireCheckRequest["attributes"]>["request"]>["http"]): Map<string, string> {
   const headers = new Map<string, string>();
@@ -54,62 +48,42 @@ export function requestHeaders(http: NonNullable<NonNullable<WireCheckRequest["a
   return headers;
 }
 
-type Chain = { readonly ok: true; readonly certificates: readonly Uint8Array[] } | Failure;
+const readings = new WeakMap<ExtAuthzConfig, Reading>();
 
-/** The first source that carries a certificate, in the documented order; undefined: none. */
-// A proxy sends the same XFCC value for every request of a connection: parse it once.
-const xfccChains = new LruCache<string, { chain: Chain | undefined; maxElements: number }>(1_024);
-
-function memoizedXfcc(header: string, maxElements: number): Chain | undefined {
-  const known = xfccChains.get(header);
-  if (known !== undefined && known.maxElements === maxElements) return known.chain;
-  const chain = chainFromXfcc(header, maxElements);
-  xfccChains.set(header, { chain, maxElements });
-  return chain;
+/**
+ * Where ext_authz looks for the chain, in the documented order: XFCC (trust_xfcc), the
+ * peer certificate Envoy names, RFC 9440 (trust_client_cert_headers), cert_header. The
+ * path and method are the original request's own, as Envoy reports them.
+ */
+function readingOf(settings: ExtAuthzConfig): Reading {
+  let reading = readings.get(settings);
+  if (reading === undefined) {
+    const chain: ChainSource[] = [];
+    if (settings.trustXfcc) chain.push({ kind: "xfcc", header: "x-forwarded-client-cert" });
+    chain.push({ kind: "peer" });
+    if (settings.trustClientCertHeaders) chain.push({ kind: "client-cert" });
+    if (settings.certHeader !== "") chain.push({ kind: "single", header: settings.certHeader });
+    const { userHeader, maxHeaderBytes, maxXfccElements } = settings;
+    reading = { chain, uriHeader: "", methodHeader: "", pathPrefix: "", userHeader, maxHeaderBytes, maxXfccElements };
+    readings.set(settings, reading);
+  }
+  return reading;
 }
 
-function chainFrom(request: WireCheckRequest, headers: ReadonlyMap<string, string>, settings: ExtAuthzConfig): Chain | undefined {
-  for (const name of ["x-forwarded-client-cert", "client-cert", "client-cert-chain", settings.certHeader]) {
-    const value = name === "" ? undefined : headers.get(name);
-    if (value !== undefined && value.length > settings.maxHeaderBytes) {
-      return fail("MALFORMED_CERTIFICATE", `${name} is ${value.length} bytes; ext_authz.max_header_bytes is ${settings.maxHeaderBytes}`);
-    }
-  }
-  const xfcc = headers.get("x-forwarded-client-cert");
-  if (settings.trustXfcc && xfcc !== undefined && xfcc !== "") {
-    const chain = memoizedXfcc(xfcc, settings.maxXfccElements);
-    if (chain !== undefined) return chain;
-  }
-  const peer = request.attributes?.source?.certificate;
-  if (peer !== undefined && peer.length > settings.maxHeaderBytes) return fail("MALFORMED_CERTIFICATE", "attributes.source.certificate is too long");
-  if (peer !== undefined && peer !== "") return certificateFromHeader(peer, "attributes.source.certificate");
-  if (settings.trustClientCertHeaders) {
-    const chain = chainFromClientCertFields(headers.get("client-cert"), headers.get("client-cert-chain"), CHAIN_SOURCE_LIMIT);
-    if (chain !== undefined) return chain;
-  }
-  const single = settings.certHeader === "" ? undefined : headers.get(settings.certHeader);
-  if (single !== undefined && single !== "") return certificateFromHeader(single, settings.certHeader);
-  return undefined;
-}
-
-export type CheckInput = { readonly ok: true; readonly request: ValidationRequest } | Failure;
-
-export function checkInput(request: WireCheckRequest, settings: ExtAuthzConfig): CheckInput {
+export function checkInput(request: WireCheckRequest, settings: ExtAuthzConfig): ReadRequest {
   const http = request.attributes?.request?.http;
   const headers = requestHeaders(http);
-  const chain = chainFrom(request, headers, settings);
-  if (chain !== undefined && !chain.ok) return chain;
-  return {
-    ok: true,
-    request: {
-      chain: { der: chain?.certificates ?? [] },
-      context: http?.path || headers.get(":path") || "",
+  return validationRequestOf(
+    {
+      headers,
+      path: http?.path || headers.get(":path") || "",
       method: http?.method || headers.get(":method") || "",
-      userHeader: headers.get(settings.userHeader),
+      peerCertificate: request.attributes?.source?.certificate,
       // Envoy's view of the TLS peer (its URI SAN, else DNS SAN, else subject): checked against a verified SPIFFE ID.
       peerPrincipal: request.attributes?.source?.principal,
     },
-  };
+    readingOf(settings),
+  );
 }
 
 const OVERWRITE_IF_EXISTS_OR_ADD = "OVERWRITE_IF_EXISTS_OR_ADD";

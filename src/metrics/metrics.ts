@@ -14,7 +14,10 @@ export interface TrustMaterial {
 
 export interface Metrics {
   readonly registry: Registry;
-  decision(rpc: string, reason: Reason, allowed: boolean, seconds: number): void;
+  /** One decision: the adapter it came through (grpc, http), its rpc (Validate, Check, ForwardAuth), reason and time. */
+  decision(adapter: string, rpc: string, reason: Reason, allowed: boolean, seconds: number): void;
+  /** A caller of the forward-auth listener was refused before anything was read (trusted_proxies, allowed_caller_sans). */
+  refusedPeer(): void;
   /** Seconds a distinct client certificate that was allowed has left (observed once per certificate). */
   clientCertificate(secondsLeft: number): void;
   cacheLookup(cache: string, hit: boolean): void;
@@ -34,14 +37,14 @@ export function createMetrics(now: () => Date): Metrics {
   collectDefaultMetrics({ register: registry, prefix: "certgate_" });
   const decisions = new Counter({
     name: "certgate_decisions_total",
-    help: "Decisions by rpc and reason",
-    labelNames: ["rpc", "reason", "allowed"],
+    help: "Decisions by adapter (grpc, http), rpc (Validate, Check, ForwardAuth) and reason",
+    labelNames: ["adapter", "rpc", "reason", "allowed"],
     registers: [registry],
   });
   const latency = new Histogram({
     name: "certgate_decision_duration_seconds",
     help: "Time to decide one call, from request to answer",
-    labelNames: ["rpc"],
+    labelNames: ["adapter", "rpc"],
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
     registers: [registry],
   });
@@ -67,6 +70,11 @@ export function createMetrics(now: () => Date): Metrics {
     name: "certgate_revocation_unavailable_total",
     help: "Revocation sources (CRL files, fetched CRLs, OCSP responders) that existed but could not be used, once per source per backoff period",
     labelNames: ["source_kind", "why"],
+    registers: [registry],
+  });
+  const refusedPeers = new Counter({
+    name: "certgate_forward_auth_refused_peers_total",
+    help: "Requests to the forward-auth listener refused unread: the peer is outside trusted_proxies or its certificate names none of allowed_caller_sans",
     registers: [registry],
   });
   const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
@@ -133,20 +141,23 @@ export function createMetrics(now: () => Date): Metrics {
   const cacheCounters = new Map<string, { inc(): void }>();
   return {
     registry,
-    decision(rpc, reason, allowed, seconds) {
-      const key = `${rpc}|${reason}`;
+    decision(adapter, rpc, reason, allowed, seconds) {
+      const key = `${adapter}|${rpc}|${reason}`;
       let counter = decisionCounters.get(key);
       if (counter === undefined) {
-        counter = decisions.labels({ rpc, reason, allowed: String(allowed) });
+        counter = decisions.labels({ adapter, rpc, reason, allowed: String(allowed) });
         decisionCounters.set(key, counter);
       }
       counter.inc();
       let histogram = latencies.get(rpc);
       if (histogram === undefined) {
-        histogram = latency.labels({ rpc });
+        histogram = latency.labels({ adapter, rpc });
         latencies.set(rpc, histogram);
       }
       histogram.observe(seconds);
+    },
+    refusedPeer() {
+      refusedPeers.inc();
     },
     clientCertificate(secondsLeft) {
       clientExpiry.observe(secondsLeft);

@@ -46,6 +46,9 @@ const HINTS: Partial<Record<FailureReason, Hint>> = {
     "have the SPIFFE CA reissue it",
   NO_PRINCIPAL_MAPPING: () =>
     "add a [[principal.mapping]] whose match template covers this SAN (placeholders capture whole segments; literal text must match exactly)",
+  INVALID_PROXY_HEADER: () =>
+    "the proxy must send the original request's URI and method in the headers its forward_auth.proxy preset names: " +
+    "compare its configuration with examples/ (or set forward_auth.uri_header and method_header)",
   PRINCIPAL_NOT_ALLOWED: () =>
     "the matched [[resource.access_control]] rule's trust_domains or principals do not name this client: add it there, or call a resource meant for it",
 };

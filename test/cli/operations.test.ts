@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { startService, type Service } from "../../src/cli/serve.ts";
+import { startService, type Service } from "../../src/process/service.ts";
 import { writeDevPki } from "../../src/devpki/dev-pki.ts";
 import { DEFAULTS } from "../../src/defaults.ts";
 import { startServer } from "../../src/grpc/server.ts";
@@ -160,9 +160,9 @@ describe("certgate in production", () => {
   it("serves the metrics on their own listener", async () => {
     const text = await (await fetch(`http://${service.metricsServer!.address}/metrics`)).text();
     for (const series of [
-      /certgate_decisions_total\{rpc="Validate",reason="OK",allowed="true"\} \d+/,
-      /certgate_decisions_total\{rpc="Validate",reason="INTERMEDIATE_CN_NOT_ALLOWED",allowed="false"\} \d+/,
-      /certgate_decision_duration_seconds_bucket\{le="0.001",rpc="Validate"\} \d+/,
+      /certgate_decisions_total\{adapter="grpc",rpc="Validate",reason="OK",allowed="true"\} \d+/,
+      /certgate_decisions_total\{adapter="grpc",rpc="Validate",reason="INTERMEDIATE_CN_NOT_ALLOWED",allowed="false"\} \d+/,
+      /certgate_decision_duration_seconds_bucket\{le="0.001",adapter="grpc",rpc="Validate"\} \d+/,
       /certgate_cache_lookups_total\{cache="decision",result="hit"\} [1-9]/,
       /certgate_cache_lookups_total\{cache="decision",result="miss"\} [1-9]/,
       /certgate_cache_lookups_total\{cache="certificate",result="miss"\} \d+/,

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { startService, type Service } from "../../src/cli/serve.ts";
+import { startService, type Service } from "../../src/process/service.ts";
 import type { Issued } from "../../src/devpki/ca.ts";
 import { opensslLargeCrl } from "../helpers/foreign/openssl.ts";
 import { newPki, type TestPki } from "../helpers/pki.ts";

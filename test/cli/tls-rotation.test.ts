@@ -12,7 +12,7 @@ import { connect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { startService, type Service } from "../../src/cli/serve.ts";
+import { startService, type Service } from "../../src/process/service.ts";
 import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type Issued } from "../../src/devpki/ca.ts";
 import { KeyUsageFlags } from "../../src/devpki/x509.ts";
 import { eventually } from "../helpers/cli-process.ts";

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { chainFromClientCertFields } from "../../src/forwarded/client-cert-field.ts";
-import { certificateFromHeader } from "../../src/forwarded/header-certificate.ts";
 import { chainFromXfcc, parseXfcc, type XfccElement } from "../../src/forwarded/xfcc.ts";
 import { newPki, type TestPki } from "../helpers/pki.ts";
 
@@ -125,15 +124,5 @@ describe("RFC 9440 fields and single-certificate headers", () => {
     assert.ok(bad !== undefined && !bad.ok && bad.reason === "MALFORMED_CERTIFICATE");
     const badItem = chainFromClientCertFields(sf(pki.root.der), ":not base64!:", 8);
     assert.ok(badItem !== undefined && !badItem.ok && badItem.reason === "MALFORMED_CERTIFICATE");
-  });
-
-  it("reads a header certificate URL-encoded, as PEM with spaces for newlines, or as bare base64", () => {
-    for (const value of [encodeURIComponent(pki.root.pem), pki.root.pem.replace(/\n/g, " "), Buffer.from(pki.root.der).toString("base64")]) {
-      const chain = certificateFromHeader(value, "x-ssl-cert");
-      assert.ok(chain.ok, JSON.stringify(chain));
-      assert.deepEqual(chain.certificates.map(hex), [hex(pki.root.der)]);
-    }
-    const bad = certificateFromHeader("%zz", "x-ssl-cert");
-    assert.ok(!bad.ok && bad.reason === "MALFORMED_CERTIFICATE");
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { startService, type Service } from "../../src/cli/serve.ts";
+import { startService, type Service } from "../../src/process/service.ts";
 import { newPki } from "../helpers/pki.ts";
 import { clientFor, unary } from "../helpers/server.ts";
 import { logSink } from "../helpers/log-sink.ts";

@@ -4,7 +4,7 @@ import { before, describe, it } from "node:test";
 import fc from "fast-check";
 import { decodeCertificate } from "../../src/pki/certificate/certificate.ts";
 import { chainFromClientCertFields } from "../../src/forwarded/client-cert-field.ts";
-import { certificateFromHeader } from "../../src/forwarded/header-certificate.ts";
+import { certificatesFromHeader } from "../../src/forwarded/header-certificate.ts";
 import { decodePemChain } from "../../src/pki/pem.ts";
 import { chainFromXfcc } from "../../src/forwarded/xfcc.ts";
 import { normaliseRequestPath } from "../../src/policy/request-path.ts";
@@ -59,7 +59,7 @@ describe("parsers under random input", () => {
         chainFromXfcc(text, 16);
         chainFromXfcc(text.replace(/^/, "Cert="), 16);
         chainFromClientCertFields(text, text, 8);
-        certificateFromHeader(text, "x-ssl-cert");
+        certificatesFromHeader(text, "x-ssl-cert", 32);
         decodePemChain(text);
         decodePemChain(`-----BEGIN CERTIFICATE-----\n${text}\n-----END CERTIFICATE-----`);
       }),

@@ -17,6 +17,7 @@ describe("validator", async () => {
     const access = await buildAccessScenarios();
     // These need their own config and fixtures: access-control.test.ts (USER_NOT_MAPPED)
     // pki/revocation.test.ts (REVOKED, REVOCATION_UNKNOWN), pki/name-constraints.test.ts, pki/policy.test.ts and pki/adversarial.test.ts produce them.
+    // forwarded/proxy-request.test.ts: INVALID_PROXY_HEADER (a proxy's request, read before the validator).
     // spiffe.test.ts: INVALID_SVID, TRUST_DOMAIN_MISMATCH, NO_PRINCIPAL_MAPPING, PRINCIPAL_NOT_ALLOWED; pki/profile.test.ts: NONCONFORMING_CERTIFICATE (strict).
     const elsewhere = [
       "NONCONFORMING_CERTIFICATE",
@@ -30,6 +31,7 @@ describe("validator", async () => {
       "TRUST_DOMAIN_MISMATCH",
       "NO_PRINCIPAL_MAPPING",
       "PRINCIPAL_NOT_ALLOWED",
+      "INVALID_PROXY_HEADER",
     ];
     const produced = new Set([...scenarios.map((s: Scenario) => s.expect), ...access.scenarios.map((s) => s.expect), ...elsewhere]);
     assert.deepEqual(
