@@ -14,7 +14,19 @@ type Write = (text: string) => void;
 /** A config written with nothing but what a valid file must hold: the baseline "differs from the default" is measured against. */
 const BASELINE = parseConfig(`[truststore]\nca_files = ["/baseline"]\n[intermediate_cert_validation]\ncert_cns = ["baseline"]\n`, "defaults", "/");
 
-const SECTIONS = ["server", "health", "cache", "revocation", "metrics", "truststore", "intermediateCertValidation", "tenant", "extAuthz", "log"] as const;
+const SECTIONS = [
+  "server",
+  "health",
+  "cache",
+  "revocation",
+  "metrics",
+  "truststore",
+  "intermediateCertValidation",
+  "tenant",
+  "extAuthz",
+  "forwardAuth",
+  "log",
+] as const;
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -47,6 +59,16 @@ function counts(config: Config): string {
   );
 }
 
+/** The forward-auth listener, its preset and exactly the headers it reads. */
+function forwardAuthLine(config: Config): string {
+  const { listen, proxy, certHeader, uriHeader, methodHeader, pathPrefix, trustedProxies } = config.forwardAuth;
+  if (listen === "") return "  forward auth: off";
+  const uri = uriHeader === "" ? `the request's own path${pathPrefix === "" ? "" : ` less ${pathPrefix}`}` : uriHeader;
+  const method = methodHeader === "" ? "the request's own method" : methodHeader;
+  const peers = listen.startsWith("unix:") ? "the socket's file mode" : trustedProxies.join(", ");
+  return `  forward auth on ${listen} for ${proxy}: certificate from ${certHeader}, URI from ${uri}, method from ${method}; callers: ${peers}`;
+}
+
 /** What a valid configuration amounts to, for people: one fact per line. */
 async function report(config: Config): Promise<string[]> {
   const { trust, trustDomains: domains, store, notes } = await readMaterial(config, { initial: true });
@@ -56,6 +78,7 @@ async function report(config: Config): Promise<string[]> {
     ...(trust.pinned.length > 0 ? [`  pinned client certificates: ${trust.pinned.length}`] : []),
     `  intermediates: ${trust.intermediates.length}; trust domains: ${domains.size}; CRLs: ${store.crlHoldings().length}`,
     `  listens on ${config.server.listen}${config.metrics.listen === "" ? "" : `, metrics on ${config.metrics.listen}`}`,
+    forwardAuthLine(config),
     counts(config),
     "  settings that differ from the defaults:",
     ...changedSettings(config).map((line) => `    ${line}`),

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 
 export const SERVE_USAGE = `usage: certgate serve [--config FILE]
-  Runs the gRPC service (certgate.v1, Envoy ext_authz, health, reflection).
+  Runs the gRPC service (certgate.v1, Envoy ext_authz, health, reflection) and, with
+  [forward_auth], the HTTP listener of nginx, Traefik, Caddy and HAProxy's forward auth.
   Without --config: the built-in dev default on 127.0.0.1:50051, trusting certs/dev
   (generated on first run). SIGHUP or a changed file reloads; SIGTERM drains and stops.`;
 

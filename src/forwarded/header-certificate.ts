@@ -24,10 +24,17 @@ function base64List(text: string, header: string, maxItems: number): HeaderCerti
   return chain.ok ? chain : fail("MALFORMED_CERTIFICATE", `${header}: ${chain.message}`, chain.certIndex);
 }
 
-/** Undefined when the value is empty (no certificate); otherwise the certificates, leaf first, or why they cannot be read. */
+// What Caddy sends for a placeholder that has no value, such as
+// {http.request.tls.client.certificate_der_base64} when the client sent no certificate.
+const UNEXPANDED_PLACEHOLDER = /^\{[A-Za-z0-9_.-]+\}$/;
+
+/**
+ * Undefined when the value is empty or a proxy's placeholder left unexpanded (no
+ * certificate); otherwise the certificates, leaf first, or why they cannot be read.
+ */
 export function certificatesFromHeader(value: string, header: string, maxItems: number): HeaderCertificate | undefined {
   let text = value.trim();
-  if (text === "") return undefined;
+  if (text === "" || UNEXPANDED_PLACEHOLDER.test(text)) return undefined;
   if (text.includes("%")) {
     try {
       text = decodeURIComponent(text).trim();

@@ -75,18 +75,17 @@ function memoizedXfcc(value: string, maxElements: number): Chain | undefined {
   return chain;
 }
 
-/** A non-empty header value's certificates (certificatesFromHeader answers undefined only for an empty one). */
-function memoizedHeader(value: string, header: string): Chain {
+/** A non-empty header value's certificates; undefined for a proxy's unexpanded placeholder (no certificate). */
+function memoizedHeader(value: string, header: string): Chain | undefined {
   let chains = headerChains.get(header);
   if (chains === undefined) {
     chains = new LruCache(1_024);
     headerChains.set(header, chains);
   }
-  let chain = chains.get(value);
-  if (chain === undefined) {
-    chain = certificatesFromHeader(value, header, MAX_HEADER_CERTIFICATES) ?? malformed(`${header} is empty`);
-    chains.set(value, chain);
-  }
+  const known = chains.get(value);
+  if (known !== undefined) return known;
+  const chain = certificatesFromHeader(value, header, MAX_HEADER_CERTIFICATES);
+  if (chain !== undefined) chains.set(value, chain);
   return chain;
 }
 
