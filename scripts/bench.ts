@@ -21,9 +21,12 @@ import { createValidator } from "../src/validator/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
 import { crlBenchmarks } from "./bench/crl.ts";
 import { SERVER_ENV, SERVER_FLAGS, formatResult, idleRss, perItem, scenario as measure, type Load, type Result } from "./bench/harness.ts";
+import { Samples, formatSpread, interleaved, spreadOf, type Spread } from "./bench/samples.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = env("BENCH_SECONDS", 5);
+/** Interleaved rounds of each group of scenarios a ratio compares. */
+const REPEAT = env("BENCH_REPEAT", 3);
 const WARMUP_MS = env("BENCH_WARMUP_MS", 1500);
 const CLIENTS = env("BENCH_CLIENTS", 2);
 const IN_FLIGHT = env("BENCH_IN_FLIGHT", 64);
@@ -121,16 +124,16 @@ writeFileSync(
 
 // --- Configs ----------------------------------------------------------------
 /** The config every bench server shares: ephemeral listeners, the bench root, the CN list, quiet logs. */
-function baseToml(cns: readonly string[] = ["bench-intermediate"]): string {
+function baseToml(cns: readonly string[] = ["bench-intermediate"], truststore = ""): string {
   return (
-    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n` +
+    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n${truststore}` +
     `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n`
   );
 }
-function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string } = {}): string {
+function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string; truststore?: string } = {}): string {
   const rules = (extra.rules ?? []).map((context) => `[[resource.access_control]]\ncontext = ${JSON.stringify(context)}\nhttp_method = "all"\n`).join("");
   const path = join(dir, `${name}.toml`);
-  writeFileSync(path, baseToml(extra.certCns) + rules + (extra.more ?? ""));
+  writeFileSync(path, baseToml(extra.certCns, extra.truststore) + rules + (extra.more ?? ""));
   return path;
 }
 const baseConfig = config("base");
@@ -151,10 +154,19 @@ function expectAllowed(configPath: string, pem: string): void {
   const decision = validator.validate({ chain: { pem }, context: "/api/users/v1/me", method: "GET" }, new Date());
   if (!decision.allowed) throw new Error(`the bench payload for ${configPath} is refused: ${decision.reason}: ${decision.message}`);
 }
+// Forward auth as nginx asks: the leaf alone (URL-encoded PEM), completed from intermediate_files.
+const forwardAuthConfig = config("forward-auth", {
+  truststore: `intermediate_files = ["intermediate.der"]\n`,
+  more: `[forward_auth]\nlisten = "127.0.0.1:0"\nproxy = "nginx"\n`,
+});
+const nginxRequest =
+  `GET /certgate-auth HTTP/1.1\r\nHost: certgate\r\nX-SSL-Client-Cert: ${encodeURIComponent(john.pem)}\r\n` +
+  `X-Original-URI: /api/users/v1/me\r\nX-Original-Method: GET\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`;
 const rules1 = config("rules-1", { rules: ["(.*)/api/users/v1/(.*)"] });
 const rules1000 = config("rules-1000", { rules: [...Array.from({ length: 999 }, (_, i) => `(.*)/service-${i}/(.*)`), "(.*)/api/users/v1/(.*)"] });
 
 expectAllowed(baseConfig, john.pem + intermediate.pem);
+expectAllowed(forwardAuthConfig, john.pem);
 expectAllowed(spiffeConfig, svid.pem + benchIssuing.pem);
 
 // --- The run ------------------------------------------------------------------
@@ -191,11 +203,13 @@ function cryptoCeiling(): Result {
 
 const validate = "/certgate.v1.CertificateValidator/Validate";
 const machine = `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`;
-const load = `${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario`;
+const load = `${CLIENTS} client processes, ${IN_FLIGHT} in flight, ${SECONDS}s per scenario, ${REPEAT} interleaved rounds`;
 console.log(`${machine}, ${load}, server flags: ${SERVER_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${SERVER_ENV.MALLOC_ARENA_MAX ?? "(glibc default)"}`);
 const results: Result[] = [];
+const samples = new Samples();
 const report = (r: Result) => {
   results.push(r);
+  samples.add(r);
   console.log(formatResult(r));
 };
 // BENCH_ONLY=name,name runs those scenarios alone (ratios needing a missing one are skipped).
@@ -204,21 +218,44 @@ const wanted = (name: string) => only === undefined || only.some((prefix) => nam
 async function run(name: string, measure: () => Result | Promise<Result>): Promise<void> {
   if (wanted(name)) report(await measure());
 }
-await run("echo", () => scenario("echo", ["echo", echoResponse], { path: validate, payloads: warm }));
-await run("crypto", cryptoCeiling);
-await run("decode-leaf", decodeLeaf);
-await run("validate-warm", () => scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm }));
-await run("validate-cold", () => scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold }));
-await run("ext-authz-warm", () =>
-  scenario("ext-authz-warm", ["certgate", baseConfig], { path: "/envoy.service.auth.v3.Authorization/Check", payloads: check }),
+const checkPath = "/envoy.service.auth.v3.Authorization/Check";
+// Each group's scenarios run interleaved, REPEAT rounds: the ratios below compare runs of the same round.
+await interleaved(
+  [
+    ["echo", () => scenario("echo", ["echo", echoResponse], { path: validate, payloads: warm })],
+    ["crypto", cryptoCeiling],
+    ["decode-leaf", decodeLeaf],
+    ["validate-warm", () => scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm })],
+    ["validate-cold", () => scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold })],
+    ["ext-authz-warm", () => scenario("ext-authz-warm", ["certgate", baseConfig], { path: checkPath, payloads: check })],
+    ["validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe })],
+    ["validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm })],
+  ],
+  REPEAT,
+  wanted,
+  report,
 );
-await run("validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe }));
-await run("validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm }));
-await run("validate-warm-rules-1", () => scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm }));
-await run("validate-warm-rules-1000", () => scenario("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm }));
+await interleaved(
+  [
+    ["http-echo", () => scenario("http-echo", ["http-echo"], { path: "", http: { request: nginxRequest } })],
+    ["forward-auth-warm", () => scenario("forward-auth-warm", ["certgate", forwardAuthConfig], { path: "", http: { request: nginxRequest } })],
+  ],
+  REPEAT,
+  wanted,
+  report,
+);
+await interleaved(
+  [
+    ["validate-warm-rules-1", () => scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm })],
+    ["validate-warm-rules-1000", () => scenario("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm })],
+  ],
+  REPEAT,
+  wanted,
+  report,
+);
 if (DISTINCT > 0) {
   // Distinct chains at the measured cold rate (BENCH_DISTINCT_RATE without one), long enough to pass DISTINCT calls.
-  const coldRate = results.find((r) => r.name === "validate-cold")?.perSecond ?? env("BENCH_DISTINCT_RATE", 5000);
+  const coldRate = samples.median("validate-cold")?.perSecond ?? env("BENCH_DISTINCT_RATE", 5000);
   await run("distinct-chains", () =>
     scenario(`distinct-chains-${DISTINCT}`, ["certgate", baseConfig], {
       path: validate,
@@ -230,47 +267,48 @@ if (DISTINCT > 0) {
 
 // Revocation at scale: CRLs of 10k-1M entries (BENCH_ONLY=crl for these alone).
 const crl = ["crl-load", "crl-reload", "validate-cold-crl"].some(wanted)
-  ? await crlBenchmarks(
-      { harness, intermediate, warm, cold, baseToml: baseToml(), report },
-      wanted,
-      results.find((r) => r.name === "validate-cold"),
-    )
+  ? await crlBenchmarks({ harness, intermediate, warm, cold, baseToml: baseToml(), report }, wanted, samples.median("validate-cold"))
   : undefined;
 
 const idleRssMb = wanted("idle") ? await idleRss(IDLE_SETTLE_MS) : Number.NaN;
 if (!Number.isNaN(idleRssMb)) console.log(`idle certgate serve (npm start, built-in default): RSS ${idleRssMb.toFixed(0)} MB after ${IDLE_SETTLE_MS} ms`);
 
-const get = (name: string) => results.find((r) => r.name === name) ?? { perCpuSecond: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN };
-const ratio = (label: string, value: number, target: string) => {
-  if (!Number.isNaN(value)) console.log(`${label.padEnd(52)} ${value.toFixed(2)}   (target ${target})`);
+const get = (name: string) => samples.median(name) ?? { perCpuSecond: Number.NaN, perSecond: Number.NaN, p99: Number.NaN, peakRssMb: Number.NaN };
+const line = (label: string, value: Spread | undefined, target: string) => {
+  if (value !== undefined) console.log(`${label.padEnd(52)} ${formatSpread(value)}   (target ${target})`);
 };
-// A cold call pays the transport and the crypto: its honest ceiling is the two together.
-const coldCeiling = 1 / (1 / get("echo").perCpuSecond + 1 / get("crypto").perCpuSecond);
-console.log("");
+const single = (value: number) => (Number.isFinite(value) ? { median: value, min: value, max: value, rounds: 1 } : undefined);
+// A cold call pays the transport and the crypto: its honest ceiling is the two together, per round.
+const ceilings = samples.runs("echo").map((echo, i) => 1 / (1 / echo.perCpuSecond + 1 / (samples.runs("crypto")[i]?.perCpuSecond ?? Number.NaN)));
+const coldCeiling =
+  get("validate-cold").perCpuSecond === undefined ? Number.NaN : (ceilings.sort((a, b) => a - b)[Math.floor((ceilings.length - 1) / 2)] ?? Number.NaN);
+console.log(`\nmedian of ${REPEAT} interleaved rounds (min-max); each ratio within a round`);
 if (!Number.isNaN(coldCeiling)) console.log(`cold ceiling 1/(1/echo + 1/crypto)                   ${coldCeiling.toFixed(0)} calls/server-CPU-s`);
-ratio("decode-leaf / crypto (per CPU-s)", get("decode-leaf").perCpuSecond / get("crypto").perCpuSecond, ">= 1");
-ratio("validate-cold / cold ceiling (per CPU-s)", get("validate-cold").perCpuSecond / coldCeiling, ">= 0.70");
-ratio("validate-warm / echo (per server CPU-s)", get("validate-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.85");
-ratio("ext-authz-warm / echo (per server CPU-s)", get("ext-authz-warm").perCpuSecond / get("echo").perCpuSecond, ">= 0.75");
-ratio("p99 validate-warm / p99 echo", get("validate-warm").p99 / get("echo").p99, "<= 1.5");
-ratio("SVID, 1 mapping, 2 trust domains / validate-warm", get("validate-warm-spiffe").perCpuSecond / get("validate-warm").perCpuSecond, ">= 0.95");
-ratio("10000 cert_cns / 1 (per server CPU-s)", get("validate-warm-cns-10k").perCpuSecond / get("validate-warm").perCpuSecond, ">= 0.95");
-ratio("1000 rules / 1 rule (per server CPU-s)", get("validate-warm-rules-1000").perCpuSecond / get("validate-warm-rules-1").perCpuSecond, ">= 0.95");
+line("decode-leaf / crypto (per CPU-s)", samples.ratio("crypto", "decode-leaf"), ">= 1");
+const coldRatios = samples.runs("validate-cold").map((run, i) => run.perCpuSecond / (ceilings[i] ?? Number.NaN));
+line("validate-cold / cold ceiling (per CPU-s)", spreadOf(coldRatios), ">= 0.70");
+line("validate-warm / echo (per server CPU-s)", samples.ratio("echo", "validate-warm"), ">= 0.85");
+line("ext-authz-warm / echo (per server CPU-s)", samples.ratio("echo", "ext-authz-warm"), ">= 0.75");
+line("forward-auth-warm / http-echo (per server CPU-s)", samples.ratio("http-echo", "forward-auth-warm"), ">= 0.80");
+line("p99 validate-warm / p99 echo", samples.ratio("echo", "validate-warm", "p99"), "<= 1.5");
+line("SVID, 1 mapping, 2 trust domains / validate-warm", samples.ratio("validate-warm", "validate-warm-spiffe"), ">= 0.95");
+line("10000 cert_cns / 1 (per server CPU-s)", samples.ratio("validate-warm", "validate-warm-cns-10k"), ">= 0.95");
+line("1000 rules / 1 rule (per server CPU-s)", samples.ratio("validate-warm-rules-1", "validate-warm-rules-1000"), ">= 0.95");
 const distinct = results.find((r) => r.name.startsWith("distinct-chains"));
 if (distinct !== undefined) {
-  ratio(`${distinct.name} / validate-cold (per CPU-s)`, distinct.perCpuSecond / get("validate-cold").perCpuSecond, ">= 0.90");
+  line(`${distinct.name} / validate-cold (per CPU-s)`, single(distinct.perCpuSecond / get("validate-cold").perCpuSecond), ">= 0.90");
   console.log(`${`${distinct.name} peak RSS`.padEnd(52)} ${distinct.peakRssMb.toFixed(0)} MB   (target <= 250 MB at 1000000)`);
 }
 if (!Number.isNaN(idleRssMb)) console.log(`${"idle RSS".padEnd(52)} ${idleRssMb.toFixed(0)} MB   (target <= 90 MB)`);
-for (const line of crl?.lines ?? []) console.log(line);
+for (const crlLine of crl?.lines ?? []) console.log(crlLine);
 if (crl?.coldWith !== undefined)
-  ratio("validate-cold with a 1M-entry CRL / without (per CPU-s)", crl.coldWith.perCpuSecond / get("validate-cold").perCpuSecond, ">= 0.95");
+  line("validate-cold with a 1M-entry CRL / without (per CPU-s)", single(crl.coldWith.perCpuSecond / get("validate-cold").perCpuSecond), ">= 0.95");
 if (crl?.reload !== undefined && crl.warmWith !== undefined) {
   const { reload, warmWith } = crl;
   console.log(`${"crl-reload-under-load errors".padEnd(52)} ${reload.errors}   (target 0)`);
   const loop = (result: Result) => (result.loopMaxMs ?? Number.NaN).toFixed(1);
   console.log(`${"crl-reload-under-load max event-loop delay".padEnd(52)} ${loop(reload)} ms   (target <= 50 ms; ${loop(warmWith)} ms without reloads)`);
-  ratio("p99 with reloads every 2 s / p99 without", reload.p99 / warmWith.p99, "<= 1.5");
+  line("p99 with reloads every 2 s / p99 without", single(reload.p99 / warmWith.p99), "<= 1.5");
 }
 
 mkdirSync(fileURLToPath(new URL("../bench", import.meta.url)), { recursive: true });

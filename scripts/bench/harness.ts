@@ -22,6 +22,8 @@ export interface Result {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Open-loop (fixed-rate) scenarios only. */
+  p999?: number;
   peakRssMb: number;
   errors: number;
   rssStartMb?: number;
@@ -43,7 +45,8 @@ export const SERVER_ENV: NodeJS.ProcessEnv = ARENAS === "" ? { ...process.env } 
 
 export interface BenchServer {
   readonly child: ReturnType<typeof fork>;
-  readonly address: Promise<string>;
+  /** The gRPC address and the HTTP (forward-auth) address, "-" where there is none. */
+  readonly address: Promise<{ readonly grpc: string; readonly http: string }>;
   usage(): Promise<Usage>;
 }
 
@@ -52,11 +55,11 @@ export function startBenchServer(args: string[], cwd: string): BenchServer {
   const child = fork(join(here, "server.ts"), args, { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd, execArgv: SERVER_FLAGS, env: SERVER_ENV });
   // BENCH_SERVER_LOG=FILE keeps what the servers print (with BENCH_NODE_FLAGS="... --trace-gc", their collections).
   const log = process.env.BENCH_SERVER_LOG;
-  const address = new Promise<string>((resolve, reject) => {
+  const address = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       if (log !== undefined) appendFileSync(log, chunk);
-      const match = /READY (\S+)/.exec(String(chunk));
-      if (match) resolve(match[1]!);
+      const match = /READY (\S+) (\S+)/.exec(String(chunk));
+      if (match) resolve({ grpc: match[1]!, http: match[2]! });
     });
     child.once("exit", (code) => reject(new Error(`bench server exited ${code}`)));
   });
@@ -68,9 +71,9 @@ export function startBenchServer(args: string[], cwd: string): BenchServer {
   return { child, address, usage };
 }
 
-export function runClient(job: object): Promise<{ count: number; errors: number; sample: number[] }> {
+export function runClient(job: object, client = "client.ts"): Promise<{ count: number; errors: number; sample: number[] }> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, "client.ts"), [JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    const child = fork(join(here, client), [JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => (out += String(chunk)));
     child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bench client exited ${code}`))));
@@ -92,7 +95,9 @@ export interface HarnessOptions {
 }
 
 export interface Load {
+  /** A gRPC method path; or, for an HTTP load, the whole request to send on keep-alive connections. */
   readonly path: string;
+  readonly http?: { readonly request: string };
   readonly payloads?: string;
   readonly combos?: boolean;
   readonly durationMs?: number;
@@ -103,21 +108,21 @@ export interface Load {
 /** One scenario: a server, CLIENTS client processes with IN_FLIGHT calls outstanding, a measured window. */
 export async function scenario(options: HarnessOptions, name: string, serverArgs: string[], load: Load): Promise<Result> {
   const server = startBenchServer(serverArgs, options.dir);
-  const address = await server.address;
+  const addresses = await server.address;
   const durationMs = load.durationMs ?? options.seconds * 1000;
   const startAt = Date.now() + 1500;
   const perClient = Math.max(1, Math.round(options.inFlight / options.clients));
+  const timing = { inFlight: perClient, startAt, warmupMs: options.warmupMs, durationMs };
   const clients = Array.from({ length: options.clients }, (_, i) =>
-    runClient({
-      address,
-      path: load.path,
-      payloads: load.payloads,
-      combos: load.combos ? { leaves: options.leavesFile, intermediate: options.intermediateFile, offset: i * 1_000_003 } : undefined,
-      inFlight: perClient,
-      startAt,
-      warmupMs: options.warmupMs,
-      durationMs,
-    }),
+    load.http !== undefined
+      ? runClient({ address: addresses.http, request: load.http.request, ...timing }, "http-client.ts")
+      : runClient({
+          address: addresses.grpc,
+          path: load.path,
+          payloads: load.payloads,
+          combos: load.combos ? { leaves: options.leavesFile, intermediate: options.intermediateFile, offset: i * 1_000_003 } : undefined,
+          ...timing,
+        }),
   );
   await new Promise((resolve) => setTimeout(resolve, startAt + options.warmupMs - Date.now()));
   const before = await server.usage();

@@ -1,9 +1,11 @@
 // Benchmark server process: `echo` (a bare grpc-js server answering Validate with a
-// fixed response: the transport ceiling) or `certgate CONFIG` (the real service, from
-// dist/ as `npm start` runs it).
-// Prints "READY <address>"; answers IPC "usage" with its CPU time, RSS, peak RSS and
+// fixed response: the transport ceiling), `http-echo` (a bare node:http server answering
+// 200: the forward-auth ceiling) or `certgate CONFIG` (the real service, from dist/ as
+// `npm start` runs it).
+// Prints "READY <gRPC address> <HTTP address or ->"; answers IPC "usage" with its CPU time, RSS, peak RSS and
 // the longest event-loop delay since the previous "usage" (perf_hooks.monitorEventLoopDelay).
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -53,5 +55,21 @@ async function echo(responseFile: string): Promise<string> {
   );
 }
 
-const address = mode === "echo" ? await echo(argument!) : (await startService(argument, pino({ level: "warn" }))).server.address;
-console.log(`READY ${address}`);
+/** A bare node:http server answering 200 with no body: what any HTTP answer costs. */
+function httpEcho(): Promise<string> {
+  const server = createServer({ keepAliveTimeout: 120_000, noDelay: true }, (_request, response) => {
+    response.writeHead(200, { "content-length": "0" });
+    response.end();
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`127.0.0.1:${(server.address() as { port: number }).port}`)));
+}
+
+async function start(): Promise<[string, string]> {
+  if (mode === "echo") return [await echo(argument!), "-"];
+  if (mode === "http-echo") return ["-", await httpEcho()];
+  const service = await startService(argument, pino({ level: "warn" }));
+  return [service.server.address, service.forwardAuth?.address ?? "-"];
+}
+
+const [address, httpAddress] = await start();
+console.log(`READY ${address} ${httpAddress}`);

@@ -9,15 +9,30 @@ import type { RevocationFetcher } from "./revocation-fetcher.ts";
 /** Without a fetcher, the sources a decision needs count as unavailable for this long, as a failed fetch would. */
 const UNFETCHED_BACKOFF_MS = DEFAULTS.revocation.failureBackoffSeconds * 1000;
 
-export async function validateWithFetch(
+/**
+ * The decision, synchronously when the validator has all it needs (every warm call), a
+ * promise when revocation material has to be fetched first.
+ */
+export function validateWithFetch(
   validator: Validator,
   request: ValidationRequest,
   now: () => Date,
   fetcher: RevocationFetcher | undefined,
   options?: ValidateOptions,
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const first = validator.validate(request, now(), options);
   if (first.revocationNeeds.length === 0) return first;
+  return fetchAndDecide(validator, request, now, fetcher, first, options);
+}
+
+async function fetchAndDecide(
+  validator: Validator,
+  request: ValidationRequest,
+  now: () => Date,
+  fetcher: RevocationFetcher | undefined,
+  first: Decision,
+  options?: ValidateOptions,
+): Promise<Decision> {
   if (fetcher === undefined) {
     // Nothing can fetch here: the sources count as unavailable, and the mode decides.
     for (const need of first.revocationNeeds) {

@@ -4,11 +4,11 @@
 // Only the headers a Reading names are read: a proxy passes the client's other
 // headers along, so a certificate or a path in any other header is the client's
 // claim, never evidence.
-import { LruCache } from "../lru-cache.ts";
 import { fail, type Failure } from "../reason.ts";
 import type { ValidationRequest } from "../validator/decision.ts";
 import { chainFromClientCertFields } from "./client-cert-field.ts";
 import { certificatesFromHeader } from "./header-certificate.ts";
+import { LongValueMemo } from "./value-memo.ts";
 import { chainFromXfcc } from "./xfcc.ts";
 
 /** Request headers by lower-case name; a repeated header as every value. */
@@ -63,9 +63,9 @@ const badProxyHeader = (why: string) => fail("INVALID_PROXY_HEADER", why);
 
 // A proxy sends the same header value for every request of a client: read each once. The
 // same chain object comes back, so the validator hashes it once too.
-const xfccChains = new LruCache<string, { readonly chain: Chain | undefined; readonly maxElements: number }>(1_024);
+const xfccChains = new LongValueMemo<{ readonly chain: Chain | undefined; readonly maxElements: number }>(1_024);
 /** Per header name (messages name the header), its values read. */
-const headerChains = new Map<string, LruCache<string, Chain>>();
+const headerChains = new Map<string, LongValueMemo<Chain>>();
 
 function memoizedXfcc(value: string, maxElements: number): Chain | undefined {
   const known = xfccChains.get(value);
@@ -79,7 +79,7 @@ function memoizedXfcc(value: string, maxElements: number): Chain | undefined {
 function memoizedHeader(value: string, header: string): Chain | undefined {
   let chains = headerChains.get(header);
   if (chains === undefined) {
-    chains = new LruCache(1_024);
+    chains = new LongValueMemo(1_024);
     headerChains.set(header, chains);
   }
   const known = chains.get(value);

@@ -8,7 +8,7 @@ import type { TLSSocket } from "node:tls";
 import type { Config } from "../config/config.ts";
 import { validateWithFetch } from "../fetch/validate-with-fetch.ts";
 import { forwardAuthReading } from "../forwarded/presets.ts";
-import { validationRequestOf, type ReadRequest, type Reading } from "../forwarded/proxy-request.ts";
+import { validationRequestOf, type HeaderValues, type ReadRequest, type Reading } from "../forwarded/proxy-request.ts";
 import type { ServiceDeps } from "../grpc/certgate-service.ts";
 import { refusedInput, type Decision } from "../validator/validator.ts";
 import { peerFilter } from "./peer-filter.ts";
@@ -22,7 +22,8 @@ export interface ForwardAuthDeps extends ServiceDeps {
 
 interface Answer {
   readonly status: 200 | 401 | 403;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Flat: name, value, name, value (writeHead takes it as is). */
+  readonly headers: readonly string[];
   readonly body: string;
 }
 
@@ -43,9 +44,30 @@ function readingOf(settings: ForwardAuthSettings): Reading {
   return reading;
 }
 
+/**
+ * The request's headers as sent (rawHeaders: name, value, name, value, ...), looked up by
+ * lower-case name. Node's `headers` and `headersDistinct` build an object of every header
+ * on first use, which costs more than the rest of a warm decision; a few lookups over
+ * the raw list cost nothing.
+ */
+function rawHeaderValues(raw: readonly string[]): HeaderValues {
+  return {
+    get(name) {
+      let found: string | string[] | undefined;
+      for (let i = 0; i < raw.length; i += 2) {
+        const key = raw[i]!;
+        if (key.length !== name.length || key.toLowerCase() !== name) continue;
+        const value = raw[i + 1]!;
+        found = found === undefined ? value : typeof found === "string" ? [found, value] : [...found, value];
+      }
+      return found;
+    },
+  };
+}
+
 export function forwardAuthInput(request: IncomingMessage, settings: ForwardAuthSettings): ReadRequest {
-  const headers = request.headersDistinct;
-  return validationRequestOf({ headers: { get: (name) => headers[name] }, method: request.method ?? "", path: request.url ?? "" }, readingOf(settings));
+  const headers = rawHeaderValues(request.rawHeaders);
+  return validationRequestOf({ headers, method: request.method ?? "", path: request.url ?? "" }, readingOf(settings));
 }
 
 /** Header values go out as the UTF-8 bytes of the text (a username may be any Unicode), which proxies pass on as they are. */
@@ -55,37 +77,38 @@ const headerText = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : Bu
  * Allowed: 200 and every principal header, empty where the principal has no such part.
  * Proxies copy only what an answer carries, so an absent header would let a value the
  * client sent reach the upstream (Caddy even sends its placeholder text); an empty one
- * overwrites it.
+ * overwrites it. Nothing else: each header costs every answer its processing.
  */
 function allowed(decision: Decision, settings: ForwardAuthSettings): Answer {
   const names = settings.extAuthz.headers;
   const identity = decision.identity;
   const principal = identity?.principal;
-  const headers: Record<string, string> = {
-    [names.user]: headerText(principal?.username ?? ""),
-    [names.userStore]: headerText(principal?.userStoreDomain ?? ""),
-    [names.tenant]: headerText(principal?.tenantDomain ?? ""),
-    [names.qualifiedUser]: headerText(principal?.qualifiedUsername ?? ""),
-    [names.fingerprint]: identity?.fingerprint ?? "",
-    [names.spiffeId]: identity?.spiffeId ?? "",
-    "x-certgate-reason": decision.reason,
-    "cache-control": "no-store",
-    "content-length": "0",
-  };
+  const headers = [
+    names.user,
+    headerText(principal?.username ?? ""),
+    names.userStore,
+    headerText(principal?.userStoreDomain ?? ""),
+    names.tenant,
+    headerText(principal?.tenantDomain ?? ""),
+    names.qualifiedUser,
+    headerText(principal?.qualifiedUsername ?? ""),
+    names.fingerprint,
+    identity?.fingerprint ?? "",
+    names.spiffeId,
+    identity?.spiffeId ?? "",
+    // Without it, headers written ahead of an empty body make the answer chunked.
+    "content-length",
+    "0",
+  ];
   return { status: 200, headers, body: "" };
 }
 
 /** Refused: the decision's 401 or 403 (nginx turns any other status into 500), the reason, and a JSON body. */
 function refused(decision: Decision): Answer {
   const body = JSON.stringify({ reason: decision.reason, message: decision.message });
-  const headers: Record<string, string> = {
-    "x-certgate-reason": decision.reason,
-    "content-type": "application/json",
-    "cache-control": "no-store",
-    "content-length": String(Buffer.byteLength(body)),
-  };
+  const headers = ["x-certgate-reason", decision.reason, "content-type", "application/json", "content-length", String(Buffer.byteLength(body))];
   // RFC 9110 15.5.2: a 401 names how to authenticate; here, with a client certificate.
-  if (decision.httpStatus === 401) headers["www-authenticate"] = `Certificate realm="certgate", reason="${decision.reason}"`;
+  if (decision.httpStatus === 401) headers.push("www-authenticate", `Certificate realm="certgate", reason="${decision.reason}"`);
   return { status: decision.httpStatus === 200 ? 403 : decision.httpStatus, headers, body };
 }
 
@@ -109,19 +132,24 @@ function callerOf(request: IncomingMessage): string {
 }
 
 function send(response: ServerResponse, answer: Answer, close: boolean): void {
-  response.writeHead(answer.status, close ? { ...answer.headers, connection: "close" } : answer.headers);
+  response.writeHead(answer.status, close ? [...answer.headers, "connection", "close"] : (answer.headers as string[]));
   response.end(answer.body);
 }
 
 /** A request with a body is answered and its connection closed: the body is never read. */
-const hasBody = (request: IncomingMessage) =>
-  request.headers["transfer-encoding"] !== undefined || (request.headers["content-length"] !== undefined && request.headers["content-length"] !== "0");
+function hasBody(request: IncomingMessage): boolean {
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === 17 && key.toLowerCase() === "transfer-encoding") return true;
+    if (key.length === 14 && key.toLowerCase() === "content-length" && raw[i + 1]!.trim() !== "0") return true;
+  }
+  return false;
+}
 
 export function forwardAuthHandler(deps: ForwardAuthDeps, settings: () => ForwardAuthSettings): (request: IncomingMessage, response: ServerResponse) => void {
   const peers = peerFilter();
-  const decide = async (request: IncomingMessage, response: ServerResponse, config: ForwardAuthSettings, started: number) => {
-    const input = forwardAuthInput(request, config);
-    const decision = input.ok ? await validateWithFetch(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
+  const answer = (request: IncomingMessage, response: ServerResponse, config: ForwardAuthSettings, input: ReadRequest, decision: Decision, started: number) => {
     deps.onDecision({
       rpc: "ForwardAuth",
       decision,
@@ -132,6 +160,22 @@ export function forwardAuthHandler(deps: ForwardAuthDeps, settings: () => Forwar
       caller: () => callerOf(request),
     });
     send(response, forwardAuthAnswer(decision, config), hasBody(request));
+  };
+  const failed = (response: ServerResponse, error: unknown) => {
+    // A bug is never an allow: proxies read 500 as a refusal (failure_mode_allow stays off).
+    deps.onError(error, "ForwardAuth");
+    if (!response.headersSent) response.writeHead(500, { "content-type": "application/json", connection: "close" });
+    response.end(JSON.stringify({ message: "internal error; the request was not authorised" }));
+  };
+  /** Synchronous unless revocation material has to be fetched first. */
+  const decide = (request: IncomingMessage, response: ServerResponse, config: ForwardAuthSettings, started: number) => {
+    const input = forwardAuthInput(request, config);
+    const decision = input.ok ? validateWithFetch(deps.validator(), input.request, deps.now, deps.fetchRevocation) : refusedInput(input);
+    if (!(decision instanceof Promise)) return answer(request, response, config, input, decision, started);
+    decision.then(
+      (fetched) => answer(request, response, config, input, fetched, started),
+      (error: unknown) => failed(response, error),
+    );
   };
   return (request, response) => {
     const started = performance.now();
@@ -144,11 +188,10 @@ export function forwardAuthHandler(deps: ForwardAuthDeps, settings: () => Forwar
       response.end(body);
       return;
     }
-    decide(request, response, config, started).catch((error: unknown) => {
-      // A bug is never an allow: proxies read 500 as a refusal (failure_mode_allow stays off).
-      deps.onError(error, "ForwardAuth");
-      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json", connection: "close" });
-      response.end(JSON.stringify({ message: "internal error; the request was not authorised" }));
-    });
+    try {
+      decide(request, response, config, started);
+    } catch (error) {
+      failed(response, error);
+    }
   };
 }

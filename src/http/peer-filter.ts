@@ -30,20 +30,30 @@ export interface PeerFilter {
 
 export function peerFilter(): PeerFilter {
   const lists = new WeakMap<ForwardAuthConfig, { readonly list: BlockList; readonly callers: ReadonlySet<string> }>();
+  // A connection's peer address does not change: its verdict is kept per socket, for the configuration it
+  // was made under. Not with allowed_caller_sans: TLS 1.2 renegotiation could present another certificate.
+  const verdicts = new WeakMap<object, { readonly config: ForwardAuthConfig; readonly refusal: string | undefined }>();
+  const judge = (request: IncomingMessage, config: ForwardAuthConfig): string | undefined => {
+    let known = lists.get(config);
+    if (known === undefined) {
+      known = { list: blockListOf(config.trustedProxies), callers: new Set(config.allowedCallerSans) };
+      lists.set(config, known);
+    }
+    const address = request.socket.remoteAddress;
+    // A unix socket has no peer address: its file mode (forward_auth.socket_mode) decides who connects.
+    if (address !== undefined && !known.list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"))
+      return `peer ${address} is not in forward_auth.trusted_proxies`;
+    if (known.callers.size > 0 && !peerSans(request).some((san) => known.callers.has(san)))
+      return "the caller's certificate names none of forward_auth.allowed_caller_sans";
+    return undefined;
+  };
   return {
     refusal(request, config) {
-      let known = lists.get(config);
-      if (known === undefined) {
-        known = { list: blockListOf(config.trustedProxies), callers: new Set(config.allowedCallerSans) };
-        lists.set(config, known);
-      }
-      const address = request.socket.remoteAddress;
-      // A unix socket has no peer address: its file mode (forward_auth.socket_mode) decides who connects.
-      if (address !== undefined && !known.list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"))
-        return `peer ${address} is not in forward_auth.trusted_proxies`;
-      if (known.callers.size > 0 && !peerSans(request).some((san) => known.callers.has(san)))
-        return "the caller's certificate names none of forward_auth.allowed_caller_sans";
-      return undefined;
+      const known = verdicts.get(request.socket);
+      if (known !== undefined && known.config === config) return known.refusal;
+      const refusal = judge(request, config);
+      if (config.allowedCallerSans.length === 0) verdicts.set(request.socket, { config, refusal });
+      return refusal;
     },
   };
 }

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { Certificate } from "../pki/certificate/certificate.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 import type { Reason } from "../reason.ts";
+import { HotCounter, HotHistogram } from "./hot-instruments.ts";
 import { ListenerError } from "../listener-error.ts";
 
 export interface TrustMaterial {
@@ -35,31 +36,21 @@ export interface Metrics {
 export function createMetrics(now: () => Date): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "certgate_" });
-  const decisions = new Counter({
-    name: "certgate_decisions_total",
-    help: "Decisions by adapter (grpc, http), rpc (Validate, Check, ForwardAuth) and reason",
-    labelNames: ["adapter", "rpc", "reason", "allowed"],
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: "certgate_decision_duration_seconds",
-    help: "Time to decide one call, from request to answer",
-    labelNames: ["adapter", "rpc"],
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
-    registers: [registry],
-  });
+  // Counted on every call: plain numbers, read at scrape time (hot-instruments.ts).
+  const decisions = new HotCounter("certgate_decisions_total", "Decisions by adapter (grpc, http), rpc (Validate, Check, ForwardAuth) and reason", registry);
+  const latency = new HotHistogram(
+    "certgate_decision_duration_seconds",
+    "Time to decide one call, from request to answer",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registry,
+  );
   const clientExpiry = new Histogram({
     name: "certgate_client_certificate_expiry_seconds",
     help: "Time left on each distinct client certificate allowed, observed once per certificate per process",
     buckets: [3600, 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 90 * 86_400, 365 * 86_400],
     registers: [registry],
   });
-  const cache = new Counter({
-    name: "certgate_cache_lookups_total",
-    help: "Cache lookups by cache and result",
-    labelNames: ["cache", "result"],
-    registers: [registry],
-  });
+  const cache = new HotCounter("certgate_cache_lookups_total", "Cache lookups by cache and result", registry);
   const nonconforming = new Counter({
     name: "certgate_nonconforming_certificates_total",
     help: "Distinct certificates (and CRLs) on verified paths that break an RFC 5280 rule for conforming CAs, by rule; each counted once",
@@ -135,23 +126,28 @@ export function createMetrics(now: () => Date): Metrics {
     },
   });
   generation.set(1);
-  // Label lookups hash their values on every call; children resolved once are not.
-  const decisionCounters = new Map<string, { inc(): void }>();
+  // Label lookups hash their values on every call; children resolved once are not. Keyed by
+  // rpc, then reason: both are constant strings, whose hashes V8 keeps, where a joined key is new each call.
+  const decisionCounters = new Map<string, Map<string, { inc(): void }>>();
   const latencies = new Map<string, { observe(value: number): void }>();
-  const cacheCounters = new Map<string, { inc(): void }>();
+  const cacheCounters = new Map<string, { readonly hit: { inc(): void }; readonly miss: { inc(): void } }>();
   return {
     registry,
     decision(adapter, rpc, reason, allowed, seconds) {
-      const key = `${adapter}|${rpc}|${reason}`;
-      let counter = decisionCounters.get(key);
+      let byReason = decisionCounters.get(rpc);
+      if (byReason === undefined) {
+        byReason = new Map();
+        decisionCounters.set(rpc, byReason);
+      }
+      let counter = byReason.get(reason);
       if (counter === undefined) {
-        counter = decisions.labels({ adapter, rpc, reason, allowed: String(allowed) });
-        decisionCounters.set(key, counter);
+        counter = decisions.child({ adapter, rpc, reason, allowed: String(allowed) });
+        byReason.set(reason, counter);
       }
       counter.inc();
       let histogram = latencies.get(rpc);
       if (histogram === undefined) {
-        histogram = latency.labels({ adapter, rpc });
+        histogram = latency.child({ adapter, rpc });
         latencies.set(rpc, histogram);
       }
       histogram.observe(seconds);
@@ -163,13 +159,12 @@ export function createMetrics(now: () => Date): Metrics {
       clientExpiry.observe(secondsLeft);
     },
     cacheLookup(name, hit) {
-      const key = `${name}|${hit}`;
-      let counter = cacheCounters.get(key);
-      if (counter === undefined) {
-        counter = cache.labels({ cache: name, result: hit ? "hit" : "miss" });
-        cacheCounters.set(key, counter);
+      let counters = cacheCounters.get(name);
+      if (counters === undefined) {
+        counters = { hit: cache.child({ cache: name, result: "hit" }), miss: cache.child({ cache: name, result: "miss" }) };
+        cacheCounters.set(name, counters);
       }
-      counter.inc();
+      (hit ? counters.hit : counters.miss).inc();
     },
     nonconforming(rule) {
       nonconforming.inc({ rule });
