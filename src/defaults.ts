@@ -14,6 +14,16 @@ export const DEFAULTS = {
     maxConcurrentStreams: 100,
     drainSeconds: 10,
     socketMode: "0660",
+    /** Serving processes (node:cluster); 1 = one process, no primary. */
+    workers: 1,
+    /** Connections are closed (GOAWAY) after this long, ±10%, so clients spread over replicas that were added since. */
+    maxConnectionAgeSeconds: 300,
+    /** Calls in flight on a connection past its age get this long to finish. */
+    maxConnectionAgeGraceSeconds: 30,
+    /** A connection with no call for this long is closed. */
+    maxConnectionIdleSeconds: 600,
+    /** Each connection is pinged this often; one that does not answer within 20 s is closed (a vanished peer). */
+    keepaliveSeconds: 60,
   },
   truststore: {
     allowSha1: false,

@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 // certgate command line: serve | verify | check | certs. Each command's module is imported
 // when it runs, so a server never loads the dev PKI generator or the offline verifier.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { DEV_PKI_DIR } from "../devpki/layout.ts";
 import { runtimeProblem } from "./runtime.ts";
 import { CERTS_USAGE, CHECK_USAGE, SERVE_USAGE, USAGE, VERIFY_USAGE, version, wantsHelp } from "./usage.ts";
 
 const COMMAND_USAGE: Readonly<Record<string, string>> = { serve: SERVE_USAGE, verify: VERIFY_USAGE, check: CHECK_USAGE, certs: CERTS_USAGE };
+
+/** --workers: a count, or "auto" (one per core this process may use); null when it is neither. */
+function workersOption(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  if (value === "auto") return availableParallelism();
+  return /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 256 ? Number(value) : null;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const problem = runtimeProblem(process.version);
@@ -33,15 +41,20 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command) {
     case "serve": {
-      let config: string | undefined;
+      let values: { config?: string | undefined; workers?: string | undefined };
       try {
-        config = parseArgs({ args: [...rest], options: { config: { type: "string" } } }).values.config;
+        values = parseArgs({ args: [...rest], options: { config: { type: "string" }, workers: { type: "string" } } }).values;
       } catch (error) {
         stderr(`certgate serve: ${(error as Error).message}\n${SERVE_USAGE}\n`);
         return 2;
       }
+      const workers = workersOption(values.workers);
+      if (workers === null) {
+        stderr(`certgate serve: --workers must be a number from 1 to 256 or "auto", found ${JSON.stringify(values.workers)}\n${SERVE_USAGE}\n`);
+        return 2;
+      }
       const { serveCommand } = await import("./serve.ts");
-      return serveCommand(config);
+      return serveCommand(values.config, workers);
     }
     case "verify": {
       const { verifyCommand } = await import("./verify.ts");

@@ -1,23 +1,43 @@
-// `certgate serve [--config FILE]`: start the service, reload on SIGHUP, drain and stop
-// on SIGTERM/SIGINT. A configuration that does not load is plain lines on stderr and
-// exit 2; a listener that cannot open, one line and exit 1.
+// `certgate serve [--config FILE] [--workers N|auto]`: start the service, reload on
+// SIGHUP, drain and stop on SIGTERM/SIGINT. A configuration that does not load is plain
+// lines on stderr and exit 2; a listener that cannot open, one line and exit 1. With
+// more than one worker this process is the cluster primary (process/primary.ts); in a
+// worker it is one of the serving processes (process/worker.ts).
+import cluster from "node:cluster";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { ConfigError } from "../config/config.ts";
 import { ListenerError } from "../listener-error.ts";
 import { startService, type Service } from "../process/service.ts";
+import { startFailure } from "../process/start-failure.ts";
+import { runPrimary } from "../process/primary.ts";
+import { runWorker } from "../process/worker.ts";
+import { readConfig } from "./config-material.ts";
 
-/** What a person reads when serve cannot start: plain lines on stderr (the JSON log line stays for pipelines). */
-export function startFailure(error: unknown): { readonly lines: string; readonly code: number } | undefined {
-  if (error instanceof ConfigError) return { lines: `certgate: ${error.message}\n`, code: 2 };
-  if (error instanceof ListenerError) return { lines: `certgate: ${error.message}\n`, code: 1 };
-  return undefined;
+/** The workers asked for: the flag, else the configuration's server.workers (read here only for that). */
+async function workersWanted(configPath: string | undefined, flag: number | undefined): Promise<number | ConfigError> {
+  if (flag !== undefined) return flag;
+  try {
+    return (await readConfig(configPath)).server.workers;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
 }
 
-export async function serveCommand(configPath: string | undefined): Promise<number> {
-  const logger = pino({ base: { service: "certgate" }, level: "info" });
+export async function serveCommand(configPath: string | undefined, workersFlag?: number): Promise<number> {
+  const workerId = cluster.isWorker ? Number(process.env.CERTGATE_WORKER_ID) : undefined;
+  const logger = pino({ base: workerId === undefined ? { service: "certgate" } : { service: "certgate", worker: workerId }, level: "info" });
   // grpc-js writes its own lines to stderr ("E No address added ..."); certgate says it once, in its log.
   grpc.setLogger({ error: (...parts: unknown[]) => logger.debug({ grpc: parts.map(String).join(" ") }, "grpc-js") });
+  if (workerId !== undefined) return runWorker(configPath, workerId, logger);
+  const workers = await workersWanted(configPath, workersFlag);
+  if (workers instanceof ConfigError) {
+    logger.fatal({ problems: workers.problems }, workers.message);
+    process.stderr.write(`certgate: ${workers.message}\n`);
+    return 2;
+  }
+  if (workers > 1) return runPrimary({ configPath, workers, logger });
   let service: Service;
   try {
     service = await startService(configPath, logger);

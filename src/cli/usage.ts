@@ -2,11 +2,12 @@
 // from the commands so that printing it loads none of them.
 import { readFileSync } from "node:fs";
 
-export const SERVE_USAGE = `usage: certgate serve [--config FILE]
+export const SERVE_USAGE = `usage: certgate serve [--config FILE] [--workers N|auto]
   Runs the gRPC service (certgate.v1, Envoy ext_authz, health, reflection) and, with
   [forward_auth], the HTTP listener of nginx, Traefik, Caddy and HAProxy's forward auth.
   Without --config: the built-in dev default on 127.0.0.1:50051, trusting certs/dev
-  (generated on first run). SIGHUP or a changed file reloads; SIGTERM drains and stops.`;
+  (generated on first run). SIGHUP or a changed file reloads; SIGTERM drains and stops.
+  --workers (server.workers): serving processes sharing the listeners; "auto" = one per core.`;
 
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]
@@ -36,7 +37,7 @@ export const CERTS_USAGE = `usage: certgate certs [--out DIR] [--force]
   development only and are never committed. --force replaces an existing one.`;
 
 export const USAGE = `usage: certgate <command> [options]
-  serve [--config FILE]        run the gRPC service (no --config: built-in dev default)
+  serve [--config FILE]        run the service (no --config: built-in dev default; --workers N)
   verify ... LEAF_FILE         check a chain offline and print the decision
   check [--config FILE]        read a configuration as serve would, and say what it holds
   certs [--out DIR] [--force]  write the dev PKI (default certs/dev)

@@ -31,6 +31,15 @@ export interface Config {
     /** Permission bits of a unix socket listener. */
     readonly socketMode: number;
     readonly tls: TlsConfig | undefined;
+    /** Serving processes: 1 = this process alone; more = a node:cluster primary and that many workers. */
+    readonly workers: number;
+    /** 0 = never; otherwise connections are closed after this long (±10%), so they move to new replicas. */
+    readonly maxConnectionAgeSeconds: number;
+    readonly maxConnectionAgeGraceSeconds: number;
+    /** 0 = never; otherwise a connection without calls for this long is closed. */
+    readonly maxConnectionIdleSeconds: number;
+    /** 0 = off; otherwise every connection is pinged this often and closed if the peer does not answer. */
+    readonly keepaliveSeconds: number;
   };
   readonly truststore: {
     readonly caFiles: readonly string[];

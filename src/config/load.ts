@@ -1,6 +1,7 @@
 // deployment.toml -> Config. The only place that knows the file format and its
 // WSO2-derived key names. Defaults first, then per-key types, then cross-field rules.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { DEFAULTS } from "../defaults.ts";
@@ -116,7 +117,22 @@ function readServer(read: TomlReader, baseDir: string): Config["server"] {
     allowedCallerSans: read.stringArray(server, "server.allowed_caller_sans", []),
     socketMode: parseInt(read.string(server, "server.socket_mode", S.socketMode), 8),
     tls: server.tls === undefined ? undefined : readTls(read, tls, "server.tls", baseDir),
+    workers: readWorkers(read, server),
+    maxConnectionAgeSeconds: read.integer(server, "server.max_connection_age_seconds", S.maxConnectionAgeSeconds, { min: 0, max: 86_400 * 7 }),
+    maxConnectionAgeGraceSeconds: read.integer(server, "server.max_connection_age_grace_seconds", S.maxConnectionAgeGraceSeconds, { min: 0, max: 3600 }),
+    maxConnectionIdleSeconds: read.integer(server, "server.max_connection_idle_seconds", S.maxConnectionIdleSeconds, { min: 0, max: 86_400 * 7 }),
+    keepaliveSeconds: read.integer(server, "server.keepalive_seconds", S.keepaliveSeconds, { min: 0, max: 86_400 }),
   };
+}
+
+/** A number of workers, or "auto": one per core this process may use. */
+function readWorkers(read: TomlReader, server: Table): number {
+  if (server.workers === "auto") return availableParallelism();
+  if (typeof server.workers === "string") {
+    read.problems.push(`server.workers: must be a number of processes or "auto", found ${JSON.stringify(server.workers)}`);
+    return S.workers;
+  }
+  return read.integer(server, "server.workers", S.workers, { min: 1, max: 256 });
 }
 
 function readRevocation(read: TomlReader, baseDir: string): Config["revocation"] {

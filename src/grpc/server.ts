@@ -32,7 +32,36 @@ export interface ServerOptions {
   readonly socketMode?: number;
   /** A plaintext listener with health only; "" or absent: none. */
   readonly healthListen?: string;
+  /** How long connections live and are kept; absent or 0: unlimited. */
+  readonly connections?: ConnectionLimits;
   readonly descriptors?: Descriptors;
+}
+
+export interface ConnectionLimits {
+  /** GOAWAY after this long (grpc-js adds ±10% jitter), so clients reconnect and reach replicas added since. */
+  readonly maxAgeMs: number;
+  /** Calls in flight past the age get this long before the connection is cut. */
+  readonly maxAgeGraceMs: number;
+  /** A connection with no call for this long is closed. */
+  readonly maxIdleMs: number;
+  /** Every connection is pinged this often; no answer within 20 s closes it. */
+  readonly keepaliveMs: number;
+}
+
+/** grpc-js's channel options for the limits; a 0 leaves grpc-js's "unlimited". */
+function connectionOptions(limits: ConnectionLimits | undefined): Record<string, number> {
+  if (limits === undefined) return {};
+  const options: Record<string, number> = {};
+  if (limits.maxAgeMs > 0) {
+    options["grpc.max_connection_age_ms"] = limits.maxAgeMs;
+    options["grpc.max_connection_age_grace_ms"] = limits.maxAgeGraceMs;
+  }
+  if (limits.maxIdleMs > 0) options["grpc.max_connection_idle_ms"] = limits.maxIdleMs;
+  if (limits.keepaliveMs > 0) {
+    options["grpc.keepalive_time_ms"] = limits.keepaliveMs;
+    options["grpc.keepalive_timeout_ms"] = 20_000;
+  }
+  return options;
 }
 
 export interface RunningServer {
@@ -78,6 +107,7 @@ export async function startServer(options: ServerOptions, deps: ServiceDeps): Pr
   const descriptors = options.descriptors ?? loadDescriptors();
   const allowed = options.allowedCallerSans ?? [];
   const server = new grpc.Server({
+    ...connectionOptions(options.connections),
     "grpc.max_receive_message_length": options.maxRequestBytes,
     "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? 100,
     interceptors: allowed.length > 0 ? [allowedCallersInterceptor(allowed, (path) => path.startsWith(`/${HEALTH_SERVICE}/`))] : [],

@@ -33,7 +33,15 @@ export interface Metrics {
   revocationStore(store: RevocationStore): void;
 }
 
-export function createMetrics(now: () => Date): Metrics {
+export interface MetricsOptions {
+  /**
+   * A cluster worker's number: its calls are also counted under that worker's label;
+   * reloads are the primary's to count (the workers' would add up to N per reload).
+   */
+  readonly worker?: string;
+}
+
+export function createMetrics(now: () => Date, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "certgate_" });
   // Counted on every call: plain numbers, read at scrape time (hot-instruments.ts).
@@ -68,18 +76,19 @@ export function createMetrics(now: () => Date): Metrics {
     help: "Requests to the forward-auth listener refused unread: the peer is outside trusted_proxies or its certificate names none of allowed_caller_sans",
     registers: [registry],
   });
-  const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers: [registry] });
-  const generation = new Gauge({
-    name: "certgate_reload_generation",
-    help: "Generation of the configuration in use (1 at start, +1 per successful reload)",
-    registers: [registry],
-  });
+  const { reloads, generation } = reloadMetrics(options.worker === undefined ? [registry] : []);
+  const workerCalls =
+    options.worker === undefined
+      ? undefined
+      : new HotCounter("certgate_worker_calls_total", "Calls answered, by the worker process that answered them", registry).child({ worker: options.worker });
   let material: TrustMaterial = { anchors: [], intermediates: [] };
   new Gauge({
     name: "certgate_certificate_expiry_seconds",
     help: "Seconds until a configured trust anchor or intermediate expires (negative: expired)",
     labelNames: ["role", "subject", "fingerprint"],
     registers: [registry],
+    // Across cluster workers (which read the same files): the soonest.
+    aggregator: "min",
     collect() {
       this.reset();
       const at = now().getTime();
@@ -97,6 +106,7 @@ export function createMetrics(now: () => Date): Metrics {
     help: "Revoked certificates listed by the CRLs held for each issuer",
     labelNames: ["issuer"],
     registers: [registry],
+    aggregator: "max",
     collect() {
       this.reset();
       for (const held of crlStore?.crlHoldings() ?? []) this.set({ issuer: held.issuer }, held.entries);
@@ -120,12 +130,12 @@ export function createMetrics(now: () => Date): Metrics {
     help: "Seconds since thisUpdate of the newest CRL held for each issuer",
     labelNames: ["issuer"],
     registers: [registry],
+    aggregator: "max",
     collect() {
       this.reset();
       for (const { issuer, seconds } of crlStore?.crlAges(now().getTime()) ?? []) this.set({ issuer }, seconds);
     },
   });
-  generation.set(1);
   // Label lookups hash their values on every call; children resolved once are not. Keyed by
   // rpc, then reason: both are constant strings, whose hashes V8 keeps, where a joined key is new each call.
   const decisionCounters = new Map<string, Map<string, { inc(): void }>>();
@@ -151,6 +161,7 @@ export function createMetrics(now: () => Date): Metrics {
         latencies.set(rpc, histogram);
       }
       histogram.observe(seconds);
+      workerCalls?.inc();
     },
     refusedPeer() {
       refusedPeers.inc();
@@ -185,13 +196,31 @@ export function createMetrics(now: () => Date): Metrics {
   };
 }
 
+/** certgate_reloads_total and certgate_reload_generation, registered in `registers` (none: counted, never exported). */
+export function reloadMetrics(registers: Registry[]) {
+  const reloads = new Counter({ name: "certgate_reloads_total", help: "Configuration reloads by result", labelNames: ["result"], registers });
+  const generation = new Gauge({
+    name: "certgate_reload_generation",
+    help: "Generation of the configuration in use (1 at start, +1 per successful reload)",
+    registers,
+  });
+  generation.set(1);
+  return { reloads, generation };
+}
+
 export interface MetricsServer {
   readonly address: string;
   close(): Promise<void>;
 }
 
+/** What the endpoint serves: a Registry, or a cluster primary's aggregate of its workers'. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** Serves GET /metrics on `listen` ("host:port"). */
-export function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
+export function startMetricsServer(listen: string, registry: MetricsSource): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
       response.writeHead(404).end("not found\n");
@@ -199,7 +228,7 @@ export function startMetricsServer(listen: string, registry: Registry): Promise<
     }
     registry.metrics().then(
       (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
-      () => response.writeHead(500).end("metrics unavailable\n"),
+      (error: unknown) => response.writeHead(500).end(`metrics unavailable: ${String(error)}\n`),
     );
   });
   const at = listen.lastIndexOf(":");

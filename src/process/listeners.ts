@@ -48,7 +48,9 @@ function refusedPeerLog(logger: Logger, metrics: Metrics): (peer: string, why: s
 }
 
 function openForwardAuth(sources: ListenerSources): Promise<RunningHttpListener> {
-  const { forwardAuth } = sources.config();
+  const { forwardAuth, server } = sources.config();
+  // The same connection age as the gRPC port: a proxy's pool moves to new replicas too.
+  const limits = { ...forwardAuth, ...(server.maxConnectionAgeSeconds > 0 ? { maxConnectionAgeMs: server.maxConnectionAgeSeconds * 1000 } : {}) };
   const handler = forwardAuthHandler({ ...sources.deps, onRefusedPeer: refusedPeerLog(sources.logger, sources.metrics) }, sources.config);
   return startHttpListener(
     {
@@ -57,7 +59,7 @@ function openForwardAuth(sources: ListenerSources): Promise<RunningHttpListener>
       name: "forward auth",
       socketMode: forwardAuth.socketMode,
       tls: sources.forwardAuthTls,
-      limits: forwardAuth,
+      limits,
     },
     handler,
   );
@@ -75,6 +77,12 @@ export async function openListeners(sources: ListenerSources): Promise<Listeners
       allowedCallerSans: initial.server.allowedCallerSans,
       socketMode: initial.server.socketMode,
       healthListen: initial.health.listen,
+      connections: {
+        maxAgeMs: initial.server.maxConnectionAgeSeconds * 1000,
+        maxAgeGraceMs: initial.server.maxConnectionAgeGraceSeconds * 1000,
+        maxIdleMs: initial.server.maxConnectionIdleSeconds * 1000,
+        keepaliveMs: initial.server.keepaliveSeconds * 1000,
+      },
     },
     sources.deps,
   );

@@ -9,7 +9,7 @@ import { CrlFiles } from "../crl-loading/file-sources.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import type { RunningServer } from "../grpc/server.ts";
 import type { RunningHttpListener } from "../http/server.ts";
-import { createMetrics, type MetricsServer } from "../metrics/metrics.ts";
+import { createMetrics, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
 import { releaseStartupMemory } from "../cli/startup-memory.ts";
 import { decisionObserver } from "./decision-log.ts";
 import { openListeners, type Listeners } from "./listeners.ts";
@@ -18,13 +18,31 @@ import { buildState, logNotes, restartOnly, warnAboutBareExemptContexts, watched
 
 const RELOAD_DEBOUNCE_MS = 250;
 
+export interface ServiceOptions {
+  /**
+   * Under a cluster primary (process/worker.ts): no metrics listener (the primary
+   * aggregates the workers'), no file watch and no reload of its own (the primary
+   * reloads every worker, prepare then commit), health SERVING only when told.
+   */
+  readonly worker?: { readonly id: number };
+}
+
 export interface Service {
   readonly server: RunningServer;
   readonly forwardAuth: RunningHttpListener | undefined;
   readonly metricsServer: MetricsServer | undefined;
+  readonly metrics: Metrics;
   config(): Config;
   /** Re-reads everything; true when the new state is in use. */
   reload(trigger: string): Promise<boolean>;
+  /** A worker's first phase: the next configuration built and kept aside; its problems ([] when it loaded). */
+  prepare(): Promise<readonly string[]>;
+  /** Uses what prepare() built. */
+  commit(trigger: string): void;
+  /** Drops what prepare() built. */
+  abort(): void;
+  /** Health SERVING (a worker, once every worker listens). */
+  setServing(): void;
   /** Health NOT_SERVING, stop accepting, drain in-flight calls, close the listeners. */
   stop(): Promise<void>;
 }
@@ -48,8 +66,9 @@ function startupLine(logger: Logger, config: Config, listeners: Listeners): void
 }
 
 /** Starts certgate; returns once listening. Throws ConfigError for a bad config, ListenerError for a listener that cannot open. */
-export async function startService(configPath: string | undefined, logger: Logger): Promise<Service> {
-  const metrics = createMetrics(() => new Date());
+export async function startService(configPath: string | undefined, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const { worker } = options;
+  const metrics = createMetrics(() => new Date(), worker === undefined ? {} : { worker: String(worker.id) });
   const builder: Builder = { configPath, logger, metrics, crlFiles: new CrlFiles() };
   let state: State = await buildState(builder, 1);
   logNotes(logger, state);
@@ -62,7 +81,7 @@ export async function startService(configPath: string | undefined, logger: Logge
     forwardAuthTls: state.forwardAuthTls,
     metrics,
     logger,
-    serveMetrics: true,
+    serveMetrics: worker === undefined,
     deps: {
       validator: () => state.validator,
       now: () => new Date(),
@@ -75,7 +94,7 @@ export async function startService(configPath: string | undefined, logger: Logge
       onError: (error, rpc) => logger.error({ err: error, rpc }, "request failed"),
     },
   });
-  listeners.grpc.setServing();
+  if (worker === undefined) listeners.grpc.setServing();
 
   let watcher: FileWatch | undefined;
   const rewatch = () => {
@@ -91,25 +110,32 @@ export async function startService(configPath: string | undefined, logger: Logge
     logNotes(logger, state);
     logger.level = state.config.log.level;
     metrics.reload(true, state.generation);
-    rewatch();
+    if (worker === undefined) rewatch();
     logger.info({ trigger, generation: state.generation, config: state.config.source }, "configuration reloaded");
+  };
+  const refuse = (problems: readonly string[], trigger: string) => {
+    metrics.reload(false, state.generation);
+    logger.error({ trigger, problems, generation: state.generation }, "reload refused; the previous configuration stays in use");
+  };
+  const build = async (): Promise<State | readonly string[]> => {
+    try {
+      return await buildState(builder, state.generation + 1);
+    } catch (error) {
+      return error instanceof ConfigError ? error.problems : [String(error)];
+    }
   };
   const queue = new ReloadQueue();
   const reload = (trigger: string): Promise<boolean> =>
     queue.run(async () => {
-      try {
-        apply(await buildState(builder, state.generation + 1), trigger);
-        return true;
-      } catch (error) {
-        metrics.reload(false, state.generation);
-        const problems = error instanceof ConfigError ? error.problems : [String(error)];
-        logger.error({ trigger, problems, generation: state.generation }, "reload refused; the previous configuration stays in use");
-        return false;
-      }
+      const next = await build();
+      if (Array.isArray(next)) refuse(next, trigger);
+      else apply(next as State, trigger);
+      return !Array.isArray(next);
     });
-  rewatch();
+  let prepared: State | undefined;
+  if (worker === undefined) rewatch();
 
-  startupLine(logger, initial, listeners);
+  if (worker === undefined) startupLine(logger, initial, listeners);
   // The start-up line above is printed whatever the level; the configured level applies from here on.
   logger.level = initial.log.level;
   setImmediate(releaseStartupMemory);
@@ -117,8 +143,24 @@ export async function startService(configPath: string | undefined, logger: Logge
     server: listeners.grpc,
     forwardAuth: listeners.forwardAuth,
     metricsServer: listeners.metrics,
+    metrics,
     config,
     reload,
+    async prepare() {
+      const next = await build();
+      prepared = Array.isArray(next) ? undefined : (next as State);
+      return Array.isArray(next) ? next : [];
+    },
+    commit(trigger) {
+      if (prepared !== undefined) apply(prepared, trigger);
+      prepared = undefined;
+    },
+    abort() {
+      prepared = undefined;
+    },
+    setServing() {
+      listeners.grpc.setServing();
+    },
     async stop() {
       watcher?.close();
       listeners.grpc.setNotServing();

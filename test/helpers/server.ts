@@ -10,17 +10,25 @@ import { createValidator, type ValidatorSettings } from "../../src/validator/val
 
 export const descriptors: Descriptors = loadDescriptors();
 
-type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client;
+type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
 
-export function clientFor(service: string, address: string, credentials = grpc.credentials.createInsecure()): grpc.Client & Record<string, Function> {
+export function clientFor(
+  service: string,
+  address: string,
+  credentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): grpc.Client & Record<string, Function> {
   let node: unknown = descriptors.grpcObject;
   for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
-  return new (node as ClientConstructor)(address, credentials) as grpc.Client & Record<string, Function>;
+  return new (node as ClientConstructor)(address, credentials, options) as grpc.Client & Record<string, Function>;
 }
 
-export function unary<T>(client: grpc.Client & Record<string, Function>, method: string, request: unknown): Promise<T> {
+/** One call; with `deadlineMs`, a call that has not been answered by then fails (DEADLINE_EXCEEDED) instead of waiting on. */
+export function unary<T>(client: grpc.Client & Record<string, Function>, method: string, request: unknown, deadlineMs?: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method]!.call(client, request, (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)));
+    const callback = (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response));
+    if (deadlineMs === undefined) client[method]!.call(client, request, callback);
+    else client[method]!.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, callback);
   });
 }
 
