@@ -21,6 +21,7 @@ import { createValidator } from "../src/validator/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
 import { crlBenchmarks } from "./bench/crl.ts";
 import { SERVER_ENV, SERVER_FLAGS, formatResult, idleRss, perItem, scenario as measure, type Load, type Result } from "./bench/harness.ts";
+import { fixedRate } from "./bench/rate.ts";
 import { Samples, formatSpread, interleaved, spreadOf, type Spread } from "./bench/samples.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -124,16 +125,23 @@ writeFileSync(
 
 // --- Configs ----------------------------------------------------------------
 /** The config every bench server shares: ephemeral listeners, the bench root, the CN list, quiet logs. */
-function baseToml(cns: readonly string[] = ["bench-intermediate"], truststore = ""): string {
+function baseToml(cns: readonly string[] = ["bench-intermediate"], truststore = "", server = ""): string {
   return (
-    `[server]\nlisten = "127.0.0.1:0"\n[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n${truststore}` +
+    `[server]\nlisten = "127.0.0.1:0"\n${server}[metrics]\nlisten = "127.0.0.1:0"\n[truststore]\nca_files = ["root.pem"]\n${truststore}` +
     `[intermediate_cert_validation]\ncert_cns = ${JSON.stringify(cns)}\n[log]\nlevel = "warn"\naudit = false\n`
   );
 }
-function config(name: string, extra: { certCns?: string[]; rules?: string[]; more?: string; truststore?: string } = {}): string {
+interface ConfigExtra {
+  readonly certCns?: string[];
+  readonly rules?: string[];
+  readonly more?: string;
+  readonly truststore?: string;
+  readonly server?: string;
+}
+function config(name: string, extra: ConfigExtra = {}): string {
   const rules = (extra.rules ?? []).map((context) => `[[resource.access_control]]\ncontext = ${JSON.stringify(context)}\nhttp_method = "all"\n`).join("");
   const path = join(dir, `${name}.toml`);
-  writeFileSync(path, baseToml(extra.certCns, extra.truststore) + rules + (extra.more ?? ""));
+  writeFileSync(path, baseToml(extra.certCns, extra.truststore, extra.server) + rules + (extra.more ?? ""));
   return path;
 }
 const baseConfig = config("base");
@@ -162,6 +170,7 @@ const forwardAuthConfig = config("forward-auth", {
 const nginxRequest =
   `GET /certgate-auth HTTP/1.1\r\nHost: certgate\r\nX-SSL-Client-Cert: ${encodeURIComponent(john.pem)}\r\n` +
   `X-Original-URI: /api/users/v1/me\r\nX-Original-Method: GET\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`;
+const workers2 = config("workers-2", { server: "workers = 2\n" });
 const rules1 = config("rules-1", { rules: ["(.*)/api/users/v1/(.*)"] });
 const rules1000 = config("rules-1000", { rules: [...Array.from({ length: 999 }, (_, i) => `(.*)/service-${i}/(.*)`), "(.*)/api/users/v1/(.*)"] });
 
@@ -230,6 +239,8 @@ await interleaved(
     ["ext-authz-warm", () => scenario("ext-authz-warm", ["certgate", baseConfig], { path: checkPath, payloads: check })],
     ["validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe })],
     ["validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm })],
+    // `certgate serve` with two workers; CPU summed over the primary and both workers; four connections per client, spread over them.
+    ["validate-warm-workers-2", () => scenario("validate-warm-workers-2", ["serve", workers2], { path: validate, payloads: warm, connections: 4 })],
   ],
   REPEAT,
   wanted,
@@ -253,6 +264,18 @@ await interleaved(
   wanted,
   report,
 );
+const rateLines = await fixedRate({
+  rates: (process.env.BENCH_RATES ?? "1000,3000,5000").split(",").map(Number),
+  repeat: REPEAT,
+  wanted: (name) => wanted(name) || wanted("rate"),
+  report,
+  samples,
+  at: (rate) => ({
+    echo: () => scenario(`rate-${rate}-echo`, ["echo", echoResponse], { path: validate, payloads: warm, rate }),
+    validate: () => scenario(`rate-${rate}-validate`, ["certgate", baseConfig], { path: validate, payloads: warm, rate }),
+    check: () => scenario(`rate-${rate}-check`, ["certgate", baseConfig], { path: checkPath, payloads: check, rate }),
+  }),
+});
 if (DISTINCT > 0) {
   // Distinct chains at the measured cold rate (BENCH_DISTINCT_RATE without one), long enough to pass DISTINCT calls.
   const coldRate = samples.median("validate-cold")?.perSecond ?? env("BENCH_DISTINCT_RATE", 5000);
@@ -290,6 +313,9 @@ line("validate-cold / cold ceiling (per CPU-s)", spreadOf(coldRatios), ">= 0.70"
 line("validate-warm / echo (per server CPU-s)", samples.ratio("echo", "validate-warm"), ">= 0.85");
 line("ext-authz-warm / echo (per server CPU-s)", samples.ratio("echo", "ext-authz-warm"), ">= 0.75");
 line("forward-auth-warm / http-echo (per server CPU-s)", samples.ratio("http-echo", "forward-auth-warm"), ">= 0.80");
+line("2 workers / 1 (per server CPU-s, all processes)", samples.ratio("validate-warm", "validate-warm-workers-2"), ">= 0.90");
+line("2 workers / 1 (calls/s)", samples.ratio("validate-warm", "validate-warm-workers-2", "perSecond"), ">= 1.25");
+for (const rateLine of rateLines) console.log(rateLine);
 line("p99 validate-warm / p99 echo", samples.ratio("echo", "validate-warm", "p99"), "<= 1.5");
 line("SVID, 1 mapping, 2 trust domains / validate-warm", samples.ratio("validate-warm", "validate-warm-spiffe"), ">= 0.95");
 line("10000 cert_cns / 1 (per server CPU-s)", samples.ratio("validate-warm", "validate-warm-cns-10k"), ">= 0.95");

@@ -1,6 +1,9 @@
-// Benchmark load generator process: keeps IN_FLIGHT unary calls outstanding with
-// pre-encoded request bytes (no protobuf work per call, so the client stays light),
-// counts answers in the measurement window and reports latencies as JSON.
+// Benchmark load generator process, with pre-encoded request bytes (no protobuf work per
+// call, so the client stays light), over one or more connections. Closed loop: keeps
+// IN_FLIGHT unary calls outstanding. Open loop (`rate`): sends on a fixed schedule
+// whatever the answers do, and measures each latency from when the call was due, not
+// from when it went out, so a stalled server is not hidden (no coordinated omission).
+// Counts answers in the measurement window and reports latencies as JSON.
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 
@@ -12,6 +15,10 @@ interface Job {
   /** ...or DER certificates combined into distinct ValidateRequests (leaf_i, intermediate, leaf_j). */
   combos?: { leaves: string; intermediate: string; offset: number };
   inFlight: number;
+  /** Connections to spread the calls over (default 1). */
+  connections?: number;
+  /** Open loop: calls per second this client sends on schedule (inFlight is then ignored). */
+  rate?: number;
   startAt: number;
   warmupMs: number;
   durationMs: number;
@@ -62,7 +69,14 @@ function requestSource(): () => Buffer {
 }
 
 const next = requestSource();
-const client = new grpc.Client(job.address, grpc.credentials.createInsecure());
+const clients = Array.from(
+  { length: job.connections ?? 1 },
+  () => new grpc.Client(job.address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }),
+);
+let turn = 0;
+/** One call on the next connection in turn. */
+const send = (request: Buffer, done: (error: grpc.ServiceError | null) => void) =>
+  clients[turn++ % clients.length]!.makeUnaryRequest(job.path, identity, identity, request, done);
 const identity = (bytes: Buffer) => bytes;
 const windowStart = job.startAt + job.warmupMs;
 const windowEnd = windowStart + job.durationMs;
@@ -74,7 +88,7 @@ let stopped = false;
 function call(): void {
   if (stopped) return;
   const started = performance.now();
-  client.makeUnaryRequest(job.path, identity, identity, next(), (error) => {
+  send(next(), (error) => {
     const now = Date.now();
     if (now >= windowStart && now <= windowEnd) {
       if (error) errors++;
@@ -88,9 +102,34 @@ function call(): void {
   });
 }
 
+/** Call i is due at start + i / rate; each tick sends every call that has come due. */
+function openLoop(rate: number): void {
+  const start = performance.now();
+  let sent = 0;
+  const tick = () => {
+    if (stopped) return;
+    const now = performance.now();
+    for (; start + (sent * 1000) / rate <= now; sent++) {
+      const due = start + (sent * 1000) / rate;
+      send(next(), (error) => {
+        const at = Date.now();
+        if (at < windowStart || at > windowEnd) return;
+        if (error) errors++;
+        else {
+          count++;
+          if (latencies.length < 500_000) latencies.push(performance.now() - due);
+        }
+      });
+    }
+    setTimeout(tick, 1);
+  };
+  tick();
+}
+
 setTimeout(
   () => {
-    for (let i = 0; i < job.inFlight; i++) call();
+    if (job.rate !== undefined) openLoop(job.rate);
+    else for (let i = 0; i < job.inFlight; i++) call();
   },
   Math.max(0, job.startAt - Date.now()),
 );
@@ -98,10 +137,10 @@ setTimeout(
 setTimeout(
   () => {
     stopped = true;
-    client.close();
+    for (const each of clients) each.close();
     latencies.sort((a, b) => a - b);
-    // An evenly spaced sample of the sorted latencies, so the driver can merge clients.
-    const size = Math.min(latencies.length, 2000);
+    // An evenly spaced sample of the sorted latencies, so the driver can merge clients (fine enough for p99.9).
+    const size = Math.min(latencies.length, 20_000);
     const sample = Array.from({ length: size }, (_, k) => latencies[Math.floor((k * latencies.length) / size)]!);
     process.stdout.write(JSON.stringify({ count, errors, sample }) + "\n");
     process.exit(0);

@@ -101,6 +101,10 @@ export interface Load {
   readonly payloads?: string;
   readonly combos?: boolean;
   readonly durationMs?: number;
+  /** Connections per client process (default 1). */
+  readonly connections?: number;
+  /** Open loop: calls per second in all, split over the client processes. */
+  readonly rate?: number;
   /** Called once the measured window has started (e.g. to change the server's files under load). */
   readonly during?: (server: BenchServer) => Promise<void>;
 }
@@ -112,7 +116,14 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
   const durationMs = load.durationMs ?? options.seconds * 1000;
   const startAt = Date.now() + 1500;
   const perClient = Math.max(1, Math.round(options.inFlight / options.clients));
-  const timing = { inFlight: perClient, startAt, warmupMs: options.warmupMs, durationMs };
+  const timing = {
+    inFlight: perClient,
+    startAt,
+    warmupMs: options.warmupMs,
+    durationMs,
+    connections: load.connections,
+    rate: load.rate === undefined ? undefined : load.rate / options.clients,
+  };
   const clients = Array.from({ length: options.clients }, (_, i) =>
     load.http !== undefined
       ? runClient({ address: addresses.http, request: load.http.request, ...timing }, "http-client.ts")
@@ -129,7 +140,7 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
   await Promise.all([new Promise((resolve) => setTimeout(resolve, durationMs)), load.during?.(server)]);
   const after = await server.usage();
   const reports = await Promise.all(clients);
-  if (PROFILE_DIR === undefined) server.child.kill("SIGKILL");
+  if (PROFILE_DIR === undefined) server.child.kill("SIGTERM");
   else await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
   const calls = reports.reduce((sum, r) => sum + r.count, 0);
   const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
@@ -140,6 +151,7 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
     perSecond: calls / (durationMs / 1000),
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
+    p999: quantile(latencies, 0.999),
     peakRssMb: after.peakRss / 2 ** 20,
     errors: reports.reduce((sum, r) => sum + r.errors, 0),
     rssStartMb: before.rss / 2 ** 20,

@@ -77,7 +77,8 @@ async function report(config: Config): Promise<string[]> {
     `  trust anchors: ${trust.anchors.length}${trust.anchors.length === 0 ? "" : ` (${trust.anchors.map((anchor) => anchor.subject.text).join("; ")})`}`,
     ...(trust.pinned.length > 0 ? [`  pinned client certificates: ${trust.pinned.length}`] : []),
     `  intermediates: ${trust.intermediates.length}; trust domains: ${domains.size}; CRLs: ${store.crlHoldings().length}`,
-    `  listens on ${config.server.listen}${config.metrics.listen === "" ? "" : `, metrics on ${config.metrics.listen}`}`,
+    `  listens on ${config.server.listen}${config.server.workers > 1 ? ` with ${config.server.workers} workers` : ""}` +
+      `${config.metrics.listen === "" ? "" : `, metrics on ${config.metrics.listen}`}`,
     forwardAuthLine(config),
     counts(config),
     "  settings that differ from the defaults:",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 
 type Node = Record<string, unknown>;
 const at = (node: unknown, ...path: (string | number)[]): unknown => path.reduce<unknown>((value, key) => (value as Node | undefined)?.[key as string], node);
@@ -43,5 +43,30 @@ describe("examples/envoy/envoy.yaml", () => {
         "http2_protocol_options",
       ),
     );
+  });
+});
+
+describe("examples/envoy/envoy-kubernetes.yaml", () => {
+  const config = parse(readFileSync(new URL("../../examples/envoy/envoy-kubernetes.yaml", import.meta.url), "utf8")) as Node;
+  const cluster = (at(config, "static_resources", "clusters") as Node[]).find((c) => c.name === "certgate")!;
+  const services = parseAllDocuments(readFileSync(new URL("../../deploy/kubernetes/service.yaml", import.meta.url), "utf8")).map((doc) => doc.toJS() as Node);
+
+  it("spreads calls over every pod: STRICT_DNS on the headless Service, round robin, HTTP/2, health-checked", () => {
+    assert.equal(cluster.type, "STRICT_DNS");
+    assert.equal(cluster.lb_policy, "ROUND_ROBIN");
+    assert.ok(
+      at(
+        cluster,
+        "typed_extension_protocol_options",
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        "explicit_http_config",
+        "http2_protocol_options",
+      ),
+    );
+    assert.ok(at(cluster, "health_checks", 0, "grpc_health_check"));
+    const address = at(cluster, "load_assignment", "endpoints", 0, "lb_endpoints", 0, "endpoint", "address", "socket_address") as Node;
+    const headless = services.find((service) => at(service, "spec", "clusterIP") === "None")!;
+    assert.equal(String(address.address).split(".")[0], at(headless, "metadata", "name"));
+    assert.equal(address.port_value, (at(headless, "spec", "ports") as Node[]).find((port) => port.name === "grpc")!.port);
   });
 });

@@ -17,12 +17,12 @@ function manifests(name: string): Manifest[] {
 }
 
 describe("deploy/kubernetes", () => {
-  const all = ["configmap.yaml", "deployment.yaml", "service.yaml"].flatMap(manifests);
+  const all = ["configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml"].flatMap(manifests);
   const byKind = (kind: string) => all.find((m) => m.kind === kind)!;
 
   it("lists every manifest in the kustomization", () => {
     const [kustomization] = manifests("kustomization.yaml");
-    assert.deepEqual((kustomization as unknown as { resources: string[] }).resources, ["configmap.yaml", "deployment.yaml", "service.yaml"]);
+    assert.deepEqual((kustomization as unknown as { resources: string[] }).resources, ["configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml"]);
   });
 
   it("runs several replicas with gRPC health probes, resource limits and a drain longer than drain_seconds", () => {
@@ -106,6 +106,26 @@ describe("deploy/kubernetes", () => {
     assert.equal(kustomization!.images[0]!.name, image.split(":")[0]);
     const readme = readFileSync(new URL("../../deploy/kubernetes/README.md", import.meta.url), "utf8");
     assert.ok(readme.includes(`docker push ${kustomization!.images[0]!.newName}:`));
+  });
+
+  it("offers a headless Service beside the ClusterIP one, over the same pods, ready ones only", () => {
+    const services = all.filter((m) => m.kind === "Service");
+    const headless = services.find((service) => service.spec!.clusterIP === "None")!;
+    assert.ok(services.some((service) => service.spec!.clusterIP === undefined));
+    assert.deepEqual(headless.spec!.selector, byKind("Deployment").spec!.selector.matchLabels);
+    assert.equal(headless.spec!.publishNotReadyAddresses, false);
+    assert.equal(headless.spec!.ports.find((p: { name: string }) => p.name === "grpc").port, 50051);
+  });
+
+  it("scales the Deployment on CPU, from its replica count, one worker per pod, connections that age out", () => {
+    const hpa = byKind("HorizontalPodAutoscaler").spec!;
+    assert.equal(hpa.scaleTargetRef.kind, "Deployment");
+    assert.equal(hpa.scaleTargetRef.name, byKind("Deployment").metadata.name);
+    assert.equal(hpa.minReplicas, byKind("Deployment").spec!.replicas);
+    assert.equal(hpa.metrics[0].resource.name, "cpu");
+    const config = parseConfig(byKind("ConfigMap").data!["deployment.toml"]!, "configmap", "/etc/certgate/config");
+    assert.equal(config.server.workers, 1);
+    assert.ok(config.server.maxConnectionAgeSeconds > 0);
   });
 
   it("keeps two replicas up through voluntary disruptions", () => {
