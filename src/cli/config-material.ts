@@ -5,21 +5,26 @@ import type { CrlFileProblem, CrlFiles } from "../crl-loading/file-sources.ts";
 import type { Config } from "../config/config.ts";
 import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
+import { withOverrides, type ListenOverrides } from "../config/overrides.ts";
 import { loadRevocationStore, loadServerTls, loadTrustDomains, loadTrustStore, type ServerTlsMaterial } from "../config/trust-material.ts";
 import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
 import type { TrustStore } from "../pki/path/trust-store.ts";
 import type { RevocationStore } from "../pki/revocation/store.ts";
 
-/** The file, or without one the built-in default, generating the dev PKI it trusts when absent. */
-export async function readConfig(configPath: string | undefined, onGenerated: (dir: string) => void = () => undefined): Promise<Config> {
-  if (configPath !== undefined) return loadConfigFile(configPath);
+/** The file, or without one the built-in default, generating the dev PKI it trusts when absent; with serve's --listen overrides. */
+export async function readConfig(
+  configPath: string | undefined,
+  onGenerated: (dir: string) => void = () => undefined,
+  overrides: ListenOverrides = {},
+): Promise<Config> {
+  if (configPath !== undefined) return withOverrides(loadConfigFile(configPath), overrides);
   if (!devPkiPresent(DEV_PKI_DIR)) {
     // The generator is loaded only when there is something to generate.
     const { ensureDevPki } = await import("../devpki/dev-pki.ts");
     const { generated } = await ensureDevPki(DEV_PKI_DIR, new Date());
     if (generated) onGenerated(DEV_PKI_DIR);
   }
-  return defaultConfig(DEV_PKI_DIR);
+  return withOverrides(defaultConfig(DEV_PKI_DIR), overrides);
 }
 
 export interface Material {

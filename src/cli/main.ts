@@ -39,11 +39,20 @@ async function main(argv: readonly string[]): Promise<number> {
     stdout(`${usage}\n`);
     return 0;
   }
+  if (command === "serve" || command === "verify") {
+    const { ensureCompiledProtos } = await import("./compiled-protos.ts");
+    const missing = ensureCompiledProtos();
+    if (missing !== undefined) {
+      stderr(`certgate ${command}: ${missing}\n`);
+      return 2;
+    }
+  }
   switch (command) {
     case "serve": {
-      let values: { config?: string | undefined; workers?: string | undefined };
+      let values: { config?: string | undefined; workers?: string | undefined; listen?: string | undefined; "metrics-listen"?: string | undefined };
       try {
-        values = parseArgs({ args: [...rest], options: { config: { type: "string" }, workers: { type: "string" } } }).values;
+        const options = { config: { type: "string" }, workers: { type: "string" }, listen: { type: "string" }, "metrics-listen": { type: "string" } } as const;
+        values = parseArgs({ args: [...rest], options }).values;
       } catch (error) {
         stderr(`certgate serve: ${(error as Error).message}\n${SERVE_USAGE}\n`);
         return 2;
@@ -54,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
         return 2;
       }
       const { serveCommand } = await import("./serve.ts");
-      return serveCommand(values.config, workers);
+      return serveCommand(values.config, { workers, overrides: { listen: values.listen, metricsListen: values["metrics-listen"] } });
     }
     case "verify": {
       const { verifyCommand } = await import("./verify.ts");
@@ -66,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     default: {
       const { certsCommand } = await import("./certs.ts");
-      return certsCommand(rest, DEV_PKI_DIR, stdout);
+      return certsCommand(rest, DEV_PKI_DIR, stdout, stderr);
     }
   }
 }

@@ -13,34 +13,41 @@ import { startFailure } from "../process/start-failure.ts";
 import { runPrimary } from "../process/primary.ts";
 import { runWorker } from "../process/worker.ts";
 import { readConfig } from "./config-material.ts";
+import type { ListenOverrides } from "../config/overrides.ts";
 
 /** The workers asked for: the flag, else the configuration's server.workers (read here only for that). */
-async function workersWanted(configPath: string | undefined, flag: number | undefined): Promise<number | ConfigError> {
+async function workersWanted(configPath: string | undefined, flag: number | undefined, overrides: ListenOverrides): Promise<number | ConfigError> {
   if (flag !== undefined) return flag;
   try {
-    return (await readConfig(configPath)).server.workers;
+    return (await readConfig(configPath, undefined, overrides)).server.workers;
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
   }
 }
 
-export async function serveCommand(configPath: string | undefined, workersFlag?: number): Promise<number> {
+export interface ServeOptions {
+  readonly workers?: number | undefined;
+  readonly overrides?: ListenOverrides;
+}
+
+export async function serveCommand(configPath: string | undefined, serveOptions: ServeOptions = {}): Promise<number> {
+  const overrides = serveOptions.overrides ?? {};
   const workerId = cluster.isWorker ? Number(process.env.CERTGATE_WORKER_ID) : undefined;
   const logger = pino({ base: workerId === undefined ? { service: "certgate" } : { service: "certgate", worker: workerId }, level: "info" });
   // grpc-js writes its own lines to stderr ("E No address added ..."); certgate says it once, in its log.
   grpc.setLogger({ error: (...parts: unknown[]) => logger.debug({ grpc: parts.map(String).join(" ") }, "grpc-js") });
-  if (workerId !== undefined) return runWorker(configPath, workerId, logger);
-  const workers = await workersWanted(configPath, workersFlag);
+  if (workerId !== undefined) return runWorker(configPath, workerId, logger, overrides);
+  const workers = await workersWanted(configPath, serveOptions.workers, overrides);
   if (workers instanceof ConfigError) {
     logger.fatal({ problems: workers.problems }, workers.message);
     process.stderr.write(`certgate: ${workers.message}\n`);
     return 2;
   }
-  if (workers > 1) return runPrimary({ configPath, workers, logger });
+  if (workers > 1) return runPrimary({ configPath, workers, logger, overrides });
   let service: Service;
   try {
-    service = await startService(configPath, logger);
+    service = await startService(configPath, logger, { overrides });
   } catch (error) {
     const failure = startFailure(error);
     if (failure === undefined) {

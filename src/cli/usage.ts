@@ -2,12 +2,14 @@
 // from the commands so that printing it loads none of them.
 import { readFileSync } from "node:fs";
 
-export const SERVE_USAGE = `usage: certgate serve [--config FILE] [--workers N|auto]
+export const SERVE_USAGE = `usage: certgate serve [--config FILE] [--workers N|auto] [--listen ADDR] [--metrics-listen ADDR]
   Runs the gRPC service (certgate.v1, Envoy ext_authz, health, reflection) and, with
   [forward_auth], the HTTP listener of nginx, Traefik, Caddy and HAProxy's forward auth.
   Without --config: the built-in dev default on 127.0.0.1:50051, trusting certs/dev
   (generated on first run). SIGHUP or a changed file reloads; SIGTERM drains and stops.
-  --workers (server.workers): serving processes sharing the listeners; "auto" = one per core.`;
+  --workers (server.workers): serving processes sharing the listeners; "auto" = one per core.
+  --listen (server.listen) and --metrics-listen (metrics.listen, "" = off) override the config's:
+  a second server beside one already running, e.g. npm start -- --listen 127.0.0.1:50052.`;
 
 export const VERIFY_USAGE = `usage: certgate verify --ca FILE... [--untrusted FILE...] [--at ISO-8601] [--context PATH]
                        [--method METHOD] [--user NAME] [--config FILE] [--purpose client|server|any]

@@ -1,12 +1,10 @@
 // `certgate verify`: the offline counterpart of the Validate RPC, like `openssl
 // verify`: the same validator, the same decision, printed as one JSON object.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, type Config } from "../config/config.ts";
 import { DEFAULTS } from "../defaults.ts";
-import { defaultConfig } from "../config/default.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { DEV_PKI_DIR, devPkiPresent } from "../devpki/layout.ts";
+import { readInputFile } from "../config/input-file.ts";
 import { loadRevocationStore, loadTrustDomains, loadTrustStore, trustProblems } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { validateResponseJson } from "../grpc/response-json.ts";
@@ -21,6 +19,7 @@ import { decodeCrl } from "../pki/revocation/crl.ts";
 import { REVOCATION_MODES, type RevocationMode } from "../pki/revocation/check.ts";
 import { RevocationStore } from "../pki/revocation/store.ts";
 import { PROFILES, profileNamed, type Profile } from "../pki/path/profile.ts";
+import { readConfig } from "./config-material.ts";
 import { explanationText } from "./explain-text.ts";
 import { VERIFY_USAGE } from "./usage.ts";
 
@@ -28,12 +27,15 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** A file named on the command line that cannot be read: said in the configuration's words, without the usage text. */
+export class FileError extends Error {
+  override name = "FileError";
+}
+
 function readFileBytes(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new UsageError(`${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const file = readInputFile(path);
+  if (!file.ok) throw new FileError(`${what} ${path}: ${file.problem}`);
+  return file.bytes;
 }
 
 /** What the command's files held beyond certificates: CRLs (read as `openssl verify -CAfile` does) and notes for stderr. */
@@ -129,13 +131,14 @@ function trustedFrom(certificates: readonly Certificate[], notes: string[]): Sor
   return sorted;
 }
 
-/** --config, or without --config and --ca the built-in default `serve` runs (the dev PKI). */
-function configFor(path: string | undefined, hasAnchors: boolean): Config | undefined {
+/**
+ * --config, or without --config and --ca the built-in default `serve` runs, generating
+ * its dev PKI when absent as serve does (a user may ask verify before ever starting serve).
+ */
+async function configFor(path: string | undefined, hasAnchors: boolean, notes: string[]): Promise<Config | undefined> {
   if (path !== undefined) return loadConfigFile(path);
   if (hasAnchors) return undefined;
-  if (!devPkiPresent(DEV_PKI_DIR))
-    throw new UsageError(`give at least one --ca FILE (or --config FILE); the built-in default needs the dev PKI in ${DEV_PKI_DIR} (npm run certs)`);
-  return defaultConfig(DEV_PKI_DIR);
+  return readConfig(undefined, (dir) => notes.push(`generated the dev PKI in ${dir} (development only), for the built-in default`));
 }
 
 /** Fetching as [revocation] configures it, or as its defaults do. */
@@ -151,7 +154,7 @@ async function settingsFor(
   const cas = (values.ca as string[] | undefined) ?? [];
   const untrusted = (values.untrusted as string[] | undefined) ?? [];
   const purpose = parsePurpose(values.purpose as string | undefined);
-  const config = configFor(values.config as string | undefined, cas.length > 0);
+  const config = await configFor(values.config as string | undefined, cas.length > 0, extras.notes);
   const profile = parseProfile(values.profile as string | undefined, config?.truststore.profile ?? DEFAULTS.truststore.profile);
   const trusted = trustedFrom(certificatesIn(cas, "--ca", extras), extras.notes);
   const pool = certificatesIn(untrusted, "--untrusted", extras);
@@ -217,6 +220,8 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
       },
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one LEAF_FILE");
+    // Options first: a wrong one is a usage error before any file is read.
+    const at = parseAt(values.at);
     const extras: Extras = { crls: [], notes: [] };
     const { settings, fetch } = await settingsFor(values, extras);
     const validator = createValidator(settings);
@@ -226,7 +231,6 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     if (contents.ok) extras.notes.push(...contents.skipped.map((note) => `LEAF_FILE ${positionals[0]}: ${note}`));
     const chain = contents.ok && contents.certificates.length > 0 ? { der: contents.certificates } : { pem: Buffer.from(leafFile).toString("latin1") };
     for (const note of extras.notes) printError(`certgate verify: note: ${note}\n`);
-    const at = parseAt(values.at);
     const fetcher = createRevocationFetcher(fetch);
     const explain = values.explain === true;
     const decision = await validateWithFetch(
@@ -241,7 +245,11 @@ export async function verifyCommand(args: readonly string[], print: (text: strin
     if (unnamed !== undefined) printError(`certgate verify: note: ${unnamed}\n`);
     return decision.allowed ? 0 : 1;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (error instanceof FileError || error instanceof ConfigError) {
+      printError(`certgate verify: ${(error as Error).message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       printError(`certgate verify: ${(error as Error).message}\n${VERIFY_USAGE}\n`);
       return 2;
     }

@@ -1,6 +1,5 @@
 // deployment.toml -> Config. The only place that knows the file format and its
 // WSO2-derived key names. Defaults first, then per-key types, then cross-field rules.
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
@@ -14,6 +13,7 @@ import { readAccessControl } from "./access-control.ts";
 import { identityProblems, readPrincipal, readTrustDomains } from "./identity.ts";
 import { SHARED_TABLES, TABLES, TOP_LEVEL_TABLES } from "./tables.ts";
 import { forwardAuthProblems, readForwardAuth } from "./forward-auth.ts";
+import { readInputFile } from "./input-file.ts";
 import { readTls, tlsProblems } from "./tls.ts";
 import { TomlReader } from "./toml-reader.ts";
 
@@ -274,12 +274,7 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
 }
 
 export function loadConfigFile(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(path, [code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? String(error)})`]);
-  }
-  return parseConfig(text, path, dirname(resolve(path)));
+  const file = readInputFile(path);
+  if (!file.ok) throw new ConfigError(path, [file.problem]);
+  return parseConfig(file.bytes.toString("utf8"), path, dirname(resolve(path)));
 }

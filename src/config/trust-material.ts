@@ -1,7 +1,7 @@
 // Reads the certificate files a Config names into a TrustStore, checking each one,
 // and reports every bad file by its dotted key.
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import { CrlFiles, type CrlFile, type CrlFileProblem } from "../crl-loading/file-sources.ts";
 import { signerKeys } from "../crl-loading/off-thread.ts";
@@ -15,15 +15,13 @@ import { parseSpiffeBundle } from "../pki/spiffe/bundle.ts";
 import { createTrustStore, sortTrusted, type SortedTrust, type TrustStore } from "../pki/path/trust-store.ts";
 import { readKeyStore } from "../keystore/keystore.ts";
 import { ConfigError, type Config, type KeyStoreFile } from "./config.ts";
+import { readInputFile } from "./input-file.ts";
 
 function readFile(file: string, where: string, problems: string[]): Uint8Array | undefined {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    problems.push(`${where}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`);
-    return undefined;
-  }
+  const read = readInputFile(file);
+  if (read.ok) return read.bytes;
+  problems.push(`${where}: ${read.problem}`);
+  return undefined;
 }
 
 /** DER certificates decoded; each must have a loadable key, because trust material signs. */
@@ -192,12 +190,10 @@ export function loadServerTls(config: Config, listener: "server" | "forward_auth
   const key = `${listener}.tls`;
   const problems: string[] = [];
   const read = (file: string, where: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      problems.push(`${where} (${file}): ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "cannot read"}`);
-      return Buffer.alloc(0);
-    }
+    const input = readInputFile(file);
+    if (input.ok) return input.bytes;
+    problems.push(`${where} (${file}): ${input.problem}`);
+    return Buffer.alloc(0);
   };
   const certChain = read(tls.certFile, `${key}.cert_file`);
   const privateKey = read(tls.keyFile, `${key}.key_file`);

@@ -136,6 +136,17 @@ export function createMetrics(now: () => Date, options: MetricsOptions = {}): Me
       for (const { issuer, seconds } of crlStore?.crlAges(now().getTime()) ?? []) this.set({ issuer }, seconds);
     },
   });
+  new Gauge({
+    name: "certgate_crl_next_update_seconds",
+    help: "Seconds until nextUpdate of the newest CRL held for each issuer (negative: past it, a stale CRL)",
+    labelNames: ["issuer"],
+    registers: [registry],
+    aggregator: "min",
+    collect() {
+      this.reset();
+      for (const { issuer, seconds } of crlStore?.crlNextUpdates(now().getTime()) ?? []) this.set({ issuer }, seconds);
+    },
+  });
   // Label lookups hash their values on every call; children resolved once are not. Keyed by
   // rpc, then reason: both are constant strings, whose hashes V8 keeps, where a joined key is new each call.
   const decisionCounters = new Map<string, Map<string, { inc(): void }>>();

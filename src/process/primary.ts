@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import { readConfig, readMaterial } from "../cli/config-material.ts";
 import { ConfigError, type Config } from "../config/config.ts";
+import type { ListenOverrides } from "../config/overrides.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { reloadMetrics, startMetricsServer, type MetricsServer } from "../metrics/metrics.ts";
 import { ReloadQueue } from "./reload-queue.ts";
@@ -26,13 +27,16 @@ const PREPARE_TIMEOUT_MS = 120_000;
 
 export interface PrimaryOptions {
   readonly configPath: string | undefined;
+  /** serve's --listen and --metrics-listen, over the configuration's (and passed on to the workers). */
+  readonly overrides: ListenOverrides;
   readonly workers: number;
   readonly logger: Logger;
 }
 
 /** Reads and checks the configuration as a worker will; a ConfigError names every problem. */
-async function checkConfig(configPath: string | undefined, logger: Logger, initial: boolean): Promise<Config> {
-  const config = await readConfig(configPath, (dir) => logger.info({ dir }, "generated the dev PKI (development only)"));
+async function checkConfig(options: PrimaryOptions, initial: boolean): Promise<Config> {
+  const { configPath, logger, overrides } = options;
+  const config = await readConfig(configPath, (dir) => logger.info({ dir }, "generated the dev PKI (development only)"), overrides);
   await readMaterial(config, { initial });
   return config;
 }
@@ -51,7 +55,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const { configPath, logger } = options;
   let config: Config;
   try {
-    config = await checkConfig(configPath, logger, true);
+    config = await checkConfig(options, true);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.fatal({ problems: error.problems }, error.message);
@@ -59,7 +63,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     return 2;
   }
   const metrics = primaryMetrics();
-  cluster.setupPrimary({ exec: WORKER_ENTRY, args: ["serve", ...(configPath === undefined ? [] : ["--config", configPath])] });
+  const { listen, metricsListen } = options.overrides;
+  const args = [
+    "serve",
+    ...(configPath === undefined ? [] : ["--config", configPath]),
+    ...(listen === undefined ? [] : ["--listen", listen]),
+    ...(metricsListen === undefined ? [] : ["--metrics-listen", metricsListen]),
+  ];
+  cluster.setupPrimary({ exec: WORKER_ENTRY, args });
   const supervisor = new Supervisor(options.workers, logger, {
     onListening: (count) => metrics.workers.set(count),
     onRestart: () => metrics.restarts.inc(),
@@ -101,7 +112,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     queue.run(async () => {
       let next: Config;
       try {
-        next = await checkConfig(configPath, logger, false);
+        next = await checkConfig(options, false);
       } catch (error) {
         return refuse(trigger, error instanceof ConfigError ? error.problems : [String(error)]);
       }

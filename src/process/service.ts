@@ -4,6 +4,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/config.ts";
+import type { ListenOverrides } from "../config/overrides.ts";
 import { watchFiles, type FileWatch } from "../config/file-watch.ts";
 import { CrlFiles } from "../crl-loading/file-sources.ts";
 import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
@@ -25,6 +26,8 @@ export interface ServiceOptions {
    * reloads every worker, prepare then commit), health SERVING only when told.
    */
   readonly worker?: { readonly id: number };
+  /** serve's --listen and --metrics-listen, over the configuration's. */
+  readonly overrides?: ListenOverrides;
 }
 
 export interface Service {
@@ -69,7 +72,7 @@ function startupLine(logger: Logger, config: Config, listeners: Listeners): void
 export async function startService(configPath: string | undefined, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const { worker } = options;
   const metrics = createMetrics(() => new Date(), worker === undefined ? {} : { worker: String(worker.id) });
-  const builder: Builder = { configPath, logger, metrics, crlFiles: new CrlFiles() };
+  const builder: Builder = { configPath, overrides: options.overrides ?? {}, logger, metrics, crlFiles: new CrlFiles() };
   let state: State = await buildState(builder, 1);
   logNotes(logger, state);
   warnAboutBareExemptContexts(state.config, logger);

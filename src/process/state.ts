@@ -3,6 +3,7 @@
 // at all; a reload builds the next one beside the one in use.
 import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
+import type { ListenOverrides } from "../config/overrides.ts";
 import type { ServerTlsMaterial } from "../config/trust-material.ts";
 import { validatorSettings } from "../config/validator-settings.ts";
 import { readConfig, readMaterial } from "../cli/config-material.ts";
@@ -27,6 +28,8 @@ export interface State {
 /** What a build reads with: the service's logger, metrics and the CRL files it keeps decoded across reloads. */
 export interface Builder {
   readonly configPath: string | undefined;
+  /** serve's --listen and --metrics-listen. */
+  readonly overrides: ListenOverrides;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly crlFiles: CrlFiles;
@@ -35,7 +38,7 @@ export interface Builder {
 /** Reads and checks everything; throws ConfigError and leaves nothing half-built. */
 export async function buildState(builder: Builder, generation: number): Promise<State> {
   const { logger, metrics } = builder;
-  const config = await readConfig(builder.configPath, (dir) => logger.info({ dir }, "generated the dev PKI (development only)"));
+  const config = await readConfig(builder.configPath, (dir) => logger.info({ dir }, "generated the dev PKI (development only)"), builder.overrides);
   const material = await readMaterial(config, { crlFiles: builder.crlFiles, initial: generation === 1 });
   const { trust, trustDomains, store, crlProblems, tls, forwardAuthTls, notes } = material;
   for (const problem of crlProblems) {

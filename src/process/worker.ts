@@ -5,6 +5,7 @@
 // aggregation answers on the same IPC channel).
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
+import type { ListenOverrides } from "../config/overrides.ts";
 import { startService, type Service } from "./service.ts";
 import { isCertgateMessage, type FromWorker, type ToWorker } from "./messages.ts";
 import { startFailure } from "./start-failure.ts";
@@ -34,10 +35,10 @@ function obey(service: Service, logger: Logger, message: ToWorker, stop: (signal
 }
 
 /** Runs until told to stop (or SIGTERM/SIGINT, which a terminal sends the whole group); resolves with the exit code. */
-export async function runWorker(configPath: string | undefined, id: number, logger: Logger): Promise<number> {
+export async function runWorker(configPath: string | undefined, id: number, logger: Logger, overrides: ListenOverrides = {}): Promise<number> {
   let service: Service;
   try {
-    service = await startService(configPath, logger, { worker: { id } });
+    service = await startService(configPath, logger, { worker: { id }, overrides });
   } catch (error) {
     const failure = startFailure(error);
     send({ type: "certgate:failed", lines: failure?.lines ?? `certgate: worker ${id} failed to start: ${String(error)}\n`, code: failure?.code ?? 1 });

@@ -89,6 +89,7 @@ export class Tracer implements PathObserver {
   readonly steps: TraceStep[] = [];
   path: readonly CertificateSummary[] = [];
   pathVerified = false;
+  #indexOf: ((certificate: Certificate) => number) | undefined;
 
   #add(stage: TraceStage, check: string, outcome: Outcome, certIndex = -1): void {
     if (outcome === undefined) this.steps.push({ stage, certIndex, check, ok: true, detail: "" });
@@ -151,6 +152,8 @@ export class Tracer implements PathObserver {
   /** Stage 5: the path verified or not; for PATH_NOT_FOUND, the anchors no presented certificate names as its issuer. */
   verified(path: PathResult, trust: TrustStore, chain: readonly Certificate[]): void {
     this.pathVerified = path.ok;
+    // The search may have looked past the path it chose (for one without warnings): describe the chosen one.
+    if (path.ok && this.#indexOf !== undefined) this.path = summarise(path.path, this.#indexOf);
     if (path.ok || path.reason !== "PATH_NOT_FOUND") return;
     const wanted = new Set(chain.map((certificate) => certificate.issuer.key));
     const issuers = [...new Set(chain.map((certificate) => `"${certificate.issuer.text}"`))].join(", ");
@@ -247,6 +250,7 @@ export class Tracer implements PathObserver {
 
   candidatePath(path: readonly Certificate[], indexOf: (certificate: Certificate) => number): void {
     this.path = summarise(path, indexOf);
+    this.#indexOf = indexOf;
   }
 
   check(certificate: Certificate | undefined, index: number, check: string, failure: Failure | undefined): void {

@@ -20,17 +20,27 @@ function shellLines(file: string): string[] {
   return [...text.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap((block) => block[1]!.split("\n").filter((line) => line.trim() !== ""));
 }
 
+/** serve's own flags for addresses: every server this test starts listens on ports it was given by the system, beside any already running. */
+const FREE_PORTS = `--listen 127.0.0.1:0 --metrics-listen ""`;
+
+interface Background {
+  readonly child: ChildProcess;
+  /** The gRPC address from its start-up line. */
+  readonly address: string;
+}
+
 /** A background process (its own process group, so the whole tree stops), resolved once it logs that it listens. */
-function background(command: string): Promise<ChildProcess> {
+function background(command: string): Promise<Background> {
   const child = spawn("bash", ["-c", command], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command}: no "certgate listening" line in 60 s:\n${output}`)), 60_000);
     const seen = (chunk: Buffer) => {
       output += chunk.toString();
-      if (/certgate listening on /.test(output)) {
+      const listening = /certgate listening on (\S+);/.exec(output);
+      if (listening !== null) {
         clearTimeout(timer);
-        resolve(child);
+        resolve({ child, address: listening[1]! });
       }
     };
     child.stdout!.on("data", seen);
@@ -47,10 +57,16 @@ function stop(child: ChildProcess): void {
   }
 }
 
+/** The README's server is at the default address in the docs; this test's is where the system put it. */
+const DOCS_ADDRESS = "127.0.0.1:50051";
+
 describe("the commands in README.md and docs/", () => {
   const servers: ChildProcess[] = [];
+  let address = DOCS_ADDRESS;
   before(async () => {
-    servers.push(await background("npm start"));
+    const started = await background(`npm start -- ${FREE_PORTS}`);
+    servers.push(started.child);
+    address = started.address;
   });
   after(() => {
     for (const server of servers) stop(server);
@@ -70,11 +86,12 @@ describe("the commands in README.md and docs/", () => {
         if (line === "npm ci && npm start" || line === "npm test") continue; // started above, or CI's own command
         if (line.endsWith("&")) {
           assert.match(line, /^npx certgate serve /, line);
-          servers.push(await background(line.slice(0, -1).trim()));
+          servers.push((await background(`${line.slice(0, -1).trim()} ${FREE_PORTS}`)).child);
           continue;
         }
         assert.match(line, /^npx (certgate|buf curl) /, `a command this test knows how to run: ${line}`);
-        const result = spawnSync("bash", ["-c", line], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+        const command = line.replaceAll(DOCS_ADDRESS, address);
+        const result = spawnSync("bash", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
         const allowed = line.startsWith("npx certgate verify") ? [0, 1] : [0];
         assert.ok(allowed.includes(result.status ?? -1), `${line}\nexit ${result.status}\n${result.stdout}\n${result.stderr}`);
         assert.notEqual(result.stdout.trim(), "", line);

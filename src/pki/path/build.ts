@@ -5,7 +5,7 @@
 import { DEFAULTS } from "../../defaults.ts";
 import { fail, type Failure } from "../../reason.ts";
 import type { Certificate } from "../certificate/certificate.ts";
-import { checkPath, type CandidateOutcome, type PathResult, type VerifyOptions } from "./validate.ts";
+import { checkPath, type CandidateOutcome, type PathResult, type VerifiedPath, type VerifyOptions } from "./validate.ts";
 import { signedDataVerifies } from "../certificate/signature.ts";
 import { indexBySubject, type TrustStore } from "./trust-store.ts";
 
@@ -127,15 +127,20 @@ export function verifyPath(presented: readonly (Certificate | undefined)[], trus
     deadEnd: undefined,
   };
   let firstFailure: Failure | undefined;
+  // Under rfc5280 a path that verifies with warnings is kept while the search looks on for
+  // one without (a cross-certificate issued without key identifiers beside a conforming
+  // one); under strict such a path is a failure like any other, and the search goes on.
+  let withWarnings: VerifiedPath | undefined;
   let tried = 0;
   for (const path of candidatePaths([leaf], search)) {
     options.observe?.candidatePath(path, indexOf);
     const checked = checkPath(path, indexOf, options);
-    if (checked.ok) return checked;
-    firstFailure ??= checked;
+    if (checked.ok && checked.nonconformance.length === 0) return checked;
+    if (checked.ok) withWarnings ??= checked;
+    else firstFailure ??= checked;
     if (++tried >= MAX_COMPLETE_PATHS) break;
   }
-  return firstFailure ?? noPathFailure(leaf, search, indexOf);
+  return withWarnings ?? firstFailure ?? noPathFailure(leaf, search, indexOf);
 }
 
 function presentedIndexer(presented: readonly (Certificate | undefined)[]): (certificate: Certificate) => number {

@@ -88,6 +88,14 @@ export class RevocationStore {
     return attempt !== undefined && at < attempt.until ? attempt : undefined;
   }
 
+  /** Seconds until the nextUpdate of the newest CRL of each issuer (negative: past it, the CRL is stale), for metrics; none without one. */
+  crlNextUpdates(at: number): { issuer: string; seconds: number }[] {
+    return [...this.#crls.values()].flatMap((list) => {
+      const next = list[0]!.nextUpdate;
+      return next === undefined ? [] : [{ issuer: list[0]!.issuer.text, seconds: (next.getTime() - at) / 1000 }];
+    });
+  }
+
   /** Age in seconds of the newest CRL of each issuer, for metrics. */
   crlAges(at: number): { issuer: string; seconds: number }[] {
     return [...this.#crls.values()].map((list) => ({ issuer: list[0]!.issuer.text, seconds: (at - list[0]!.thisUpdate.getTime()) / 1000 }));

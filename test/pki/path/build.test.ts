@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { Extension, KeyUsageFlags } from "../../../src/devpki/x509.ts";
-import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, type Issued } from "../../../src/devpki/ca.ts";
+import { Authority, OID_CLIENT_AUTH, OID_SERVER_AUTH, generateKeys, type Issued } from "../../../src/devpki/ca.ts";
 import { verifyPath } from "../../../src/pki/path/build.ts";
 import type { Purpose, VerifyOptions } from "../../../src/pki/path/validate.ts";
 import { createTrustStore, type TrustStore } from "../../../src/pki/path/trust-store.ts";
@@ -225,5 +225,65 @@ describe("RFC 5280 6.1.4 (e)-(f): DSA parameter inheritance", () => {
     tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 0x01;
     const chain = [decoded(tampered), pkits("DSAParametersInheritedCACert.crt"), pkits("DSACACert.crt")];
     expectFailure(verifyPath(chain, anchor(), { ...OPTIONS, at, allowSha1: true, purpose: "any" }), "BAD_SIGNATURE", 0);
+  });
+});
+
+describe("verifyPath among cross-signed CAs (x509-limbo cve::cve-2024-0567, and nonconforming cross-certificates)", () => {
+  const AKI = "2.5.29.35";
+  const ALL_PROFILES = ["rfc5280", "strict"] as const;
+
+  it("finds leaf -> A1 -> Root A through A, B and C mutually cross-signed, under every profile", async () => {
+    const rootA = await Authority.root({ subject: "CN=Root A", ...VALID });
+    const [keysB, keysC] = [await generateKeys("ecdsa-p256"), await generateKeys("ecdsa-p256")];
+    const rootB = await Authority.root({ subject: "CN=Root B", ...VALID, keys: keysB });
+    const rootC = await Authority.root({ subject: "CN=Root C", ...VALID, keys: keysC });
+    const a1 = await rootA.intermediate({ subject: "CN=Intermediate A1", ...VALID });
+    // The cross-certificates as a hand-run CA issues them: without an authorityKeyIdentifier (strict refuses any path through them).
+    const cross = (issuer: Authority, subject: string, keys: Awaited<ReturnType<typeof generateKeys>>) =>
+      issuer.intermediate({ subject, ...VALID, keys, omitExtensions: [AKI] });
+    const mesh = [
+      await cross(rootB, "CN=Root A", rootA.issued.keys),
+      await cross(rootC, "CN=Root A", rootA.issued.keys),
+      await cross(rootA, "CN=Root B", keysB),
+      await cross(rootC, "CN=Root B", keysB),
+      await cross(rootA, "CN=Root C", keysC),
+      await cross(rootB, "CN=Root C", keysC),
+      await rootB.intermediate({ subject: "CN=Intermediate B1", ...VALID }),
+      await rootC.intermediate({ subject: "CN=Intermediate C1", ...VALID }),
+    ];
+    const leaf = await a1.client({ subject: "CN=alice", ...VALID });
+    for (const profile of ALL_PROFILES) {
+      // The mesh presented first, as a client that sends every certificate it has might order them.
+      for (const chain of [
+        [leaf, ...mesh, a1],
+        [leaf, a1, ...mesh],
+      ]) {
+        const result = verify(chain, trustStoreOf([rootA]), { profile, maxChainLength: 16 });
+        assert.ok(result.ok, `${profile}: ${result.ok ? "" : result.message}`);
+        assert.deepEqual(
+          result.path.map((c) => c.subject.commonNames[0]),
+          ["alice", "Intermediate A1", "Root A"],
+        );
+        assert.deepEqual(result.nonconformance, []);
+      }
+    }
+  });
+
+  it("prefers a conforming path: strict takes it after refusing the other, rfc5280 takes it over one with warnings", async () => {
+    const root = await Authority.root({ subject: "CN=root", ...VALID });
+    const keys = await generateKeys("ecdsa-p256");
+    const bare = await root.intermediate({ subject: "CN=issuing", ...VALID, keys, omitExtensions: [AKI] });
+    const conforming = await root.intermediate({ subject: "CN=issuing", ...VALID, keys });
+    const leaf = await conforming.client({ subject: "CN=alice", ...VALID });
+    for (const profile of ALL_PROFILES) {
+      const result = verify([leaf, bare, conforming], trustStoreOf([root]), { profile });
+      assert.ok(result.ok, `${profile}: ${result.ok ? "" : result.message}`);
+      assert.equal(result.path[1]!.fingerprint, decoded(conforming.der).fingerprint, profile);
+      assert.deepEqual(result.nonconformance, [], profile);
+    }
+    // With only the nonconforming one: rfc5280 allows it with its warning, strict refuses it.
+    const alone = verify([leaf, bare], trustStoreOf([root]), { profile: "rfc5280" });
+    assert.ok(alone.ok && alone.nonconformance.some((warning) => warning.rule === "authority-key-identifier-missing"));
+    expectFailure(verify([leaf, bare], trustStoreOf([root]), { profile: "strict" }), "NONCONFORMING_CERTIFICATE");
   });
 });
