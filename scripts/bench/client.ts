@@ -6,6 +6,7 @@
 // Counts answers in the measurement window and reports latencies as JSON.
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
+import { reportAndExit } from "./client-report.ts";
 
 interface Job {
   address: string;
@@ -138,12 +139,7 @@ setTimeout(
   () => {
     stopped = true;
     for (const each of clients) each.close();
-    latencies.sort((a, b) => a - b);
-    // An evenly spaced sample of the sorted latencies, so the driver can merge clients (fine enough for p99.9).
-    const size = Math.min(latencies.length, 20_000);
-    const sample = Array.from({ length: size }, (_, k) => latencies[Math.floor((k * latencies.length) / size)]!);
-    process.stdout.write(JSON.stringify({ count, errors, sample }) + "\n");
-    process.exit(0);
+    reportAndExit(count, errors, latencies);
   },
   windowEnd - Date.now() + 200,
 );

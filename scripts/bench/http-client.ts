@@ -3,6 +3,7 @@
 // each (no pipelining), the request bytes built once. Responses are read just far
 // enough to find their end, so the client stays light. Reports like client.ts.
 import { connect, type Socket } from "node:net";
+import { reportAndExit } from "./client-report.ts";
 
 interface Job {
   address: string;
@@ -78,11 +79,7 @@ setTimeout(
 setTimeout(
   () => {
     stopped = true;
-    latencies.sort((a, b) => a - b);
-    const size = Math.min(latencies.length, 2000);
-    const sample = Array.from({ length: size }, (_, k) => latencies[Math.floor((k * latencies.length) / size)]!);
-    process.stdout.write(JSON.stringify({ count, errors, sample }) + "\n");
-    process.exit(0);
+    reportAndExit(count, errors, latencies);
   },
   windowEnd - Date.now() + 200,
 );

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import { request } from "node:https";
 import { connect, createServer as createTcpServer } from "node:net";
 import { join } from "node:path";
 import { opensslIssue, opensslSelfSigned, type OpensslCert } from "./foreign/openssl.ts";
+import { ask, type HttpAnswer } from "./http-client.ts";
 
 /** A port nothing listens on now (bound to 0 and released), for a proxy whose config needs a number. */
 export function freePort(): Promise<number> {
@@ -165,43 +165,14 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export interface ClientAnswer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 /** A client of the proxy: HTTPS, its own certificate (or none), any headers it likes. */
-export function mtlsGet(
-  port: number,
-  path: string,
-  pki: ProxyPki,
-  client: OpensslCert | undefined,
-  headers: Record<string, string> = {},
-): Promise<ClientAnswer> {
+export function mtlsGet(port: number, path: string, pki: ProxyPki, client: OpensslCert | undefined, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   const identity = client === undefined ? {} : { cert: readFileSync(client.pem), key: readFileSync(client.key) };
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        servername: "localhost",
-        ca: readFileSync(pki.root.pem),
-        ...identity,
-        headers: { host: `localhost:${port}`, ...headers },
-        agent: false,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
+  return ask(
+    `127.0.0.1:${port}`,
+    { host: `localhost:${port}`, ...headers },
+    { path, tls: { ca: readFileSync(pki.root.pem), servername: "localhost", ...identity } },
+  );
 }
 
 /** Writes `text` to `dir/name` and returns the path. */

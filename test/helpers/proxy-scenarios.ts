@@ -3,10 +3,14 @@
 // contexts work, and nothing a client sends in a header (a principal, a certificate, a
 // path) changes what certgate decides or what the upstream is told.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { it } from "node:test";
-import type { Echo, ProxyPki } from "./proxies.ts";
-import { mtlsGet } from "./proxies.ts";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { pino } from "pino";
+import { startService, type Service } from "../../src/process/service.ts";
+import type { Echo, ProxyPki, RunningProcess } from "./proxies.ts";
+import { certgateToml, echoUpstream, freePort, mtlsGet, opensslProxyPki, writeIn } from "./proxies.ts";
 
 export interface ProxyUnderTest {
   readonly port: number;
@@ -78,5 +82,41 @@ export function proxyScenarios(proxy: () => ProxyUnderTest): void {
     const forged = { "X-Original-URI": "/public/x", "X-Original-URL": "https://localhost/public/x", "X-Forwarded-Uri": "/public/x" };
     const answer = await mtlsGet(port, "/api/hello", pki, pki.mallory, forged);
     assert.equal(answer.status, 401);
+  });
+}
+
+export interface ProxySetup {
+  readonly dir: string;
+  readonly pki: ProxyPki;
+  /** certgate's forward-auth listener, "127.0.0.1:PORT". */
+  readonly certgate: string;
+  readonly upstream: Echo;
+  /** The port the proxy is to serve TLS on (free now). */
+  readonly port: number;
+}
+
+/**
+ * The proxy `name` in front of a real certgate (preset `preset`) and an echoing
+ * upstream, with a PKI made by OpenSSL's CLI; `start` starts the proxy from its shipped
+ * example. Every check of proxyScenarios runs against it.
+ */
+export function describeProxy(title: string, preset: string, start: (setup: ProxySetup) => Promise<RunningProcess>): void {
+  describe(title, () => {
+    const dir = mkdtempSync(join(tmpdir(), `certgate-${preset}-`));
+    let setup: ProxySetup;
+    let certgate: Service | undefined;
+    let proxy: RunningProcess | undefined;
+    before(async () => {
+      const pki = opensslProxyPki(join(dir, "pki"));
+      certgate = await startService(writeIn(dir, "certgate.toml", certgateToml(pki, preset)), pino({ level: "warn" }));
+      setup = { dir, pki, certgate: certgate.forwardAuth!.address, upstream: await echoUpstream(), port: await freePort() };
+      proxy = await start(setup);
+    });
+    after(async () => {
+      await proxy?.stop();
+      await setup?.upstream.close();
+      await certgate?.stop();
+    });
+    proxyScenarios(() => setup);
   });
 }
