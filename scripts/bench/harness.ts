@@ -139,9 +139,11 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
   const before = await server.usage();
   await Promise.all([new Promise((resolve) => setTimeout(resolve, durationMs)), load.during?.(server)]);
   const after = await server.usage();
-  const reports = await Promise.all(clients);
-  if (PROFILE_DIR === undefined) server.child.kill("SIGTERM");
-  else await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
+  // Whatever the clients report (or throw), the server goes: an orphan would hold the run's stdout open.
+  const reports = await Promise.all(clients).finally(() => {
+    if (PROFILE_DIR === undefined) server.child.kill("SIGTERM");
+  });
+  if (PROFILE_DIR !== undefined) await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
   const calls = reports.reduce((sum, r) => sum + r.count, 0);
   const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
   const latencies = reports.flatMap((r) => r.sample).sort((a, b) => a - b);
