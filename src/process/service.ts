@@ -11,7 +11,6 @@ import { createRevocationFetcher } from "../fetch/revocation-fetcher.ts";
 import type { RunningServer } from "../grpc/server.ts";
 import type { RunningHttpListener } from "../http/server.ts";
 import { createMetrics, type Metrics, type MetricsServer } from "../metrics/metrics.ts";
-import { releaseStartupMemory } from "../cli/startup-memory.ts";
 import { decisionObserver } from "./decision-log.ts";
 import { openListeners, type Listeners } from "./listeners.ts";
 import { ReloadQueue } from "./reload-queue.ts";
@@ -141,7 +140,6 @@ export async function startService(configPath: string | undefined, logger: Logge
   if (worker === undefined) startupLine(logger, initial, listeners);
   // The start-up line above is printed whatever the level; the configured level applies from here on.
   logger.level = initial.log.level;
-  setImmediate(releaseStartupMemory);
   return {
     server: listeners.grpc,
     forwardAuth: listeners.forwardAuth,
