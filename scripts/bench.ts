@@ -20,9 +20,20 @@ import { loadDescriptors } from "../src/grpc/descriptors.ts";
 import { createValidator } from "../src/validator/validator.ts";
 import { decodeCertificate } from "../src/pki/certificate/certificate.ts";
 import { crlBenchmarks } from "./bench/crl.ts";
-import { SERVER_ENV, SERVER_FLAGS, formatResult, idleRss, perItem, scenario as measure, type Load, type Result } from "./bench/harness.ts";
+import {
+  SERVER_ENV,
+  SERVER_FLAGS,
+  formatResult,
+  idleRss,
+  perItem,
+  scenario as measure,
+  sideBySide,
+  type Load,
+  type Result,
+  type Spec,
+} from "./bench/harness.ts";
 import { fixedRate } from "./bench/rate.ts";
-import { Samples, formatSpread, interleaved, spreadOf, type Spread } from "./bench/samples.ts";
+import { Samples, formatSpread, interleaved, sideBySideRounds, spreadOf, type Spread } from "./bench/samples.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = env("BENCH_SECONDS", 5);
@@ -189,6 +200,9 @@ const harness = {
   intermediateFile: join(dir, "intermediate.der"),
 };
 const scenario = (name: string, serverArgs: string[], load: Load) => measure(harness, name, serverArgs, load);
+const spec = (name: string, serverArgs: string[], load: Load): Spec => ({ name, serverArgs, load });
+/** A ratio per server CPU-second: the measured scenario beside its baseline, both under load over the same window. */
+const pair = (baseline: Spec, measured: Spec) => [baseline.name, measured.name, () => sideBySide(harness, [baseline, measured])] as const;
 /** `work` on each distinct leaf's DER in turn, in this process: leaves per CPU-second. */
 const perLeaf = (name: string, work: (der: Uint8Array) => void) =>
   perItem(
@@ -236,9 +250,6 @@ await interleaved(
     ["decode-leaf", decodeLeaf],
     ["validate-warm", () => scenario("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm })],
     ["validate-cold", () => scenario("validate-cold", ["certgate", baseConfig], { path: validate, payloads: cold })],
-    ["ext-authz-warm", () => scenario("ext-authz-warm", ["certgate", baseConfig], { path: checkPath, payloads: check })],
-    ["validate-warm-spiffe", () => scenario("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe })],
-    ["validate-warm-cns-10k", () => scenario("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm })],
     // `certgate serve` with two workers; CPU summed over the primary and both workers; four connections per client, spread over them.
     ["validate-warm-workers-2", () => scenario("validate-warm-workers-2", ["serve", workers2], { path: validate, payloads: warm, connections: 4 })],
   ],
@@ -246,23 +257,32 @@ await interleaved(
   wanted,
   report,
 );
-await interleaved(
+// The per-CPU-second ratios: each scenario beside its baseline, REPEAT rounds.
+const echoSpec = spec("echo", ["echo", echoResponse], { path: validate, payloads: warm });
+const warmSpec = spec("validate-warm", ["certgate", baseConfig], { path: validate, payloads: warm });
+await sideBySideRounds(
   [
-    ["http-echo", () => scenario("http-echo", ["http-echo"], { path: "", http: { request: nginxRequest } })],
-    ["forward-auth-warm", () => scenario("forward-auth-warm", ["certgate", forwardAuthConfig], { path: "", http: { request: nginxRequest } })],
+    pair(echoSpec, warmSpec),
+    pair(echoSpec, spec("ext-authz-warm", ["certgate", baseConfig], { path: checkPath, payloads: check })),
+    pair(warmSpec, spec("validate-warm-spiffe", ["certgate", spiffeConfig], { path: validate, payloads: warmSpiffe })),
+    pair(warmSpec, spec("validate-warm-cns-10k", ["certgate", cns10k], { path: validate, payloads: warm })),
+    pair(
+      spec("http-echo", ["http-echo"], { path: "", http: { request: nginxRequest } }),
+      spec("forward-auth-warm", ["certgate", forwardAuthConfig], { path: "", http: { request: nginxRequest } }),
+    ),
+    pair(
+      spec("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm }),
+      spec("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm }),
+    ),
   ],
   REPEAT,
   wanted,
-  report,
-);
-await interleaved(
-  [
-    ["validate-warm-rules-1", () => scenario("validate-warm-rules-1", ["certgate", rules1], { path: validate, payloads: warm })],
-    ["validate-warm-rules-1000", () => scenario("validate-warm-rules-1000", ["certgate", rules1000], { path: validate, payloads: warm })],
-  ],
-  REPEAT,
-  wanted,
-  report,
+  (baseline, measured) => {
+    if (!samples.hasPairs()) console.log("side by side (each pair shares the machine over one window; per server CPU-s):");
+    results.push(baseline, measured);
+    samples.addPair(baseline, measured);
+    console.log(`  ${formatResult(measured)}\n    beside ${formatResult(baseline)}`);
+  },
 );
 const rateLines = await fixedRate({
   rates: (process.env.BENCH_RATES ?? "1000,3000,5000").split(",").map(Number),

@@ -109,22 +109,61 @@ export interface Load {
   readonly during?: (server: BenchServer) => Promise<void>;
 }
 
+export interface Spec {
+  readonly name: string;
+  readonly serverArgs: string[];
+  readonly load: Load;
+}
+
 /** One scenario: a server, CLIENTS client processes with IN_FLIGHT calls outstanding, a measured window. */
 export async function scenario(options: HarnessOptions, name: string, serverArgs: string[], load: Load): Promise<Result> {
-  const server = startBenchServer(serverArgs, options.dir);
-  const addresses = await server.address;
-  const durationMs = load.durationMs ?? options.seconds * 1000;
-  const startAt = Date.now() + 1500;
+  const [result] = await sideBySide(options, [{ name, serverArgs, load }]);
+  return result!;
+}
+
+/**
+ * Scenarios measured side by side: every server under its own CLIENTS client processes
+ * over the same window. What the machine's neighbours take in that window they take from
+ * all of them alike, so the ratio of two of them holds where two separate runs differ by
+ * a quarter (measured here: the same server twice, 0.98-1.02 side by side; 31k-50k
+ * calls/server-CPU-s one after the other). Per server CPU-second only: each server gets
+ * part of the cores, so calls/s compare nothing.
+ */
+export async function sideBySide(options: HarnessOptions, specs: readonly Spec[]): Promise<Result[]> {
+  const servers = specs.map((spec) => startBenchServer(spec.serverArgs, options.dir));
+  try {
+    const addresses = await Promise.all(servers.map((server) => server.address));
+    const startAt = Date.now() + 1500;
+    const runs = specs.map((spec, i) => clientsOf(options, spec.load, addresses[i]!, startAt));
+    await new Promise((resolve) => setTimeout(resolve, startAt + options.warmupMs - Date.now()));
+    const before = await Promise.all(servers.map((server) => server.usage()));
+    const durationMs = windowOf(options, specs[0]!.load);
+    await Promise.all([new Promise((resolve) => setTimeout(resolve, durationMs)), ...specs.map((spec, i) => spec.load.during?.(servers[i]!))]);
+    const after = await Promise.all(servers.map((server) => server.usage()));
+    const reports = await Promise.all(runs.map((clients) => Promise.all(clients)));
+    return specs.map((spec, i) => resultOf(spec.name, reports[i]!, before[i]!, after[i]!, durationMs));
+  } finally {
+    // Whatever the clients report (or throw), the servers go: an orphan would hold the run's stdout open.
+    if (PROFILE_DIR === undefined) for (const server of servers) server.child.kill("SIGTERM");
+    else await Promise.all(servers.map((server) => new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"))));
+  }
+}
+
+const windowOf = (options: HarnessOptions, load: Load) => load.durationMs ?? options.seconds * 1000;
+
+type Report = { count: number; errors: number; sample: number[] };
+
+function clientsOf(options: HarnessOptions, load: Load, addresses: { grpc: string; http: string }, startAt: number): Promise<Report>[] {
   const perClient = Math.max(1, Math.round(options.inFlight / options.clients));
   const timing = {
     inFlight: perClient,
     startAt,
     warmupMs: options.warmupMs,
-    durationMs,
+    durationMs: windowOf(options, load),
     connections: load.connections,
     rate: load.rate === undefined ? undefined : load.rate / options.clients,
   };
-  const clients = Array.from({ length: options.clients }, (_, i) =>
+  return Array.from({ length: options.clients }, (_, i) =>
     load.http !== undefined
       ? runClient({ address: addresses.http, request: load.http.request, ...timing }, "http-client.ts")
       : runClient({
@@ -135,15 +174,9 @@ export async function scenario(options: HarnessOptions, name: string, serverArgs
           ...timing,
         }),
   );
-  await new Promise((resolve) => setTimeout(resolve, startAt + options.warmupMs - Date.now()));
-  const before = await server.usage();
-  await Promise.all([new Promise((resolve) => setTimeout(resolve, durationMs)), load.during?.(server)]);
-  const after = await server.usage();
-  // Whatever the clients report (or throw), the server goes: an orphan would hold the run's stdout open.
-  const reports = await Promise.all(clients).finally(() => {
-    if (PROFILE_DIR === undefined) server.child.kill("SIGTERM");
-  });
-  if (PROFILE_DIR !== undefined) await new Promise((resolve) => server.child.once("exit", resolve).kill("SIGINT"));
+}
+
+function resultOf(name: string, reports: readonly Report[], before: Usage, after: Usage, durationMs: number): Result {
   const calls = reports.reduce((sum, r) => sum + r.count, 0);
   const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
   const latencies = reports.flatMap((r) => r.sample).sort((a, b) => a - b);

@@ -2,7 +2,9 @@
 // (measured here: validate-warm / echo at 0.64 and 0.94 an hour apart), so the
 // scenarios a ratio compares run interleaved, A, B, A, B, ... (BENCH_REPEAT rounds),
 // each ratio is taken within a round, and the median of the rounds is printed with
-// their range: a target is judged on the median, not on one draw.
+// their range: a target is judged on the median, not on one draw. A ratio per server
+// CPU-second is better still measured side by side (harness.sideBySide): both servers
+// under load over the same window, so whatever the neighbours take, they take from both.
 import type { Result } from "./harness.ts";
 
 export interface Spread {
@@ -24,9 +26,20 @@ export type Field = "perCpuSecond" | "perSecond" | "p50" | "p99" | "p999";
 
 export class Samples {
   readonly #runs = new Map<string, Result[]>();
+  /** Side-by-side runs, by "baseline|measured". */
+  readonly #pairs = new Map<string, (readonly [Result, Result])[]>();
 
   add(result: Result): void {
     this.#runs.set(result.name, [...(this.#runs.get(result.name) ?? []), result]);
+  }
+
+  hasPairs(): boolean {
+    return this.#pairs.size > 0;
+  }
+
+  addPair(baseline: Result, measured: Result): void {
+    const key = `${baseline.name}|${measured.name}`;
+    this.#pairs.set(key, [...(this.#pairs.get(key) ?? []), [baseline, measured]]);
   }
 
   runs(name: string): readonly Result[] {
@@ -39,8 +52,10 @@ export class Samples {
     return runs[Math.floor((runs.length - 1) / 2)];
   }
 
-  /** `b / a` of `field` within each round both ran in, as a median and range. */
+  /** `b / a` of `field` within each round both ran in (side by side, for per server CPU-second, where they did), as a median and range. */
   ratio(a: string, b: string, field: Field = "perCpuSecond"): Spread | undefined {
+    const pairs = this.#pairs.get(`${a}|${b}`);
+    if (field === "perCpuSecond" && pairs !== undefined) return spreadOf(pairs.map(([x, y]) => y.perCpuSecond / x.perCpuSecond));
     const as = this.runs(a);
     const bs = this.runs(b);
     return spreadOf(bs.slice(0, as.length).map((run, i) => (run[field] ?? Number.NaN) / (as[i]![field] ?? Number.NaN)));
@@ -58,6 +73,24 @@ export async function interleaved(
 ): Promise<void> {
   const chosen = group.filter(([name]) => wanted(name));
   for (let round = 0; round < repeat; round++) for (const [, measure] of chosen) report(await measure());
+}
+
+export type Pair = readonly [baseline: string, measured: string, measure: () => Promise<readonly Result[]>];
+
+/** Each wanted pair (by its measured scenario) side by side once per round, `repeat` rounds. */
+export async function sideBySideRounds(
+  pairs: readonly Pair[],
+  repeat: number,
+  wanted: (name: string) => boolean,
+  report: (baseline: Result, measured: Result) => void,
+): Promise<void> {
+  const chosen = pairs.filter(([, measured]) => wanted(measured));
+  for (let round = 0; round < repeat; round++) {
+    for (const [, , measure] of chosen) {
+      const [baseline, measured] = await measure();
+      report(baseline!, measured!);
+    }
+  }
 }
 
 /** "0.91 (0.84-0.97, 3 rounds)" */
