@@ -6,7 +6,7 @@
 // Counts answers in the measurement window and reports latencies as JSON.
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { reportAndExit } from "./client-report.ts";
+import { MeasuredWindow } from "./client-report.ts";
 
 interface Job {
   address: string;
@@ -79,26 +79,16 @@ let turn = 0;
 const send = (request: Buffer, done: (error: grpc.ServiceError | null) => void) =>
   clients[turn++ % clients.length]!.makeUnaryRequest(job.path, identity, identity, request, done);
 const identity = (bytes: Buffer) => bytes;
-const windowStart = job.startAt + job.warmupMs;
-const windowEnd = windowStart + job.durationMs;
-const latencies: number[] = [];
-let count = 0;
-let errors = 0;
+// Open loop: room for more latencies, as it sends many more calls per window than a closed loop.
+const measured = new MeasuredWindow(job, job.rate === undefined ? 200_000 : 500_000);
 let stopped = false;
 
 function call(): void {
   if (stopped) return;
   const started = performance.now();
   send(next(), (error) => {
-    const now = Date.now();
-    if (now >= windowStart && now <= windowEnd) {
-      if (error) errors++;
-      else {
-        count++;
-        if (latencies.length < 200_000) latencies.push(performance.now() - started);
-      }
-    }
-    if (now > windowEnd) stopped = true;
+    measured.answer(!error, performance.now() - started);
+    if (measured.over()) stopped = true;
     call();
   });
 }
@@ -112,15 +102,7 @@ function openLoop(rate: number): void {
     const now = performance.now();
     for (; start + (sent * 1000) / rate <= now; sent++) {
       const due = start + (sent * 1000) / rate;
-      send(next(), (error) => {
-        const at = Date.now();
-        if (at < windowStart || at > windowEnd) return;
-        if (error) errors++;
-        else {
-          count++;
-          if (latencies.length < 500_000) latencies.push(performance.now() - due);
-        }
-      });
+      send(next(), (error) => measured.answer(!error, performance.now() - due));
     }
     setTimeout(tick, 1);
   };
@@ -135,11 +117,7 @@ setTimeout(
   Math.max(0, job.startAt - Date.now()),
 );
 
-setTimeout(
-  () => {
-    stopped = true;
-    for (const each of clients) each.close();
-    reportAndExit(count, errors, latencies);
-  },
-  windowEnd - Date.now() + 200,
-);
+measured.reportWhenOver(() => {
+  stopped = true;
+  for (const each of clients) each.close();
+});

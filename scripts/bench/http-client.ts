@@ -3,7 +3,7 @@
 // each (no pipelining), the request bytes built once. Responses are read just far
 // enough to find their end, so the client stays light. Reports like client.ts.
 import { connect, type Socket } from "node:net";
-import { reportAndExit } from "./client-report.ts";
+import { MeasuredWindow } from "./client-report.ts";
 
 interface Job {
   address: string;
@@ -18,11 +18,7 @@ interface Job {
 const job = JSON.parse(process.argv[2]!) as Job;
 const request = Buffer.from(job.request, "latin1");
 const at = job.address.lastIndexOf(":");
-const windowStart = job.startAt + job.warmupMs;
-const windowEnd = windowStart + job.durationMs;
-const latencies: number[] = [];
-let count = 0;
-let errors = 0;
+const measured = new MeasuredWindow(job);
 let stopped = false;
 
 const HEAD_END = Buffer.from("\r\n\r\n");
@@ -50,19 +46,13 @@ function connection(): void {
       if (buffered.length < end) return;
       const ok = buffered.subarray(0, STATUS_200.length).equals(STATUS_200);
       buffered = buffered.subarray(end);
-      const now = Date.now();
-      if (now >= windowStart && now <= windowEnd) {
-        if (ok) {
-          count++;
-          if (latencies.length < 200_000) latencies.push(performance.now() - started);
-        } else errors++;
-      }
-      if (now > windowEnd) stopped = true;
+      measured.answer(ok, performance.now() - started);
+      if (measured.over()) stopped = true;
       send();
     }
   });
   socket.on("error", () => {
-    if (!stopped) errors++;
+    if (!stopped) measured.error();
   });
   socket.on("close", () => {
     if (!stopped) setTimeout(connection, 10);
@@ -76,10 +66,6 @@ setTimeout(
   Math.max(0, job.startAt - Date.now()),
 );
 
-setTimeout(
-  () => {
-    stopped = true;
-    reportAndExit(count, errors, latencies);
-  },
-  windowEnd - Date.now() + 200,
-);
+measured.reportWhenOver(() => {
+  stopped = true;
+});
